@@ -1,0 +1,83 @@
+/**
+ * Typed errors of the drive API (api-contract.md, "Errors"). Classified by the first word of the
+ * `X-Elastic-Error` header, never by the body. Each word has a stable code; none carries a secret.
+ */
+import { DrivesnapError, ExitCode } from '../errors.js';
+
+export const ERROR_WORDS = ['usage', 'auth', 'billing', 'missing', 'method', 'busy', 'failed', 'system', 'full'] as const;
+export type ErrorWord = (typeof ERROR_WORDS)[number];
+
+/** HTTP status the API answers for each word. */
+export const STATUS_OF_WORD: Record<ErrorWord, number> = {
+  usage: 400,
+  auth: 401,
+  billing: 402,
+  missing: 404,
+  method: 405,
+  busy: 409,
+  failed: 500,
+  system: 500,
+  full: 507,
+};
+
+/** Words worth retrying: the server may answer differently next time. */
+const RETRYABLE_WORDS = new Set<ErrorWord>(['busy', 'system', 'failed']);
+
+export function isErrorWord(word: string): word is ErrorWord {
+  return (ERROR_WORDS as readonly string[]).includes(word);
+}
+
+/** Word for a status when a server sent no usable header. */
+export function wordForStatus(status: number): ErrorWord {
+  for (const w of ERROR_WORDS) if (STATUS_OF_WORD[w] === status) return w;
+  return status >= 500 ? 'system' : 'usage';
+}
+
+export interface ApiErrorDetails {
+  status: number;
+  word: ErrorWord;
+  /** The server's one-line body text. */
+  body: string;
+  /** The call, e.g. `POST /drives/UUID/write/0`. */
+  call: string;
+  /** The object the call was about (drive or server UUID), when known. */
+  object?: string;
+}
+
+export class ApiError extends DrivesnapError {
+  override name = 'ApiError';
+  readonly status: number;
+  readonly word: ErrorWord;
+  readonly body: string;
+  readonly call: string;
+  readonly object?: string;
+  constructor(d: ApiErrorDetails) {
+    const text = d.body.trim().split('\n')[0] || `HTTP ${d.status}`;
+    super(`EH_${d.word.toUpperCase()}`, `${d.call}: ${d.word} (${d.status}): ${text}`, ExitCode.failure);
+    this.status = d.status;
+    this.word = d.word;
+    this.body = d.body;
+    this.call = d.call;
+    if (d.object !== undefined) this.object = d.object;
+  }
+  get retryable(): boolean {
+    return RETRYABLE_WORDS.has(this.word) || (this.status >= 500 && this.word !== 'full');
+  }
+}
+
+/** A connection-level fault: reset, refused, timeout, truncated body. Always retryable. */
+export class ApiConnectionError extends DrivesnapError {
+  override name = 'ApiConnectionError';
+  readonly retryable = true;
+  constructor(
+    readonly call: string,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super('EH_CONNECTION', `${call}: connection failed: ${reason}`, ExitCode.failure, options);
+  }
+}
+
+export function isRetryableApiError(err: unknown): boolean {
+  return (err instanceof ApiError || err instanceof ApiConnectionError) && err.retryable;
+}

@@ -1,0 +1,49 @@
+/**
+ * The command line (cli.md). Each command lives in its own file under ./commands and exports a yargs
+ * CommandModule named `command`; this file only composes them and maps errors to exit codes.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
+import { commands } from './commands/index.js';
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const parser = yargs(argv)
+    .scriptName('drivesnap')
+    .usage('$0 <command> [options]\n\nBack up, restore, clone and migrate cloud drives, with deduplication.')
+    .option('json', { type: 'boolean', description: 'Machine-readable output: one JSON object per line' })
+    .option('quiet', { alias: 'q', type: 'boolean', description: 'Print only results and errors' })
+    .strict()
+    .demandCommand(1, 'Name a command; `drivesnap --help` lists them.')
+    .recommendCommands()
+    .wrap(Math.min(110, process.stdout.columns || 110))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new DrivesnapError('USAGE', `${msg} (see --help)`, ExitCode.usage);
+    })
+    .help()
+    .alias('help', 'h')
+    .version();
+  for (const c of commands) parser.command(c);
+  try {
+    await parser.parseAsync();
+    if (typeof process.exitCode === 'number') exitCode = process.exitCode;
+  } catch (err) {
+    exitCode = err instanceof DrivesnapError ? err.exitCode : ExitCode.failure;
+    const json = argv.includes('--json');
+    const code = err instanceof DrivesnapError ? err.code : 'INTERNAL';
+    if (json) process.stdout.write(JSON.stringify({ error: { code, message: errorMessage(err) } }) + '\n');
+    process.stderr.write(`drivesnap: ${errorMessage(err)}\n`);
+    if (process.env.DRIVESNAP_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  }
+  return exitCode;
+}
+
+const isEntry = process.argv[1] && /drivesnap$|cli[\\/]main\.js$/.test(process.argv[1]);
+if (isEntry) {
+  process.on('SIGINT', () => process.exit(ExitCode.interrupted));
+  main(hideBin(process.argv)).then((code) => {
+    process.exitCode = code;
+  });
+}

@@ -1,0 +1,26 @@
+/**
+ * The one small interface every repository backend implements (local directory, S3), and that the
+ * wrappers (retry, concurrency limit, bandwidth limit) implement again around another store.
+ * Names are `/`-separated relative paths such as `chunks/ab/abcdef...` or `snapshots/<id>`.
+ */
+export interface ObjectInfo {
+  name: string;
+  size: number;
+}
+
+export interface ObjectStore {
+  /** Where the store is, for messages (`/srv/repo`, `s3://bucket/prefix`). Never contains credentials. */
+  readonly location: string;
+  /** Writes the whole object atomically: readers see the old object, no object, or the whole new one. */
+  put(name: string, data: Uint8Array): Promise<void>;
+  /** Reads the whole object. Throws ObjectNotFoundError when it does not exist. */
+  get(name: string): Promise<Buffer>;
+  /** Size of the object, or undefined when it does not exist. */
+  stat(name: string): Promise<ObjectInfo | undefined>;
+  /** Every object whose name starts with prefix, in no particular order. */
+  list(prefix: string): AsyncIterable<ObjectInfo>;
+  /** Deletes the object; deleting one that does not exist is not an error. */
+  delete(name: string): Promise<void>;
+  /** Releases connections and handles. */
+  close(): Promise<void>;
+}
