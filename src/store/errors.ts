@@ -1,4 +1,4 @@
-import { DrivesnapError } from '../errors.js';
+import { DrivesnapError, type ExitCodeValue } from '../errors.js';
 
 export class ObjectNotFoundError extends DrivesnapError {
   override name = 'ObjectNotFoundError';
@@ -17,4 +17,45 @@ export class TransientStoreError extends DrivesnapError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('STORE_TRANSIENT', message, undefined, options);
   }
+}
+
+/** A name the store refuses: empty, absolute, or with `.`/`..`/empty segments (it could escape the store). */
+export class InvalidObjectNameError extends DrivesnapError {
+  override name = 'InvalidObjectNameError';
+  constructor(
+    readonly object: string,
+    reason: string,
+  ) {
+    super('STORE_INVALID_NAME', `invalid object name ${JSON.stringify(object)}: ${reason}`);
+  }
+}
+
+/** A backend fault that trying again will not fix (permissions, full disk, bad bucket, bad credentials). */
+export class StoreError extends DrivesnapError {
+  override name = 'StoreError';
+  constructor(code: string, message: string, options?: { cause?: unknown; exitCode?: ExitCodeValue }) {
+    super(code, message, options?.exitCode, options);
+  }
+}
+
+/** Socket-level failure codes: the request never got an answer, so trying again may work. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
+
+export function isNetworkError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NETWORK_ERROR_CODES.has(code);
 }

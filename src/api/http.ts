@@ -1,0 +1,197 @@
+/**
+ * One HTTP exchange with the drive API over an undici keep-alive pool: pre-emptive Basic auth, the whole
+ * response body read, and every failure turned into ApiError (the server answered with an error) or
+ * ApiConnectionError (no complete answer). No retries here: the client retries in exactly one layer, and
+ * undici's own retry stays off (plain Pool, no RetryAgent).
+ *
+ * The secret lives only in a private field holding the ready-made Authorization header. Errors are built
+ * fresh from the status, the error word, the body and the call (method and path); undici's errors are
+ * copied to a plain cause holding only their code and message, so no request options (and no header)
+ * can ride along in a cause chain.
+ */
+import { Pool } from 'undici';
+import { DrivesnapError } from '../errors.js';
+import { ApiConnectionError, ApiError, isErrorWord, wordForStatus } from './errors.js';
+
+export interface HttpTransportOptions {
+  url: string;
+  user: string;
+  secret: string;
+  /** Keep-alive connections to the endpoint (undici Pool `connections`). */
+  connections: number;
+  /** Longest wait for response headers, and longest silence while a body arrives. */
+  timeoutMs: number;
+}
+
+export interface HttpCall {
+  method: 'GET' | 'POST';
+  /** Path below the endpoint's base URL, starting with `/`. */
+  path: string;
+  body?: Uint8Array | string;
+  headers?: Record<string, string>;
+  /** The drive/server/resource the call is about, for error messages. */
+  object?: string;
+  /** When set, a 2xx body of any other length is a truncated answer (a connection fault). */
+  expectBytes?: number;
+}
+
+export interface HttpResponse {
+  status: number;
+  contentType: string | undefined;
+  body: Buffer;
+}
+
+/** Error bodies are one line; read at most this much of them. */
+const MAX_ERROR_BODY = 64 * 1024;
+
+/** Faults below HTTP that may clear on their own. */
+const CONNECTION_FAULT_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_RES_CONTENT_LENGTH_MISMATCH',
+  'HPE_INVALID_CONSTANT',
+  'HPE_INVALID_CHUNK_SIZE',
+]);
+
+/** Codes meaning the request never reached the server, so even a non-idempotent call may be resent. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENETDOWN', 'UND_ERR_CONNECT_TIMEOUT']);
+
+export class HttpTransport {
+  /** Endpoint without credentials or trailing slash, e.g. `https://api-lon-p.elastichosts.com`. */
+  readonly url: string;
+  readonly #pool: Pool;
+  readonly #basePath: string;
+  readonly #authorization: string;
+
+  constructor(opts: HttpTransportOptions) {
+    let parsed: URL;
+    try {
+      parsed = new URL(opts.url);
+    } catch {
+      throw new DrivesnapError('EH_BAD_URL', `API URL is not a URL (expected e.g. https://api-lon-p.elastichosts.com/)`, 2);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new DrivesnapError('EH_BAD_URL', `API URL must start with https:// or http://, not ${parsed.protocol}`, 2);
+    }
+    this.#basePath = parsed.pathname.replace(/\/+$/, '');
+    this.url = parsed.origin + this.#basePath;
+    this.#authorization = 'Basic ' + Buffer.from(`${opts.user}:${opts.secret}`).toString('base64');
+    this.#pool = new Pool(parsed.origin, {
+      connections: opts.connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: opts.timeoutMs,
+      bodyTimeout: opts.timeoutMs,
+      connectTimeout: Math.min(opts.timeoutMs, 30_000),
+    });
+  }
+
+  async send(call: HttpCall): Promise<HttpResponse> {
+    const label = `${call.method} ${call.path}`;
+    let response: Awaited<ReturnType<Pool['request']>>;
+    try {
+      response = await this.#pool.request({
+        method: call.method,
+        path: this.#basePath + call.path,
+        headers: { ...call.headers, authorization: this.#authorization },
+        // A Buffer or string body makes undici send Content-Length, never chunked transfer encoding.
+        body: call.body ?? (call.method === 'POST' ? '' : undefined),
+      });
+    } catch (err) {
+      throw transportFault(label, err);
+    }
+    const contentType = headerValue(response.headers['content-type']);
+    if (response.statusCode >= 200 && response.statusCode < 300) {
+      const body = await readBody(label, response.body, Number.POSITIVE_INFINITY);
+      if (call.expectBytes !== undefined && body.length !== call.expectBytes) {
+        throw new ApiConnectionError(label, `truncated body: got ${body.length} of ${call.expectBytes} bytes`);
+      }
+      return { status: response.statusCode, contentType, body };
+    }
+    const text = (await readBody(label, response.body, MAX_ERROR_BODY)).toString('utf8');
+    const header = headerValue(response.headers['x-elastic-error'])?.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
+    const word = isErrorWord(header) ? header : wordForStatus(response.statusCode);
+    throw new ApiError({
+      status: response.statusCode,
+      word,
+      body: text,
+      call: label,
+      ...(call.object !== undefined ? { object: call.object } : {}),
+    });
+  }
+
+  async close(): Promise<void> {
+    if (!this.#pool.closed) await this.#pool.close();
+  }
+}
+
+/** True when the request cannot have reached the server (refused, no route), so resending is always safe. */
+export function failedBeforeSending(err: unknown): boolean {
+  if (!(err instanceof ApiConnectionError)) return false;
+  const code = (err.cause as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && NOT_SENT_CODES.has(code);
+}
+
+async function readBody(label: string, body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  try {
+    for await (const chunk of body) {
+      if (length < limit) chunks.push(chunk);
+      length += chunk.length;
+    }
+  } catch (err) {
+    throw transportFault(label, err);
+  }
+  const whole = Buffer.concat(chunks);
+  return whole.length > limit ? whole.subarray(0, limit) : whole;
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code;
+  const causeCode = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof causeCode === 'string' ? causeCode : undefined;
+}
+
+/** A copy of an underlying error with only its name, code and first message line. */
+function sanitizedCause(err: unknown, code: string | undefined): Error {
+  const copy = new Error(err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err));
+  copy.name = err instanceof Error ? err.name : 'Error';
+  if (code !== undefined) Object.assign(copy, { code });
+  return copy;
+}
+
+function transportFault(label: string, err: unknown): Error {
+  if (err instanceof ApiConnectionError || err instanceof ApiError) return err;
+  const code = errorCode(err);
+  const cause = sanitizedCause(err, code);
+  const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
+  if (code === 'ENOTFOUND') {
+    return new DrivesnapError('EH_HOST_NOT_FOUND', `${label}: the API host name does not resolve; check the account's url`, 1, {
+      cause,
+    });
+  }
+  if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED' || code === 'UND_ERR_ABORTED') {
+    return new DrivesnapError('EH_CLIENT_CLOSED', `${label}: the API client was closed`, 1, { cause });
+  }
+  if ((code !== undefined && CONNECTION_FAULT_CODES.has(code)) || /^E[A-Z]+$/.test(code ?? '')) {
+    return new ApiConnectionError(label, `${message}${code && !message.includes(code) ? ` (${code})` : ''}`, { cause });
+  }
+  return new DrivesnapError('EH_INTERNAL', `${label}: ${message}`, 1, { cause });
+}

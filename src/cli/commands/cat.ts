@@ -1,0 +1,41 @@
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../errors.js';
+import { describeKeyFile } from '../../repo/format/index.js';
+import { listLocks } from '../../repo/locks.js';
+import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
+
+interface CatArgs extends RepoArgs {
+  what: string;
+  id?: string;
+}
+
+export const command: CommandModule<object, CatArgs> = {
+  command: 'cat <what> [id]',
+  describe: 'Print a repository object as JSON, for debugging: config, snapshot ID, keys, locks',
+  builder: (y) =>
+    withRepoOptions(y)
+      .positional('what', { choices: ['config', 'snapshot', 'keys', 'locks'] as const, demandOption: true })
+      .positional('id', { type: 'string', description: 'Snapshot id or unique prefix' }) as never,
+  handler: async (args) => {
+    await withRepository(args, async (repo) => {
+      let value: unknown;
+      if (args.what === 'config') value = repo.config;
+      else if (args.what === 'snapshot') {
+        if (!args.id) throw new UsageError('cat snapshot needs a snapshot id');
+        const row = repo.resolveSnapshot(args.id);
+        const m = await repo.loadManifest(row.id);
+        const chunks: (string | null)[] = [];
+        for (let i = 0; i < m.table.length; i += 32) {
+          const id = m.table.subarray(i, i + 32);
+          chunks.push(id.every((b) => b === 0) ? null : id.toString('hex'));
+        }
+        value = { id: row.id, meta: m.meta, chunks };
+      } else if (args.what === 'keys') {
+        const keys: unknown[] = [];
+        for await (const o of repo.store.list('keys/')) keys.push({ id: o.name.slice(5), ...describeKeyFile(await repo.store.get(o.name)) });
+        value = keys;
+      } else value = await listLocks(repo.store);
+      process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+    });
+  },
+};

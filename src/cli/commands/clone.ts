@@ -1,0 +1,80 @@
+import type { CommandModule } from 'yargs';
+import { resolveDrive } from '../../config/locations.js';
+import { parseLocation } from '../../config/locations.js';
+import { UsageError } from '../../errors.js';
+import { copy } from '../../engine/jobs/copy.js';
+import { RepoIndex } from '../../repo/index-db.js';
+import { jobsIndexPath } from '../jobs-db.js';
+import { Clients, openSink, openSource } from '../open-ends.js';
+import { Output } from '../output.js';
+import { formatDuration, progressView, summarize } from '../progress-view.js';
+
+interface CloneArgs {
+  drive: string;
+  name: string;
+  to?: string;
+  concurrency: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export const command: CommandModule<object, CloneArgs> = {
+  command: 'clone <drive>',
+  describe: "Clone a drive: server-side imaging inside one account, else a copy to the other account",
+  builder: (y) =>
+    y
+      .positional('drive', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE to clone' })
+      .option('name', { type: 'string', demandOption: true, description: 'Name of the new drive' })
+      .option('to', { type: 'string', description: 'Create the clone in this account (ACCOUNT:) instead of the source account' })
+      .option('concurrency', { type: 'number', default: 8, description: 'Ranges in flight when copying' }) as never,
+  handler: async (args) => {
+    const out = new Output(args);
+    const loc = parseLocation(args.drive);
+    if (loc.kind !== 'drive') throw new UsageError(`clone takes a drive (ACCOUNT:DRIVE), not ${args.drive}`);
+    const destAccount = args.to ? args.to.replace(/:$/, '') : loc.account;
+    const clients = new Clients(args.concurrency);
+    try {
+      const srcClient = await clients.get(loc.account);
+      const dstClient = await clients.get(destAccount);
+      const source = await resolveDrive(srcClient, loc.drive);
+      if (srcClient.url === dstClient.url && srcClient.user === dstClient.user) {
+        // Same account: the API images the drive itself, no bytes pass through us.
+        const started = Date.now();
+        const created = await dstClient.createDrive({ name: args.name, size: source.size });
+        await dstClient.imageDrive(created.uuid, source.uuid);
+        let last = -1;
+        await dstClient.waitForImaging(created.uuid, (percent) => {
+          if (percent !== undefined && percent !== last) {
+            last = percent;
+            out.event({ event: 'imaging', drive: created.uuid, percent });
+            if (!out.json && !out.quiet && process.stderr.isTTY) process.stderr.write(`\rimaging ${percent}%   `);
+          }
+        });
+        if (!out.json && !out.quiet && process.stderr.isTTY) process.stderr.write('\r');
+        out.result(
+          { method: 'imaging', source: source.uuid, drive: created.uuid, name: args.name, size: source.size, elapsedMs: Date.now() - started },
+          `cloned ${args.drive} to ${destAccount}:${args.name} (${created.uuid}) by server-side imaging in ${formatDuration(Date.now() - started)}`,
+        );
+        return;
+      }
+      const jobs = RepoIndex.open(jobsIndexPath());
+      const src = await openSource(`${loc.account}:${source.uuid}`, clients);
+      const dst = await openSink(`${destAccount}:${args.name}`, clients, { createSize: source.size });
+      const view = progressView(out, `${destAccount}:${args.name}`);
+      try {
+        const result = await copy({ source: src.source, sink: dst.sink, jobs, concurrency: args.concurrency, onProgress: (p) => view.update(p) });
+        view.stop();
+        const s = result.progress.snapshot();
+        out.result(
+          { method: 'copy', source: source.uuid, drive: dst.drive?.uuid, name: args.name, ...s },
+          summarize(`cloned ${args.drive} to ${destAccount}:${args.name} (${dst.drive?.uuid}) by copying`, s),
+        );
+      } finally {
+        view.stop();
+        jobs.close();
+      }
+    } finally {
+      await clients.close();
+    }
+  },
+};

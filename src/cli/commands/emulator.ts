@@ -1,0 +1,94 @@
+/**
+ * `drivesnap emulator`: serves the drive API locally (src/emulator) until SIGINT/SIGTERM, and prints
+ * `EHURI=...` and `EHAUTH=...` for the first account: the user's own local test credentials, and the one
+ * place drivesnap prints a secret. Accounts come from `--account UUID:SECRET` (cli.md) or, to keep them
+ * out of argv, from DRIVESNAP_EMULATOR_ACCOUNTS (comma- or space-separated).
+ */
+import type { Argv, CommandModule } from 'yargs';
+import { UsageError } from '../../errors.js';
+import { parseSize } from '../../util/size.js';
+import { type EmulatorAccount, type EmulatorOptions, parseAccount, parseAccountList, parseFaultSpec, startEmulator } from '../../emulator/index.js';
+import { type GlobalOptions, Output } from '../output.js';
+
+export const ACCOUNTS_ENV = 'DRIVESNAP_EMULATOR_ACCOUNTS';
+
+interface EmulatorArgs extends GlobalOptions {
+  listen: string;
+  data?: string;
+  account?: string[];
+  faults?: string;
+  'storage-limit'?: string;
+  'max-write'?: string;
+  'imaging-rate'?: string;
+  'shutdown-delay'?: number;
+}
+
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : Number.NaN;
+  if (!m || port > 65535) throw new UsageError(`--listen ${text}: expected HOST:PORT, e.g. 127.0.0.1:8020`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+function sizeOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = parseSize(text);
+  if (n === undefined) throw new UsageError(`--${name} ${text}: expected a size such as 10G`);
+  return n;
+}
+
+export function emulatorOptions(args: EmulatorArgs, env: NodeJS.ProcessEnv): EmulatorOptions {
+  const accounts: EmulatorAccount[] = [
+    ...(args.account ?? []).map(parseAccount),
+    ...parseAccountList(env[ACCOUNTS_ENV] ?? ''),
+  ];
+  const { host, port } = parseListen(args.listen);
+  const opts: EmulatorOptions = { host, port };
+  if (accounts.length > 0) opts.accounts = accounts;
+  if (args.data !== undefined) opts.dataDir = args.data;
+  if (args.faults !== undefined) opts.faults = parseFaultSpec(args.faults);
+  const storage = sizeOption('storage-limit', args['storage-limit']);
+  if (storage !== undefined) opts.storageLimitBytes = storage;
+  const maxWrite = sizeOption('max-write', args['max-write']);
+  if (maxWrite !== undefined) opts.maxWriteBytes = maxWrite;
+  const rate = sizeOption('imaging-rate', args['imaging-rate']);
+  if (rate !== undefined) opts.imagingBytesPerSec = rate;
+  if (args['shutdown-delay'] !== undefined) opts.shutdownDelayMs = args['shutdown-delay'];
+  return opts;
+}
+
+export const command: CommandModule<GlobalOptions, EmulatorArgs> = {
+  command: 'emulator',
+  describe: 'Serve the drive API locally (for trying drivesnap, tests and benchmarks)',
+  builder: (y: Argv<GlobalOptions>) =>
+    y
+      .option('listen', { type: 'string', default: '127.0.0.1:8020', description: 'HOST:PORT to listen on (port 0: any free port)' })
+      .option('data', { type: 'string', description: 'Directory for drives and state (default: a temp dir removed on exit)' })
+      .option('account', {
+        type: 'string',
+        array: true,
+        description: `Account UUID:SECRET (repeatable; or ${ACCOUNTS_ENV} to keep secrets out of argv)`,
+      })
+      .option('faults', { type: 'string', description: 'Fault injection, e.g. busy=0.1,reset=0.05,latency=20,seed=7,calls=read+write' })
+      .option('storage-limit', { type: 'string', description: 'Total size of all drives allowed, e.g. 100G' })
+      .option('max-write', { type: 'string', description: 'Largest decoded write accepted (default 16M)' })
+      .option('imaging-rate', { type: 'string', description: 'Imaging speed in bytes per second, e.g. 50M (default unlimited)' })
+      .option('shutdown-delay', { type: 'number', description: 'Milliseconds an ACPI shutdown takes (default 200)' }) as Argv<EmulatorArgs>,
+  handler: async (args) => {
+    const out = new Output(args);
+    const emulator = await startEmulator(emulatorOptions(args, process.env));
+    const first = emulator.accounts[0]!;
+    const ehuri = emulator.url;
+    out.result({ ehuri, ehauth: `${first.user}:${first.secret}`, dataDir: emulator.dataDir, accounts: emulator.accounts.length },
+      `EHURI=${ehuri}\nEHAUTH=${first.user}:${first.secret}`);
+    process.stderr.write(`drivesnap emulator: serving ${emulator.accounts.length} account(s) from ${emulator.dataDir}; Ctrl-C stops it\n`);
+    // The emulator owns the process until a signal: close it cleanly (flush counters, remove a temp data
+    // dir) instead of letting the CLI's default SIGINT handler exit at once.
+    process.removeAllListeners('SIGINT');
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', () => resolve());
+      process.once('SIGTERM', () => resolve());
+    });
+    await emulator.close();
+  },
+};

@@ -1,0 +1,33 @@
+import type { CommandModule } from 'yargs';
+import { Output } from '../output.js';
+import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
+
+interface IndexArgs extends RepoArgs {
+  action: string;
+}
+
+export const command: CommandModule<object, IndexArgs> = {
+  command: 'index <action>',
+  describe: 'Rebuild the SQLite index from the repository alone (index rebuild)',
+  builder: (y) => withRepoOptions(y).positional('action', { choices: ['rebuild'] as const, demandOption: true }) as never,
+  handler: async (args) => {
+    const out = new Output(args);
+    await withRepository(args, async (repo) => {
+      const lock = await repo.lock(false);
+      try {
+        repo.index.clear();
+        repo.index.set('repository', repo.config.id);
+        const result = await repo.sync();
+        const summary = {
+          snapshots: result.added,
+          chunks: repo.index.chunkCount(),
+          storedBytes: repo.index.storedBytes(),
+          path: repo.index.path,
+        };
+        out.result(summary, `rebuilt the index at ${summary.path}: ${summary.snapshots} snapshots, ${summary.chunks} chunks`);
+      } finally {
+        await lock.release();
+      }
+    });
+  },
+};

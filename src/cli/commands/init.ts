@@ -1,0 +1,45 @@
+import type { CommandModule } from 'yargs';
+import { Repository } from '../../repo/repository.js';
+import { Output } from '../output.js';
+import { type RepoArgs, indexPathFor, openRepoStore, readPassword, withRepoOptions } from '../repo-context.js';
+
+interface InitArgs extends RepoArgs {
+  encryption: boolean;
+  'compression-level'?: number;
+}
+
+export const command: CommandModule<object, InitArgs> = {
+  command: 'init',
+  describe: 'Create a repository (encrypted unless --no-encryption)',
+  builder: (y) =>
+    withRepoOptions(y)
+      .option('encryption', {
+        type: 'boolean',
+        default: true,
+        description: 'Encrypt chunks and manifests (--no-encryption makes a plain repository on purpose)',
+      })
+      .option('compression-level', { type: 'number', description: 'gzip level 1-9 for stored chunks' }) as never,
+  handler: async (args) => {
+    const out = new Output(args);
+    const { store, location } = await openRepoStore(args);
+    const repo = await Repository.init(store, {
+      encrypted: args.encryption,
+      password: await readPassword(args),
+      compressionLevel: args['compression-level'],
+      indexPath: indexPathFor(location),
+    }).catch(async (err) => {
+      await store.close();
+      throw err;
+    });
+    try {
+      const c = repo.config;
+      out.result(
+        { repository: location, id: c.id, encryption: c.encryption, chunkSize: c.chunkSize, compression: c.compression },
+        `created repository ${c.id} at ${location} (${c.encryption === 'none' ? 'not encrypted' : c.encryption}, gzip level ${c.compression.level})` +
+          (c.encryption === 'none' ? '' : '\nKeep the password safe: without it the data cannot be read back.'),
+      );
+    } finally {
+      await repo.close();
+    }
+  },
+};

@@ -1,0 +1,75 @@
+import type { CommandModule } from 'yargs';
+import { parseLocation } from '../../config/locations.js';
+import { UsageError } from '../../errors.js';
+import { fileExists } from '../../engine/ends/file.js';
+import { restore } from '../../engine/jobs/restore.js';
+import { Clients, openSink } from '../open-ends.js';
+import { Output } from '../output.js';
+import { progressView, summarize } from '../progress-view.js';
+import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
+
+interface RestoreArgs extends RepoArgs {
+  snapshot: string;
+  to?: string;
+  'to-new'?: string;
+  drive?: string;
+  verify: boolean;
+  force: boolean;
+  concurrency: number;
+}
+
+export const command: CommandModule<object, RestoreArgs> = {
+  command: 'restore <snapshot>',
+  describe: 'Restore a snapshot onto a drive or image file (only differing ranges are written)',
+  builder: (y) =>
+    withRepoOptions(y)
+      .positional('snapshot', { type: 'string', demandOption: true, description: 'Snapshot id, unique prefix, or latest' })
+      .option('to', { type: 'string', description: 'Existing drive (ACCOUNT:DRIVE) or image file to restore onto' })
+      .option('to-new', { type: 'string', description: 'Create ACCOUNT:NAME (or a new image file) of the snapshot size and restore into it' })
+      .option('drive', { type: 'string', description: 'With latest: the drive whose latest snapshot to restore' })
+      .option('verify', { type: 'boolean', default: false, description: 'Read the target back and compare with the snapshot' })
+      .option('force', { type: 'boolean', default: false, description: 'Write even to a drive a running server is using' })
+      .option('concurrency', { type: 'number', default: 8, description: 'Ranges in flight at once' })
+      .conflicts('to', 'to-new')
+      .check((a) => {
+        if (!a.to && !a['to-new']) throw new UsageError('say where to restore: --to LOC or --to-new ACCOUNT:NAME');
+        return true;
+      }) as never,
+  handler: async (args) => {
+    const out = new Output(args);
+    const clients = new Clients(args.concurrency);
+    try {
+      await withRepository(args, async (repo) => {
+        const snapshot = repo.resolveSnapshot(args.snapshot, args.drive);
+        const targetText = args['to-new'] ?? args.to!;
+        const loc = parseLocation(targetText);
+        // An image file that does not exist yet is a new target, as with --to-new.
+        const create = args['to-new'] !== undefined || (loc.kind === 'file' && !(await fileExists(loc.path)));
+        const opened = await openSink(targetText, clients, { createSize: create ? snapshot.size : undefined, force: args.force });
+        const view = progressView(out, targetText);
+        try {
+          const result = await restore({
+            repo,
+            snapshot,
+            sink: opened.sink,
+            concurrency: args.concurrency,
+            verify: args.verify,
+            onProgress: (p) => view.update(p),
+          });
+          view.stop();
+          const s = result.progress.snapshot();
+          out.result(
+            { snapshot: snapshot.id, target: targetText, created: opened.created, drive: opened.drive?.uuid, verified: result.verified?.ranges, ...s },
+            summarize(`restored ${snapshot.id.slice(0, 12)} onto ${targetText}${opened.created ? ' (new)' : ''}`, s) +
+              (result.verified ? `\nverified: all ${result.verified.ranges} ranges match the snapshot` : ''),
+          );
+        } finally {
+          view.stop();
+          await opened.sink.close();
+        }
+      });
+    } finally {
+      await clients.close();
+    }
+  },
+};

@@ -1,0 +1,46 @@
+import type { CommandModule } from 'yargs';
+import { formatBytes } from '../../util/size.js';
+import { Output, table } from '../output.js';
+import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
+
+interface SnapshotsArgs extends RepoArgs {
+  drive?: string;
+  tag?: string;
+  host?: string;
+}
+
+export const command: CommandModule<object, SnapshotsArgs> = {
+  command: 'snapshots',
+  describe: 'List snapshots, oldest first',
+  builder: (y) =>
+    withRepoOptions(y)
+      .option('drive', { type: 'string', description: 'Only snapshots of this drive (UUID or name)' })
+      .option('tag', { type: 'string', description: 'Only snapshots with this tag' })
+      .option('host', { type: 'string', description: 'Only snapshots taken on this host' }) as never,
+  handler: async (args) => {
+    const out = new Output(args);
+    await withRepository(args, async (repo) => {
+      let rows = repo.index.listSnapshots({ tag: args.tag, host: args.host });
+      if (args.drive) rows = rows.filter((s) => s.driveUuid === args.drive || s.driveName === args.drive);
+      const text =
+        rows.length === 0
+          ? 'no snapshots'
+          : table(
+              ['ID', 'Time', 'Drive', 'Account', 'Size', 'Ranges (zero/new)', 'Tags'],
+              rows.map((s) => [
+                s.id.slice(0, 12),
+                s.time.replace('T', ' ').slice(0, 19),
+                s.driveName,
+                s.account,
+                formatBytes(s.size),
+                `${s.chunkCount} (${s.zeroCount}/${s.newCount})${s.claimed ? ' claimed' : ''}`,
+                s.tags.join(','),
+              ]),
+            );
+      out.result(
+        rows.map(({ meta: _meta, ...s }) => s),
+        text,
+      );
+    });
+  },
+};

@@ -1,0 +1,94 @@
+/**
+ * Where a command reads from or writes to (cli.md, "Locations"):
+ *   `ACCOUNT:DRIVE`  a drive (DRIVE = its UUID or its unique name)
+ *   `ACCOUNT:`       an account (e.g. `drives lon:`)
+ *   a path           contains `/`, or starts with `file:`: a local raw image file or block device
+ *   `-`              stdin or stdout
+ * `ACCOUNT:` is recognised first, so `lon:web/root` is the drive named `web/root` of account lon; a file
+ * whose path starts with something like `name:` is written `./name:...` or `file:name:...`.
+ *
+ * Parsing is pure. Turning a drive name into a UUID needs the API: resolveDrive.
+ */
+import type { ApiClient } from '../api/client.js';
+import type { DriveInfo } from '../api/drive-info.js';
+import { DrivesnapError, ExitCode, UsageError } from '../errors.js';
+
+export type Location =
+  | { kind: 'drive'; account: string; drive: string }
+  | { kind: 'account'; account: string }
+  | { kind: 'file'; path: string }
+  | { kind: 'stdio' };
+
+const ACCOUNT_PREFIX = /^([A-Za-z0-9][A-Za-z0-9_.-]*):(.*)$/s;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(text: string): boolean {
+  return UUID.test(text);
+}
+
+export function parseLocation(text: string): Location {
+  if (text === '-') return { kind: 'stdio' };
+  if (text.startsWith('file:')) {
+    const path = text.slice('file:'.length);
+    if (path === '') throw new UsageError('`file:` needs a path after it, e.g. file:disk.img');
+    return { kind: 'file', path };
+  }
+  const m = ACCOUNT_PREFIX.exec(text);
+  if (m) {
+    const account = m[1]!;
+    const drive = m[2]!;
+    return drive === '' ? { kind: 'account', account } : { kind: 'drive', account, drive };
+  }
+  if (text.includes('/')) return { kind: 'file', path: text };
+  throw new UsageError(
+    `${JSON.stringify(text)} is not a location: write ACCOUNT:DRIVE for a drive, ACCOUNT: for an account, ` +
+      `./${text} or file:${text} for a local file, or - for stdin/stdout`,
+  );
+}
+
+export function formatLocation(loc: Location): string {
+  switch (loc.kind) {
+    case 'drive':
+      return `${loc.account}:${loc.drive}`;
+    case 'account':
+      return `${loc.account}:`;
+    case 'file':
+      return loc.path.includes('/') && !ACCOUNT_PREFIX.test(loc.path) ? loc.path : `file:${loc.path}`;
+    case 'stdio':
+      return '-';
+  }
+}
+
+/** Parses and insists on a kind, naming the argument in the error. */
+export function expectLocation<K extends Location['kind']>(text: string, kinds: K[], what: string): Extract<Location, { kind: K }> {
+  const loc = parseLocation(text);
+  if (!(kinds as string[]).includes(loc.kind)) {
+    const names: Record<Location['kind'], string> = { drive: 'ACCOUNT:DRIVE', account: 'ACCOUNT:', file: 'a file path', stdio: '-' };
+    throw new UsageError(`${what} must be ${kinds.map((k) => names[k]).join(' or ')}, not ${JSON.stringify(text)}`);
+  }
+  return loc as Extract<Location, { kind: K }>;
+}
+
+/**
+ * The drive a UUID or a name denotes. A UUID is looked up directly (so drives other accounts share through
+ * `readers` work); a name must match exactly one of the account's own drives.
+ */
+export async function resolveDrive(client: ApiClient, nameOrUuid: string): Promise<DriveInfo> {
+  if (isUuid(nameOrUuid)) return client.driveInfo(nameOrUuid);
+  const matches = (await client.listDriveInfo()).filter((d) => d.name === nameOrUuid);
+  if (matches.length === 0) {
+    throw new DrivesnapError(
+      'DRIVE_NOT_FOUND',
+      `no drive named ${JSON.stringify(nameOrUuid)} at ${client.url}; \`drivesnap drives ACCOUNT:\` lists them`,
+      ExitCode.failure,
+    );
+  }
+  if (matches.length > 1) {
+    throw new DrivesnapError(
+      'DRIVE_AMBIGUOUS',
+      `${matches.length} drives are named ${JSON.stringify(nameOrUuid)} (${matches.map((d) => d.uuid).join(', ')}); name one by its UUID`,
+      ExitCode.usage,
+    );
+  }
+  return matches[0]!;
+}

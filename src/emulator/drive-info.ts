@@ -1,0 +1,57 @@
+/** Renders drive info blocks (api-contract.md, "Drives"): the keys always present, then the optional ones. */
+import type { ApiObject } from '../api/wire.js';
+import type { EmulatorCore } from './core.js';
+import { ALL_READERS, LIBRARY_OWNER, type StandardImage } from './standard-library.js';
+import type { DriveRecord, IoCounters } from './state.js';
+
+export interface ImagingView {
+  /** `/info/full` always shows the percentage. */
+  full: boolean;
+}
+
+function counterKeys(c: IoCounters): ApiObject {
+  return {
+    'read:bytes': String(c.readBytes),
+    'read:requests': String(c.readRequests),
+    'write:bytes': String(c.writeBytes),
+    'write:requests': String(c.writeRequests),
+  };
+}
+
+export function driveInfo(core: EmulatorCore, record: DriveRecord, view: ImagingView, imaging: string | undefined): ApiObject {
+  const info: ApiObject = {
+    'claim:type': 'exclusive',
+    'encryption:cipher': 'aes-xts-plain',
+    ...record.props,
+    drive: record.drive,
+    size: String(record.size),
+    status: 'active',
+    user: record.user,
+    ...counterKeys(record.counters),
+  };
+  for (const k of ['readers', 'tags', 'avoid']) if (info[k] === '') delete info[k];
+  const claims = core.claimsOf(record.drive);
+  if (claims.length > 0) info.claimed = claims.join(' ');
+  if (imaging !== undefined) {
+    const flag = core.limits.imagingInfo === 'flag' && !view.full && imaging !== 'queued';
+    info.imaging = flag ? 'true' : imaging;
+  }
+  return info;
+}
+
+export function libraryInfo(image: StandardImage, counters: IoCounters): ApiObject {
+  return {
+    'claim:type': 'shared',
+    drive: image.drive,
+    'encryption:cipher': 'none',
+    format: 'gzip',
+    media: image.media,
+    name: image.name,
+    rawsize: String(image.rawsize),
+    readers: ALL_READERS,
+    size: String(image.gzip.length),
+    status: 'active',
+    user: LIBRARY_OWNER,
+    ...counterKeys(counters),
+  };
+}

@@ -1,0 +1,92 @@
+/**
+ * Saves the state atomically (temp file + rename, so a crash leaves the old or the new file, never half
+ * of one) and coalesces saves: metadata changes wait for their save; counter updates only mark the state
+ * dirty and are written shortly after, so the I/O path never waits on a JSON dump.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type EmulatorState, emptyState } from './state.js';
+
+const STATE_FILE = 'state.json';
+const LAZY_SAVE_DELAY_MS = 250;
+
+export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    await writeFile(tmp, data, { mode });
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => undefined);
+    throw err;
+  }
+}
+
+export async function loadState(dataDir: string): Promise<EmulatorState> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, STATE_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
+    throw err;
+  }
+  const parsed = JSON.parse(text) as EmulatorState;
+  if (parsed.version !== 1) throw new Error(`${join(dataDir, STATE_FILE)}: unknown state version ${parsed.version}`);
+  return { ...emptyState(), ...parsed };
+}
+
+export class StateSaver {
+  private saving: Promise<void> | undefined;
+  private pending = false;
+  private lazyTimer: NodeJS.Timeout | undefined;
+  /** After close(), late updates from requests still in flight are not written. */
+  private closed = false;
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly state: EmulatorState,
+  ) {}
+
+  /** Saves now (after any save in flight) and resolves once the current state is on disk. */
+  async save(): Promise<void> {
+    if (this.closed) return;
+    this.pending = true;
+    while (this.pending) {
+      if (this.saving) {
+        await this.saving;
+        continue;
+      }
+      this.pending = false;
+      this.saving = writeFileAtomic(join(this.dataDir, STATE_FILE), JSON.stringify(this.state));
+      try {
+        await this.saving;
+      } finally {
+        this.saving = undefined;
+      }
+    }
+  }
+
+  /** Marks the state dirty; it is saved within LAZY_SAVE_DELAY_MS. */
+  saveLater(): void {
+    if (this.lazyTimer || this.closed) return;
+    this.lazyTimer = setTimeout(() => {
+      this.lazyTimer = undefined;
+      this.save().catch((err: unknown) => process.stderr.write(`emulator: saving state failed: ${String(err)}\n`));
+    }, LAZY_SAVE_DELAY_MS);
+    this.lazyTimer.unref();
+  }
+
+  /** Writes any pending change and stops the lazy timer. */
+  async flush(): Promise<void> {
+    if (this.lazyTimer) {
+      clearTimeout(this.lazyTimer);
+      this.lazyTimer = undefined;
+    }
+    await this.save();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+  }
+}

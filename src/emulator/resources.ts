@@ -1,0 +1,84 @@
+/**
+ * Resources: static IPs and VLANs (list, info, create, set, destroy). IPs come from 198.18.0.0/15, the
+ * range reserved for benchmarking, so they never collide with a real network.
+ */
+import { randomUUID } from 'node:crypto';
+import type { ApiObject } from '../api/wire.js';
+import { splitWords } from '../api/wire.js';
+import { type CallContext, type Handler, noContent, param } from './call.js';
+import type { EmulatorCore } from './core.js';
+import { missing, usage } from './http-error.js';
+import type { ResourceRecord, ResourceType } from './state.js';
+
+const READ_ONLY = new Set(['resource', 'type', 'user', 'netmask', 'gateway', 'nameserver']);
+
+function validateResourceKeys(body: ApiObject): ApiObject {
+  const props: ApiObject = {};
+  for (const [key, value] of Object.entries(body)) {
+    if (key === 'name') props[key] = value;
+    else if (key === 'tags') props[key] = splitWords(value).join(' ');
+    else if (key.startsWith('user:') && key.length > 5) props[key] = value;
+    else if (READ_ONLY.has(key)) continue;
+    else throw usage(`unknown resource key "${key}"`);
+  }
+  return props;
+}
+
+function nextStaticIp(core: EmulatorCore): string {
+  const n = ++core.state.lastIp;
+  return `198.${18 + ((n >> 16) & 1)}.${(n >> 8) & 255}.${n & 255}`;
+}
+
+function resourceInfo(r: ResourceRecord): ApiObject {
+  const info: ApiObject = { ...r.props, resource: r.resource, type: r.type, user: r.user };
+  if (r.type === 'ip') {
+    const prefix = r.resource.split('.').slice(0, 3).join('.');
+    Object.assign(info, { netmask: '255.255.255.0', gateway: `${prefix}.1`, nameserver: '198.18.0.2' });
+  }
+  return info;
+}
+
+export function resourceHandlers(core: EmulatorCore): Record<string, Handler> {
+  const listOwn = (ctx: CallContext) =>
+    Object.values(core.state.resources)
+      .filter((r) => r.user === ctx.user && (!param(ctx, 'type') || r.type === param(ctx, 'type')))
+      .sort((a, b) => a.type.localeCompare(b.type) || a.resource.localeCompare(b.resource));
+  const own = (ctx: CallContext) => {
+    const key = `${param(ctx, 'type')}/${param(ctx, 'resource')}`;
+    const r = core.state.resources[key];
+    if (!r || r.user !== ctx.user) throw missing(`resource ${key} not found`);
+    return r;
+  };
+  return {
+    'resources.list': async (ctx) => ({
+      type: 'list',
+      items: listOwn(ctx).map((r) => ({ type: r.type, resource: r.resource })),
+    }),
+    'resources.info': async (ctx) =>
+      param(ctx, 'resource')
+        ? { type: 'objects', objects: [resourceInfo(own(ctx))], single: true }
+        : { type: 'objects', objects: listOwn(ctx).map(resourceInfo), single: false },
+    'resources.create': async (ctx) => {
+      const props = validateResourceKeys(ctx.body);
+      if (props.name === undefined) throw usage('resource create needs a name');
+      const type = param(ctx, 'type') as ResourceType;
+      const resource = type === 'ip' ? nextStaticIp(core) : randomUUID();
+      const record: ResourceRecord = { resource, type, user: ctx.user, props };
+      core.state.resources[`${type}/${resource}`] = record;
+      await core.saver.save();
+      return { type: 'objects', objects: [resourceInfo(record)], single: true };
+    },
+    'resources.set': async (ctx) => {
+      const record = own(ctx);
+      Object.assign(record.props, validateResourceKeys(ctx.body));
+      await core.saver.save();
+      return { type: 'objects', objects: [resourceInfo(record)], single: true };
+    },
+    'resources.destroy': async (ctx) => {
+      const record = own(ctx);
+      delete core.state.resources[`${record.type}/${record.resource}`];
+      await core.saver.save();
+      return noContent;
+    },
+  };
+}

@@ -1,0 +1,71 @@
+/** The emulator's persistent state: plain records, serialised whole to `state.json` (see persistence.ts). */
+import type { ApiObject } from '../api/wire.js';
+
+export interface IoCounters {
+  readBytes: number;
+  readRequests: number;
+  writeBytes: number;
+  writeRequests: number;
+}
+
+export interface DriveRecord {
+  drive: string;
+  user: string;
+  size: number;
+  /** Settable keys as given: name, claim:type, encryption:cipher, readers, tags, user:*, tier, avoid. */
+  props: ApiObject;
+  counters: IoCounters;
+}
+
+export type ServerStatus = 'active' | 'stopped';
+
+export interface ServerRecord {
+  server: string;
+  user: string;
+  /** Configuration keys as given: name, cpu, mem, smp, persistent, devices, nics, vnc, tags, user:*. */
+  config: ApiObject;
+  status: ServerStatus;
+  /** Epoch seconds of the last start. */
+  started?: number;
+  /** Epoch ms when a pending ACPI shutdown completes. */
+  shutdownAt?: number;
+  dhcpIp?: string;
+}
+
+export type ResourceType = 'ip' | 'vlan';
+
+export interface ResourceRecord {
+  resource: string;
+  type: ResourceType;
+  user: string;
+  props: ApiObject;
+}
+
+export type ImagingConversion = 'none' | 'gzip' | 'gunzip';
+
+export interface ImagingJobRecord {
+  dst: string;
+  src: string;
+  conversion: ImagingConversion;
+}
+
+export interface EmulatorState {
+  version: 1;
+  drives: Record<string, DriveRecord>;
+  servers: Record<string, ServerRecord>;
+  /** Keyed by `TYPE/RESOURCE`. */
+  resources: Record<string, ResourceRecord>;
+  /** Imaging jobs not yet finished; a restart runs them again from the start. */
+  imaging: ImagingJobRecord[];
+  /** Last host number handed out for IP resources and DHCP addresses. */
+  lastIp: number;
+}
+
+export function emptyState(): EmulatorState {
+  return { version: 1, drives: {}, servers: {}, resources: {}, imaging: [], lastIp: 0 };
+}
+
+export function newCounters(): IoCounters {
+  // The contract: a new drive reports 4096 bytes / 1 request for each counter.
+  return { readBytes: 4096, readRequests: 1, writeBytes: 4096, writeRequests: 1 };
+}

@@ -1,0 +1,40 @@
+/**
+ * Job checkpoints in the SQLite index, batched: a range is recorded only after its work is durable (chunk
+ * stored, or range written), so a job killed at any moment and started again redoes at most one batch.
+ */
+import type { CheckpointEntry, RepoIndex } from '../repo/index-db.js';
+
+export class CheckpointWriter {
+  private pending: CheckpointEntry[] = [];
+  private lastFlush = Date.now();
+
+  constructor(
+    private readonly index: RepoIndex,
+    readonly key: string,
+    private readonly batch = 32,
+    private readonly maxDelayMs = 1000,
+  ) {}
+
+  record(range: number, id: Buffer | null): void {
+    this.pending.push({ range, id });
+    if (this.pending.length >= this.batch || Date.now() - this.lastFlush >= this.maxDelayMs) this.flush();
+  }
+
+  flush(): void {
+    if (this.pending.length > 0) this.index.checkpoint(this.key, this.pending);
+    this.pending = [];
+    this.lastFlush = Date.now();
+  }
+}
+
+/**
+ * Progress of an earlier run of the same job, when it is still valid: same parameters (`info` equal on
+ * every key given) — otherwise the old checkpoint is dropped and the job starts afresh.
+ */
+export function resumeJob(index: RepoIndex, key: string, info: Record<string, unknown>): Map<number, Buffer | null> {
+  const previous = index.jobInfo(key);
+  if (previous && Object.entries(info).every(([k, v]) => previous[k] === v)) return index.jobProgress(key);
+  if (previous) index.endJob(key);
+  index.beginJob(key, info);
+  return new Map();
+}

@@ -1,0 +1,106 @@
+/**
+ * Local raw image files and block devices as sources and sinks. A new file is created sparse (truncated
+ * to the size), so it reads as zeros and zero ranges need not be written.
+ */
+import { constants, type FileHandle, open, readFile, stat } from 'node:fs/promises';
+import { DrivesnapError } from '../../errors.js';
+import { gunzipBody } from '../codec.js';
+import type { BlockSink, BlockSource, RangeBody } from './types.js';
+
+async function deviceSize(fh: FileHandle, path: string): Promise<number> {
+  const st = await fh.stat();
+  if (st.isFile()) return st.size;
+  if (st.isBlockDevice()) {
+    // Node has no BLKGETSIZE64 ioctl; the kernel publishes the size in 512-byte sectors under /sys.
+    const major = Math.floor(st.rdev / 256);
+    const minor = st.rdev % 256;
+    const sectors = Number((await readFile(`/sys/dev/block/${major}:${minor}/size`, 'utf8')).trim());
+    return sectors * 512;
+  }
+  throw new DrivesnapError('NOT_A_FILE', `${path} is neither a regular file nor a block device`);
+}
+
+async function readFully(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
+  const buf = Buffer.allocUnsafe(length);
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
+    if (bytesRead === 0) break;
+    done += bytesRead;
+  }
+  // Past the end of a file that shrank while we read: those bytes are absent, not zeros; say so.
+  if (done < length) throw new DrivesnapError('SHORT_READ', `short read at offset ${offset}: the file shrank while being read`);
+  return buf;
+}
+
+export async function openFileSource(path: string): Promise<BlockSource> {
+  const fh = await openOrExplain(path, constants.O_RDONLY);
+  const size = await deviceSize(fh, path);
+  return {
+    size,
+    description: path,
+    read: (offset, length) => readFully(fh, offset, length),
+    close: () => fh.close(),
+  };
+}
+
+async function openOrExplain(path: string, flags: number): Promise<FileHandle> {
+  try {
+    return await open(path, flags, 0o644);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new DrivesnapError('FILE_NOT_FOUND', `${path} does not exist`);
+    if (code === 'EACCES') throw new DrivesnapError('FILE_ACCESS', `${path}: permission denied`);
+    throw err;
+  }
+}
+
+export interface FileSinkOptions {
+  /** Create the file (sparse, of `size` bytes); refuse when it exists. */
+  create?: { size: number };
+}
+
+export async function openFileSink(path: string, opts: FileSinkOptions = {}): Promise<BlockSink> {
+  let fh: FileHandle;
+  let startsZeroed = false;
+  if (opts.create) {
+    try {
+      fh = await open(path, constants.O_RDWR | constants.O_CREAT | constants.O_EXCL, 0o644);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') {
+        throw new DrivesnapError('FILE_EXISTS', `${path} exists already: restore onto it with --to, or choose a new path`);
+      }
+      throw err;
+    }
+    await fh.truncate(opts.create.size);
+    startsZeroed = true;
+  } else {
+    fh = await openOrExplain(path, constants.O_RDWR);
+  }
+  const size = await deviceSize(fh, path);
+  return {
+    size,
+    description: path,
+    startsZeroed,
+    prefers: 'raw',
+    read: (offset, length) => readFully(fh, offset, length),
+    async write(offset: number, body: RangeBody): Promise<number> {
+      const data = body.encoding === 'gzip' ? await gunzipBody(body.data, body.rawLength) : body.data;
+      let done = 0;
+      while (done < data.length) {
+        const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done);
+        done += bytesWritten;
+      }
+      return data.length;
+    },
+    flush: () => fh.sync(),
+    close: () => fh.close(),
+  };
+}
+
+export async function fileExists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}

@@ -1,0 +1,33 @@
+/**
+ * The two interfaces every end of a job implements (architecture.md, "One engine, pluggable ends").
+ * A source yields ranges of a drive-sized address space; a sink takes them, can show what it holds now
+ * (so only differing ranges are written), and says whether it reads as zeros where nothing was written.
+ */
+export type RangeBody =
+  /** `incompressible`: known not to shrink under gzip (stored raw in the repository): send it as is. */
+  | { encoding: 'raw'; data: Buffer; incompressible?: boolean }
+  /** A gzip stream of `rawLength` bytes: an API drive takes it as is, with Content-Encoding: gzip. */
+  | { encoding: 'gzip'; data: Buffer; rawLength: number };
+
+export interface BlockSource {
+  readonly size: number;
+  readonly description: string;
+  read(offset: number, length: number): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface BlockSink {
+  readonly size: number;
+  readonly description: string;
+  /** True when unwritten ranges read as zeros: a drive or file this job created. */
+  readonly startsZeroed: boolean;
+  /** The body encoding the sink takes without extra work. */
+  readonly prefers: 'gzip' | 'raw';
+  /** What the sink holds now, to compare before writing. */
+  read(offset: number, length: number): Promise<Buffer>;
+  /** Writes one range; returns the bytes sent or written (after compression). */
+  write(offset: number, body: RangeBody): Promise<number>;
+  /** Makes every write durable (fsync for files; a no-op for the API, whose 204 is the commit). */
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,144 @@
+/**
+ * Backup: a source (API drive, image file) into a new snapshot. Every snapshot is logically full; only
+ * chunks the repository does not hold yet are compressed, sealed and stored ("known chunks", as the
+ * Proxmox client does it, but against everything the repository holds, not just the last snapshot).
+ */
+import { hostname } from 'node:os';
+import { chunkId, encodeChunk, type SnapshotMeta } from '../../repo/format/index.js';
+import type { Repository } from '../../repo/repository.js';
+import { TOOL_VERSION } from '../../version.js';
+import { CheckpointWriter, resumeJob } from '../checkpoint.js';
+import { isAllZero } from '../codec.js';
+import type { BlockSource } from '../ends/types.js';
+import { RangesFailedError } from '../errors.js';
+import { runRanges } from '../pipeline.js';
+import { Progress } from '../progress.js';
+import { rangeCount, ranges } from '../ranges.js';
+
+export interface BackupTarget {
+  driveUuid: string;
+  driveName: string;
+  account: string;
+  endpoint: string;
+  /** The drive was claimed by a running server: the copy is crash-consistent only. */
+  claimed: boolean;
+}
+
+export interface BackupOptions {
+  repo: Repository;
+  source: BlockSource;
+  target: BackupTarget;
+  tags?: string[];
+  concurrency?: number;
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+  /** Extra metadata kept in the manifest (e.g. the server that claimed the drive). */
+  extra?: Record<string, unknown>;
+}
+
+export interface BackupResult {
+  snapshotId: string;
+  progress: Progress;
+  meta: SnapshotMeta;
+}
+
+export async function backup(o: BackupOptions): Promise<BackupResult> {
+  const { repo, source } = o;
+  const chunkSize = repo.config.chunkSize;
+  const n = rangeCount(source.size, chunkSize);
+  const lock = await repo.lock(false);
+  try {
+    // Under the shared lock no prune runs, so what the index says the repository holds stays true.
+    await repo.sync();
+    const generation = await repo.generation();
+    const key = `backup:${o.target.account}:${o.target.driveUuid}:${source.description}`;
+    const done = resumeJob(repo.index, key, { size: source.size, generation, chunkSize });
+    const table = Buffer.alloc(n * 32);
+    const progress = new Progress('backup', source.size, n);
+    if (o.onProgress) progress.onUpdate(o.onProgress);
+    for (const [i, id] of done) {
+      if (id) id.copy(table, i * 32);
+      progress.range('resumed', Math.min(chunkSize, source.size - i * chunkSize));
+    }
+    const checkpoints = new CheckpointWriter(repo.index, key);
+    // Two ranges with the same content in flight at once: the second waits for the first's upload.
+    const inFlight = new Map<string, Promise<void>>();
+    let newCount = 0;
+    let zeroCount = 0;
+    let storedBytes = 0;
+
+    const failures = await runRanges(
+      ranges(source.size, chunkSize, (i) => done.has(i)),
+      async (r) => {
+        const data = await source.read(r.offset, r.length);
+        if (isAllZero(data)) {
+          zeroCount++;
+          checkpoints.record(r.index, null);
+          progress.range('zero', r.length, { read: r.length });
+          return;
+        }
+        const id = await chunkId(data, repo.ctx);
+        const hex = id.toString('hex');
+        let outcome: 'new' | 'unchanged' = 'unchanged';
+        let written = 0;
+        const pending = inFlight.get(hex);
+        if (pending) {
+          await pending;
+        } else if (!repo.index.hasChunk(id)) {
+          const upload = (async () => {
+            const object = await encodeChunk(data, id, repo.ctx);
+            await repo.putChunk(id, object);
+            repo.index.addChunks([{ id, size: object.length }]);
+            written = object.length;
+          })();
+          inFlight.set(hex, upload);
+          try {
+            await upload;
+          } finally {
+            inFlight.delete(hex);
+          }
+          outcome = 'new';
+          newCount++;
+          storedBytes += written;
+        }
+        id.copy(table, r.index * 32);
+        checkpoints.record(r.index, id);
+        progress.range(outcome, r.length, { read: r.length, written });
+      },
+      { concurrency: o.concurrency ?? 8, signal: o.signal, isFatal: isFatalError },
+    );
+    checkpoints.flush();
+    if (failures.length > 0) throw new RangesFailedError(`backup of ${source.description}`, failures, chunkSize, true);
+    if (o.signal?.aborted) throw o.signal.reason ?? new Error('interrupted');
+
+    const parent = repo.index.listSnapshots({ driveUuid: o.target.driveUuid }).at(-1)?.id;
+    const zeroTotal = zeroCount + [...done.values()].filter((id) => id === null).length;
+    const meta: SnapshotMeta = {
+      driveUuid: o.target.driveUuid,
+      driveName: o.target.driveName,
+      accountName: o.target.account,
+      endpoint: o.target.endpoint,
+      size: source.size,
+      chunkSize,
+      time: new Date().toISOString(),
+      host: hostname(),
+      tags: o.tags ?? [],
+      parent: parent ?? null,
+      toolVersion: TOOL_VERSION,
+      counts: { zero: zeroTotal, new: newCount, reused: n - zeroTotal - newCount },
+      claimed: o.target.claimed,
+      extra: { ...o.extra, storedBytes },
+    };
+    const snapshotId = await repo.saveSnapshot(meta, table);
+    repo.index.endJob(key);
+    return { snapshotId, progress, meta };
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Errors that will fail every range alike: stop at once instead of trying the rest. */
+export function isFatalError(err: unknown): boolean {
+  const word = (err as { word?: string }).word;
+  return word === 'auth' || word === 'missing' || word === 'billing' || word === 'full';
+}

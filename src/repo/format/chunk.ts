@@ -1,0 +1,69 @@
+/**
+ * Chunk objects: one per distinct non-zero range of a drive, stored as the gzip stream of the range (or the
+ * range itself when gzip does not shrink it) in an envelope (envelope.ts).
+ */
+import { gunzip, gzip } from './compress.js';
+import { type CodecContext, contextKeys } from './context.js';
+import { hmacSha256, sha256 } from './crypto.js';
+import { openEnvelope, sealEnvelope } from './envelope.js';
+import { CorruptObjectError, FormatUsageError } from './errors.js';
+import { chunkObjectName, ID_BYTES } from './ids.js';
+
+export type ChunkEncoding = 'gzip' | 'raw';
+
+/** SHA-256 of the range in a plain repository, HMAC-SHA-256 under the id key in an encrypted one. */
+export async function chunkId(data: Uint8Array, ctx: CodecContext): Promise<Buffer> {
+  const keys = contextKeys(ctx);
+  return keys ? hmacSha256(keys.id, data) : sha256(data);
+}
+
+function checkRange(data: Uint8Array, ctx: CodecContext): void {
+  if (data.length === 0 || data.length > ctx.config.chunkSize) {
+    throw new FormatUsageError(`a chunk holds 1..${ctx.config.chunkSize} bytes, got ${data.length}`);
+  }
+}
+
+/** The stored object for a range whose id the caller has already computed with chunkId. */
+export async function encodeChunk(data: Buffer, id: Buffer, ctx: CodecContext): Promise<Buffer> {
+  checkRange(data, ctx);
+  const keys = contextKeys(ctx);
+  const name = chunkObjectName(id);
+  const compressed = await gzip(data, ctx.config.compression.level);
+  const raw = compressed.length >= data.length;
+  return sealEnvelope('chunk', name, raw ? data : compressed, raw, keys);
+}
+
+/**
+ * Authenticates the object and returns what it stores, without inflating it: the restore path sends a
+ * gzip payload to the drive API as is (`Content-Encoding: gzip`).
+ */
+export async function openChunkPayload(
+  object: Buffer,
+  id: Buffer,
+  ctx: CodecContext,
+): Promise<{ encoding: ChunkEncoding; payload: Buffer }> {
+  const opened = await openEnvelope('chunk', chunkObjectName(id), object, contextKeys(ctx));
+  return { encoding: opened.raw ? 'raw' : 'gzip', payload: opened.payload };
+}
+
+/** The range's bytes, after every check: envelope, gzip integrity, size, and the id against the content. */
+export async function decodeChunk(object: Buffer, id: Buffer, ctx: CodecContext): Promise<Buffer> {
+  const name = chunkObjectName(id);
+  const { encoding, payload } = await openChunkPayload(object, id, ctx);
+  let data = payload;
+  if (encoding === 'gzip') {
+    try {
+      data = await gunzip(payload, ctx.config.chunkSize);
+    } catch (err) {
+      throw new CorruptObjectError('chunk', name, `gzip stream is damaged or larger than a chunk`, { cause: err });
+    }
+  }
+  if (data.length === 0 || data.length > ctx.config.chunkSize) {
+    throw new CorruptObjectError('chunk', name, `holds ${data.length} bytes, a chunk holds 1..${ctx.config.chunkSize}`);
+  }
+  const actual = await chunkId(data, ctx);
+  if (actual.length !== ID_BYTES || !actual.equals(id)) {
+    throw new CorruptObjectError('chunk', name, 'content does not match its id');
+  }
+  return data;
+}

@@ -1,0 +1,112 @@
+/**
+ * The envelope every chunk and snapshot object is stored in:
+ *
+ *   header (8 bytes) = magic (4) | version (1) | flags (1) | reserved (2, zero)
+ *   plain:     header | payload | check (32)         check = SHA-256(name | 0x00 | SHA-256(header | payload))
+ *   encrypted: header | nonce (12) | AES-256-GCM(payload) | tag (16), associated data = header | name
+ *
+ * Binding the object's name means an object copied or renamed to another name fails to open, and the
+ * header (flags included) cannot be altered. The plain check is no MAC (anyone can recompute it); it
+ * catches bit rot and misplaced objects without inflating the payload.
+ */
+import { randomBytes } from 'node:crypto';
+import { GCM_NONCE_BYTES, GCM_TAG_BYTES, gcmOpen, gcmSeal, sha256 } from './crypto.js';
+import { CorruptObjectError, RepoVersionError } from './errors.js';
+import type { RepoKeys } from './keys.js';
+
+export const HEADER_BYTES = 8;
+export const OBJECT_VERSION = 1;
+export const PLAIN_CHECK_BYTES = 32;
+export const MAGIC = { chunk: 'DSCK', snapshot: 'DSSN' } as const;
+export const FLAG_ENCRYPTED = 0x01;
+export const FLAG_RAW = 0x02;
+const KNOWN_FLAGS = FLAG_ENCRYPTED | FLAG_RAW;
+
+export type EnvelopeKind = keyof typeof MAGIC;
+
+export interface OpenedEnvelope {
+  /** True when the payload is the data itself, false when it is a gzip stream of it. */
+  raw: boolean;
+  payload: Buffer;
+}
+
+function header(kind: EnvelopeKind, flags: number): Buffer {
+  const h = Buffer.alloc(HEADER_BYTES);
+  h.write(MAGIC[kind], 0, 'latin1');
+  h[4] = OBJECT_VERSION;
+  h[5] = flags;
+  return h;
+}
+
+function associatedData(head: Uint8Array, name: string): Buffer {
+  return Buffer.concat([head, Buffer.from(name, 'utf8')]);
+}
+
+async function plainCheck(headAndPayload: Uint8Array, name: string): Promise<Buffer> {
+  const inner = await sha256(headAndPayload);
+  return sha256(Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0]), inner]));
+}
+
+export async function sealEnvelope(
+  kind: EnvelopeKind,
+  name: string,
+  payload: Uint8Array,
+  raw: boolean,
+  keys: RepoKeys | undefined,
+): Promise<Buffer> {
+  const flags = (keys ? FLAG_ENCRYPTED : 0) | (raw ? FLAG_RAW : 0);
+  const head = header(kind, flags);
+  if (keys) {
+    const nonce = randomBytes(GCM_NONCE_BYTES);
+    const sealed = await gcmSeal(keys.seal, nonce, payload, associatedData(head, name));
+    return Buffer.concat([head, nonce, sealed], HEADER_BYTES + GCM_NONCE_BYTES + sealed.length);
+  }
+  // One copy of the payload, laid out so header|payload is contiguous for hashing.
+  const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length + PLAIN_CHECK_BYTES);
+  head.copy(out, 0);
+  out.set(payload, HEADER_BYTES);
+  const check = await plainCheck(out.subarray(0, HEADER_BYTES + payload.length), name);
+  check.copy(out, HEADER_BYTES + payload.length);
+  return out;
+}
+
+/** Checks magic, version, flags, then the GCM tag or plain check; never returns unverified bytes. */
+export async function openEnvelope(
+  kind: EnvelopeKind,
+  name: string,
+  object: Buffer,
+  keys: RepoKeys | undefined,
+): Promise<OpenedEnvelope> {
+  const corrupt = (reason: string) => new CorruptObjectError(kind, name, reason);
+  if (object.length < HEADER_BYTES) throw corrupt(`truncated: ${object.length} bytes, shorter than the header`);
+  if (object.toString('latin1', 0, 4) !== MAGIC[kind]) throw corrupt(`not a ${kind} object: bad magic`);
+  const version = object[4]!;
+  if (version > OBJECT_VERSION) throw new RepoVersionError(name, version, OBJECT_VERSION);
+  if (version < 1) throw corrupt(`bad version ${version}`);
+  const flags = object[5]!;
+  if ((flags & ~KNOWN_FLAGS) !== 0 || object[6] !== 0 || object[7] !== 0) throw corrupt('unknown flags set in the header');
+  const encrypted = (flags & FLAG_ENCRYPTED) !== 0;
+  const raw = (flags & FLAG_RAW) !== 0;
+  // Refusing a plain object in an encrypted repository stops an attacker from planting unauthenticated data.
+  if (encrypted && !keys) throw corrupt('the object is encrypted but the repository is not');
+  if (!encrypted && keys) throw corrupt('the object is not encrypted but the repository is');
+  const head = object.subarray(0, HEADER_BYTES);
+
+  if (keys) {
+    if (object.length < HEADER_BYTES + GCM_NONCE_BYTES + GCM_TAG_BYTES) throw corrupt(`truncated: ${object.length} bytes`);
+    const nonce = object.subarray(HEADER_BYTES, HEADER_BYTES + GCM_NONCE_BYTES);
+    const sealed = object.subarray(HEADER_BYTES + GCM_NONCE_BYTES);
+    const payload = await gcmOpen(keys.seal, nonce, sealed, associatedData(head, name));
+    if (!payload) {
+      throw corrupt('authentication failed: the object was altered, truncated, or stored under another name');
+    }
+    return { raw, payload };
+  }
+  if (object.length < HEADER_BYTES + PLAIN_CHECK_BYTES) throw corrupt(`truncated: ${object.length} bytes`);
+  const end = object.length - PLAIN_CHECK_BYTES;
+  const check = await plainCheck(object.subarray(0, end), name);
+  if (!check.equals(object.subarray(end))) {
+    throw corrupt('checksum mismatch: the object was altered, truncated, or stored under another name');
+  }
+  return { raw, payload: object.subarray(HEADER_BYTES, end) };
+}

@@ -1,0 +1,161 @@
+/**
+ * Key files (`keys/<id>`): the master key sealed under a key derived from one password with scrypt. Several
+ * key files means several passwords. Adding, listing and removing them is the repository layer's job.
+ */
+import { createHash, randomBytes, scrypt as scryptCallback } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { promisify } from 'node:util';
+import { z } from 'zod';
+import { GCM_NONCE_BYTES, gcmOpen, gcmSeal, importAesKey } from './crypto.js';
+import { CorruptObjectError, FormatUsageError, RepoVersionError, WrongPasswordError } from './errors.js';
+import { keyObjectName } from './ids.js';
+import { MASTER_KEY_BYTES } from './keys.js';
+
+const scrypt = promisify(scryptCallback) as (
+  password: Buffer,
+  salt: Buffer,
+  keylen: number,
+  options: { N: number; r: number; p: number; maxmem: number },
+) => Promise<Buffer>;
+
+export const KEY_FILE_VERSION = 1;
+/** ~0.1-0.3 s and 32 MiB on a current core: costly to guess, cheap enough to type a password. */
+export const DEFAULT_SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
+/** Bounds a reader accepts, so a hostile key file cannot ask for unbounded memory or time. */
+export const SCRYPT_LIMITS = { minN: 2 ** 10, maxN: 2 ** 20, maxR: 32, maxP: 16, maxMemory: 1024 ** 3 } as const;
+const SALT_BYTES = 32;
+/** Fixed associated data: binds the sealed master key to this format and its version. */
+const KEY_FILE_AAD = Buffer.from('drivesnap key file v1', 'utf8');
+
+export interface ScryptParams {
+  N: number;
+  r: number;
+  p: number;
+}
+
+const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
+const keyFileSchema = z.object({
+  version: z.literal(KEY_FILE_VERSION),
+  created: z.string(),
+  host: z.string(),
+  user: z.string(),
+  kdf: z.object({
+    type: z.literal('scrypt'),
+    N: z.number().int(),
+    r: z.number().int(),
+    p: z.number().int(),
+    salt: base64,
+  }),
+  sealed: z.object({ type: z.literal('aes-256-gcm'), nonce: base64, data: base64 }),
+});
+type KeyFileJson = z.infer<typeof keyFileSchema>;
+
+export interface KeyFileInfo {
+  /** Hex SHA-256 of the key file's bytes; the object is `keys/<id>`. */
+  id?: string;
+  created: string;
+  host: string;
+  user: string;
+}
+
+function scryptProblem(p: ScryptParams): string | undefined {
+  const powerOfTwo = Number.isInteger(p.N) && p.N > 1 && (p.N & (p.N - 1)) === 0;
+  if (!powerOfTwo || p.N < SCRYPT_LIMITS.minN || p.N > SCRYPT_LIMITS.maxN) {
+    return `scrypt N must be a power of two from ${SCRYPT_LIMITS.minN} to ${SCRYPT_LIMITS.maxN}`;
+  }
+  if (!Number.isInteger(p.r) || p.r < 1 || p.r > SCRYPT_LIMITS.maxR) return `scrypt r must be 1..${SCRYPT_LIMITS.maxR}`;
+  if (!Number.isInteger(p.p) || p.p < 1 || p.p > SCRYPT_LIMITS.maxP) return `scrypt p must be 1..${SCRYPT_LIMITS.maxP}`;
+  if (128 * p.N * p.r > SCRYPT_LIMITS.maxMemory) return 'scrypt parameters need more than 1 GiB of memory';
+  return undefined;
+}
+
+async function passwordKey(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
+  // NFC so the same password typed on different systems gives the same bytes.
+  const secret = Buffer.from(password.normalize('NFC'), 'utf8');
+  const maxmem = 128 * params.N * params.r + 128 * params.r * params.p + 1024 * 1024;
+  return scrypt(secret, salt, 32, { ...params, maxmem });
+}
+
+function keyFileId(body: Buffer): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+export async function makeKeyFile(
+  master: Buffer,
+  password: string,
+  opts: { scrypt?: ScryptParams; host?: string; user?: string; created?: Date } = {},
+): Promise<{ id: string; name: string; body: Buffer }> {
+  if (master.length !== MASTER_KEY_BYTES) {
+    throw new FormatUsageError(`a master key has ${MASTER_KEY_BYTES} bytes, got ${master.length}`);
+  }
+  const params = opts.scrypt ?? DEFAULT_SCRYPT;
+  const problem = scryptProblem(params);
+  if (problem) throw new FormatUsageError(problem);
+  const salt = randomBytes(SALT_BYTES);
+  const nonce = randomBytes(GCM_NONCE_BYTES);
+  const wrapKey = await importAesKey(await passwordKey(password, salt, params));
+  const sealed = await gcmSeal(wrapKey, nonce, master, KEY_FILE_AAD);
+  const json: KeyFileJson = {
+    version: KEY_FILE_VERSION,
+    created: (opts.created ?? new Date()).toISOString(),
+    host: opts.host ?? hostname(),
+    user: opts.user ?? currentUser(),
+    kdf: { type: 'scrypt', N: params.N, r: params.r, p: params.p, salt: salt.toString('base64') },
+    sealed: { type: 'aes-256-gcm', nonce: nonce.toString('base64'), data: sealed.toString('base64') },
+  };
+  const body = Buffer.from(`${JSON.stringify(json, null, 2)}\n`, 'utf8');
+  const id = keyFileId(body);
+  return { id, name: keyObjectName(id), body };
+}
+
+function currentUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return '';
+  }
+}
+
+function parseKeyFile(body: Buffer): KeyFileJson {
+  const object = keyObjectName(keyFileId(body));
+  let raw: unknown;
+  try {
+    raw = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new CorruptObjectError('key file', object, 'not JSON');
+  }
+  const version = (raw as { version?: unknown } | null)?.version;
+  if (typeof version === 'number' && version > KEY_FILE_VERSION) throw new RepoVersionError(object, version, KEY_FILE_VERSION);
+  const parsed = keyFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CorruptObjectError('key file', object, `field ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+  const problem = scryptProblem(parsed.data.kdf);
+  if (problem) throw new CorruptObjectError('key file', object, problem);
+  return parsed.data;
+}
+
+/** Returns the master key; throws WrongPasswordError when the password does not open this key file. */
+export async function openKeyFile(body: Buffer, password: string): Promise<Buffer> {
+  const file = parseKeyFile(body);
+  const salt = Buffer.from(file.kdf.salt, 'base64');
+  const nonce = Buffer.from(file.sealed.nonce, 'base64');
+  const sealed = Buffer.from(file.sealed.data, 'base64');
+  if (nonce.length !== GCM_NONCE_BYTES) {
+    throw new CorruptObjectError('key file', keyObjectName(keyFileId(body)), 'nonce is not 12 bytes');
+  }
+  const wrapKey = await importAesKey(await passwordKey(password, salt, file.kdf));
+  const master = await gcmOpen(wrapKey, nonce, sealed, KEY_FILE_AAD);
+  if (!master) throw new WrongPasswordError();
+  if (master.length !== MASTER_KEY_BYTES) {
+    throw new CorruptObjectError('key file', keyObjectName(keyFileId(body)), 'sealed master key has the wrong length');
+  }
+  return master;
+}
+
+/** What `key list` shows; needs no password. */
+export function describeKeyFile(body: Buffer): KeyFileInfo {
+  const file = parseKeyFile(body);
+  return { id: keyFileId(body), created: file.created, host: file.host, user: file.user };
+}

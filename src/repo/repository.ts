@@ -1,0 +1,291 @@
+/**
+ * A repository: the object store, the format's codecs, the SQLite index and the locks composed in one
+ * place. The store is the truth; the index is a cache brought up to date on open (snapshots written by
+ * other hosts, chunks deleted by a prune anywhere: see `sync`).
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { DrivesnapError, ExitCode } from '../errors.js';
+import { ObjectNotFoundError } from '../store/errors.js';
+import type { ObjectStore } from '../store/types.js';
+import {
+  type CodecContext,
+  type Manifest,
+  type RepoConfig,
+  type SnapshotMeta,
+  chunkObjectName,
+  decodeConfig,
+  decodeManifest,
+  deriveKeys,
+  encodeConfig,
+  encodeManifest,
+  makeKeyFile,
+  newConfig,
+  newMasterKey,
+  openKeyFile,
+  peekConfig,
+  rangeCount,
+} from './format/index.js';
+import { RepoIndex, type SnapshotRow } from './index-db.js';
+import { type RepoLock, acquireLock } from './locks.js';
+
+export const CONFIG_OBJECT = 'config';
+/** Advanced by every prune before it deletes anything: an index synced at another generation relists chunks. */
+export const GENERATION_OBJECT = 'generation';
+const SNAPSHOT_PREFIX = 'snapshots/';
+const CHUNK_PREFIX = 'chunks/';
+const KEY_PREFIX = 'keys/';
+
+export class RepoNotFoundError extends DrivesnapError {
+  constructor(location: string) {
+    super('REPO_NOT_FOUND', `no repository at ${location}: create one with \`drivesnap init\` or check --repo`, ExitCode.repoNotFound);
+  }
+}
+
+export interface InitOptions {
+  password?: string;
+  encrypted: boolean;
+  compressionLevel?: number;
+  /** For tests: cheaper scrypt parameters. */
+  scrypt?: { N: number; r: number; p: number };
+  /** Where the index lives, from the repository id (an S3 repository's index is in the user's cache). */
+  indexPath: (repoId: string) => string;
+}
+
+export interface OpenOptions {
+  password?: string;
+  indexPath: (repoId: string) => string;
+}
+
+export class Repository {
+  private constructor(
+    readonly store: ObjectStore,
+    readonly config: RepoConfig,
+    readonly ctx: CodecContext,
+    readonly index: RepoIndex,
+    private readonly master: Buffer | undefined,
+  ) {}
+
+  get location(): string {
+    return this.store.location;
+  }
+
+  static async init(store: ObjectStore, opts: InitOptions): Promise<Repository> {
+    if (await store.stat(CONFIG_OBJECT)) {
+      throw new DrivesnapError('REPO_EXISTS', `a repository exists already at ${store.location}`, ExitCode.usage);
+    }
+    if (opts.encrypted && !opts.password) {
+      throw new DrivesnapError(
+        'PASSWORD_REQUIRED',
+        'an encrypted repository needs a password: set DRIVESNAP_PASSWORD or --password-file (or use --no-encryption)',
+        ExitCode.usage,
+      );
+    }
+    const config = newConfig({ encrypted: opts.encrypted, compressionLevel: opts.compressionLevel });
+    let master: Buffer | undefined;
+    let keys: CodecContext['keys'];
+    if (opts.encrypted) {
+      master = newMasterKey();
+      keys = await deriveKeys(master);
+      const keyFile = await makeKeyFile(master, opts.password!, { scrypt: opts.scrypt, host: hostname() });
+      await store.put(KEY_PREFIX + keyFile.id, keyFile.body);
+    }
+    await store.put(GENERATION_OBJECT, Buffer.from(randomBytes(16).toString('hex')));
+    // config last: a repository exists once its config does, so an interrupted init can simply be rerun.
+    await store.put(CONFIG_OBJECT, await encodeConfig(config, keys));
+    const index = RepoIndex.open(opts.indexPath(config.id));
+    index.clear();
+    index.set('repository', config.id);
+    const repo = new Repository(store, config, { config, keys }, index, master);
+    await repo.sync();
+    return repo;
+  }
+
+  static async open(store: ObjectStore, opts: OpenOptions): Promise<Repository> {
+    let raw: Buffer;
+    try {
+      raw = await store.get(CONFIG_OBJECT);
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) throw new RepoNotFoundError(store.location);
+      throw err;
+    }
+    const peeked = peekConfig(raw);
+    let master: Buffer | undefined;
+    let keys: CodecContext['keys'];
+    if (peeked.encryption !== 'none') {
+      if (!opts.password) {
+        throw new DrivesnapError(
+          'PASSWORD_REQUIRED',
+          `the repository at ${store.location} is encrypted: set DRIVESNAP_PASSWORD or --password-file`,
+          ExitCode.usage,
+        );
+      }
+      master = await unlockMasterKey(store, opts.password);
+      keys = await deriveKeys(master);
+    }
+    const config = await decodeConfig(raw, keys);
+    const index = RepoIndex.open(opts.indexPath(config.id));
+    if (index.get('repository') !== config.id) {
+      index.clear();
+      index.set('repository', config.id);
+    }
+    const repo = new Repository(store, config, { config, keys }, index, master);
+    await repo.sync();
+    return repo;
+  }
+
+  /**
+   * Brings the index up to date with the store: snapshots added or removed by any host, and, when a prune
+   * has run since the last sync (the generation changed), the whole list of chunks. Call it under a lock
+   * so that no prune runs between the sync and the work that trusts it.
+   */
+  async sync(): Promise<{ added: number; removed: number; chunksRelisted: boolean }> {
+    const generation = await this.generation();
+    let chunksRelisted = false;
+    if (this.index.get('generation') !== generation) {
+      const rows: { id: Buffer; size: number }[] = [];
+      for await (const o of this.store.list(CHUNK_PREFIX)) {
+        const hex = o.name.slice(o.name.lastIndexOf('/') + 1);
+        if (/^[0-9a-f]{64}$/.test(hex)) rows.push({ id: Buffer.from(hex, 'hex'), size: o.size });
+      }
+      this.index.replaceAllChunks(rows);
+      chunksRelisted = true;
+    }
+    const inStore = new Set<string>();
+    for await (const o of this.store.list(SNAPSHOT_PREFIX)) inStore.add(o.name.slice(SNAPSHOT_PREFIX.length));
+    const inIndex = this.index.snapshotIds();
+    let added = 0;
+    let removed = 0;
+    for (const id of inStore) {
+      if (inIndex.has(id)) continue;
+      const m = await this.loadManifest(id);
+      this.index.addSnapshot(snapshotRow(id, m.meta), m.table);
+      added++;
+    }
+    for (const id of inIndex) {
+      if (!inStore.has(id)) {
+        this.index.removeSnapshot(id);
+        removed++;
+      }
+    }
+    this.index.set('generation', generation);
+    return { added, removed, chunksRelisted };
+  }
+
+  async generation(): Promise<string> {
+    try {
+      return (await this.store.get(GENERATION_OBJECT)).toString('utf8').trim();
+    } catch (err) {
+      if (err instanceof ObjectNotFoundError) return '';
+      throw err;
+    }
+  }
+
+  /** Prune calls this, holding the exclusive lock, before it deletes anything. */
+  async advanceGeneration(): Promise<string> {
+    const next = randomBytes(16).toString('hex');
+    await this.store.put(GENERATION_OBJECT, Buffer.from(next));
+    return next;
+  }
+
+  lock(exclusive: boolean, waitMs?: number): Promise<RepoLock> {
+    return acquireLock(this.store, { exclusive, waitMs });
+  }
+
+  async putChunk(id: Buffer, object: Buffer): Promise<void> {
+    await this.store.put(chunkObjectName(id), object);
+  }
+
+  getChunkObject(id: Buffer): Promise<Buffer> {
+    return this.store.get(chunkObjectName(id));
+  }
+
+  /** Writes the manifest (after every chunk it names) and records it in the index. */
+  async saveSnapshot(meta: SnapshotMeta, table: Buffer): Promise<string> {
+    const { id, name, object } = await encodeManifest({ meta, table }, this.ctx);
+    await this.store.put(name, object);
+    this.index.addSnapshot(snapshotRow(id, meta), table);
+    return id;
+  }
+
+  async loadManifest(id: string): Promise<Manifest> {
+    const object = await this.store.get(SNAPSHOT_PREFIX + id);
+    return decodeManifest(object, id, this.ctx);
+  }
+
+  async deleteSnapshot(id: string): Promise<void> {
+    await this.store.delete(SNAPSHOT_PREFIX + id);
+    this.index.removeSnapshot(id);
+  }
+
+  /** A snapshot by id, unique id prefix, or `latest` (of one drive when `drive` is given). */
+  resolveSnapshot(ref: string, drive?: string): SnapshotRow {
+    if (ref === 'latest') {
+      const all = this.index
+        .listSnapshots()
+        .filter((s) => !drive || s.driveUuid === drive || s.driveName === drive || `${s.account}:${s.driveName}` === drive);
+      const last = all[all.length - 1];
+      if (!last) {
+        throw new DrivesnapError('SNAPSHOT_NOT_FOUND', drive ? `no snapshot of ${drive} in the repository` : 'the repository holds no snapshot', ExitCode.failure);
+      }
+      const drives = new Set(all.map((s) => s.driveUuid));
+      if (!drive && drives.size > 1) {
+        throw new DrivesnapError('SNAPSHOT_AMBIGUOUS', '`latest` is ambiguous: the repository holds several drives; add --drive', ExitCode.usage);
+      }
+      return last;
+    }
+    const row = this.index.findSnapshot(ref);
+    if (!row) throw new DrivesnapError('SNAPSHOT_NOT_FOUND', `no snapshot ${ref} in the repository (see \`drivesnap snapshots\`)`, ExitCode.failure);
+    return row;
+  }
+
+  /** Adds a password; the repository must be open (its master key known). */
+  async addKey(password: string, scrypt?: { N: number; r: number; p: number }): Promise<string> {
+    if (!this.master) throw new DrivesnapError('NOT_ENCRYPTED', 'this repository is not encrypted: it has no keys', ExitCode.usage);
+    const keyFile = await makeKeyFile(this.master, password, { scrypt, host: hostname() });
+    await this.store.put(KEY_PREFIX + keyFile.id, keyFile.body);
+    return keyFile.id;
+  }
+
+  async close(): Promise<void> {
+    this.index.close();
+    await this.store.close();
+  }
+}
+
+async function unlockMasterKey(store: ObjectStore, password: string): Promise<Buffer> {
+  const names: string[] = [];
+  for await (const o of store.list(KEY_PREFIX)) names.push(o.name);
+  if (names.length === 0) {
+    throw new DrivesnapError('NO_KEYS', `the repository at ${store.location} is encrypted but has no key files`, ExitCode.wrongPassword);
+  }
+  let lastError: unknown;
+  for (const name of names) {
+    try {
+      return await openKeyFile(await store.get(name), password);
+    } catch (err) {
+      lastError = err;
+    }
+  }
+  throw lastError;
+}
+
+export function snapshotRow(id: string, meta: SnapshotMeta): SnapshotRow {
+  return {
+    id,
+    driveUuid: meta.driveUuid,
+    driveName: meta.driveName,
+    account: meta.accountName,
+    endpoint: meta.endpoint,
+    size: meta.size,
+    time: meta.time,
+    host: meta.host,
+    tags: meta.tags,
+    parent: meta.parent ?? undefined,
+    chunkCount: rangeCount(meta.size, meta.chunkSize),
+    zeroCount: meta.counts.zero,
+    newCount: meta.counts.new,
+    claimed: meta.claimed,
+    meta: meta as unknown as Record<string, unknown>,
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * BandwidthStore: counts the bytes put and got and, when given rates, holds transfers to them with a token
+ * bucket per direction. It sits innermost (open.ts) so every retried attempt is counted and paced too.
+ */
+import type { ObjectInfo, ObjectStore } from './types.js';
+
+/**
+ * Token bucket that may go into debt: a 4 MiB object under a 1 MiB/s limit is let through, and whoever
+ * comes next waits until the debt is paid. Pure: the clock is injected.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private updatedAt: number;
+
+  constructor(
+    readonly bytesPerSecond: number,
+    readonly burstBytes: number = bytesPerSecond,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    if (!(bytesPerSecond > 0)) throw new RangeError(`bandwidth limit must be positive, got ${bytesPerSecond}`);
+    this.tokens = burstBytes;
+    this.updatedAt = now();
+  }
+
+  /** Takes `bytes` tokens and returns how many milliseconds to wait before moving them (0: go now). */
+  reserve(bytes: number): number {
+    const now = this.now();
+    const elapsedSeconds = Math.max(0, now - this.updatedAt) / 1000;
+    this.updatedAt = now;
+    this.tokens = Math.min(this.burstBytes, this.tokens + elapsedSeconds * this.bytesPerSecond);
+    this.tokens -= bytes;
+    return this.tokens >= 0 ? 0 : (-this.tokens / this.bytesPerSecond) * 1000;
+  }
+}
+
+export interface BandwidthOptions {
+  /** Bytes per second; absent means unlimited (counting only). */
+  uploadBytesPerSecond?: number;
+  downloadBytesPerSecond?: number;
+  now?: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export class BandwidthStore implements ObjectStore {
+  private putBytes = 0;
+  private gotBytes = 0;
+  private readonly upload?: TokenBucket;
+  private readonly download?: TokenBucket;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(
+    private readonly inner: ObjectStore,
+    options: BandwidthOptions = {},
+  ) {
+    if (options.uploadBytesPerSecond !== undefined)
+      this.upload = new TokenBucket(options.uploadBytesPerSecond, options.uploadBytesPerSecond, options.now);
+    if (options.downloadBytesPerSecond !== undefined)
+      this.download = new TokenBucket(options.downloadBytesPerSecond, options.downloadBytesPerSecond, options.now);
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  get location(): string {
+    return this.inner.location;
+  }
+
+  /** Bytes handed to the store below, every attempt counted. */
+  get bytesPut(): number {
+    return this.putBytes;
+  }
+
+  /** Bytes received from the store below. */
+  get bytesGot(): number {
+    return this.gotBytes;
+  }
+
+  async put(name: string, data: Uint8Array): Promise<void> {
+    const wait = this.upload?.reserve(data.byteLength) ?? 0;
+    if (wait > 0) await this.sleep(wait);
+    this.putBytes += data.byteLength;
+    await this.inner.put(name, data);
+  }
+
+  /** The size is known only after the transfer, so a get pays its tokens afterwards. */
+  async get(name: string): Promise<Buffer> {
+    const data = await this.inner.get(name);
+    this.gotBytes += data.byteLength;
+    const wait = this.download?.reserve(data.byteLength) ?? 0;
+    if (wait > 0) await this.sleep(wait);
+    return data;
+  }
+
+  stat(name: string): Promise<ObjectInfo | undefined> {
+    return this.inner.stat(name);
+  }
+
+  list(prefix: string): AsyncIterable<ObjectInfo> {
+    return this.inner.list(prefix);
+  }
+
+  delete(name: string): Promise<void> {
+    return this.inner.delete(name);
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

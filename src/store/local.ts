@@ -1,0 +1,222 @@
+/**
+ * A repository in a local directory: one file per object, `chunks/ab/abcd...` in real subdirectories.
+ * A put writes a temp file beside the target, fsyncs it, renames it over the target and fsyncs the
+ * directory, so readers never see a partial object and a crash leaves at most a stray temp file, which
+ * list ignores.
+ */
+import { randomBytes } from 'node:crypto';
+import { lstat, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { InvalidObjectNameError, ObjectNotFoundError, StoreError, TransientStoreError } from './errors.js';
+import type { ObjectInfo, ObjectStore } from './types.js';
+
+/** Temp files start with this; no object name segment may, so list and get can tell them apart. */
+export const TEMP_PREFIX = '.drivesnap-tmp-';
+
+export class LocalStore implements ObjectStore {
+  readonly location: string;
+  /** Directories known to exist: a put per 4 MiB chunk must not mkdir every time. */
+  private readonly knownDirs = new Set<string>();
+
+  constructor(dir: string) {
+    this.location = resolve(dir);
+  }
+
+  async put(name: string, data: Uint8Array): Promise<void> {
+    checkObjectName(name);
+    refuseTempName(name);
+    const target = this.pathOf(name);
+    const dir = dirname(target);
+    const temp = join(dir, TEMP_PREFIX + randomBytes(8).toString('hex'));
+    try {
+      await this.writeDurably(temp, data);
+      await rename(temp, target);
+      await syncDir(dir);
+    } catch (err) {
+      await unlink(temp).catch(() => undefined);
+      throw this.fault('write', name, err);
+    }
+  }
+
+  async get(name: string): Promise<Buffer> {
+    checkObjectName(name);
+    if (isTempName(name)) throw new ObjectNotFoundError(this.location, name);
+    try {
+      return await readFile(this.pathOf(name));
+    } catch (err) {
+      if (isMissing(err)) throw new ObjectNotFoundError(this.location, name);
+      throw this.fault('read', name, err);
+    }
+  }
+
+  async stat(name: string): Promise<ObjectInfo | undefined> {
+    checkObjectName(name);
+    if (isTempName(name)) return undefined;
+    try {
+      const info = await stat(this.pathOf(name));
+      return info.isFile() ? { name, size: info.size } : undefined;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw this.fault('stat', name, err);
+    }
+  }
+
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    checkListPrefix(prefix);
+    const slash = prefix.lastIndexOf('/');
+    const startDir = slash < 0 ? '' : prefix.slice(0, slash);
+    yield* this.walk(startDir, prefix);
+  }
+
+  async delete(name: string): Promise<void> {
+    checkObjectName(name);
+    refuseTempName(name);
+    try {
+      await unlink(this.pathOf(name));
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw this.fault('delete', name, err);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.knownDirs.clear();
+  }
+
+  private pathOf(name: string): string {
+    return join(this.location, ...name.split('/'));
+  }
+
+  /** Names in sorted order, so a listing is deterministic (the retry wrapper relies on ascending order). */
+  private async *walk(relDir: string, prefix: string): AsyncGenerator<ObjectInfo> {
+    const absDir = relDir ? this.pathOf(relDir) : this.location;
+    let entries: string[];
+    try {
+      entries = (await readdir(absDir)).sort(byCodeUnit);
+    } catch (err) {
+      if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
+      throw this.fault('list', relDir || prefix, err);
+    }
+    for (const entry of entries) {
+      if (entry.startsWith(TEMP_PREFIX)) continue;
+      const rel = relDir ? `${relDir}/${entry}` : entry;
+      let info: Awaited<ReturnType<typeof lstat>>;
+      try {
+        info = await lstat(join(absDir, entry));
+      } catch (err) {
+        if (isMissing(err)) continue; // deleted while we walked (a concurrent prune)
+        throw this.fault('list', rel, err);
+      }
+      if (info.isDirectory()) {
+        const relSlash = `${rel}/`;
+        if (relSlash.startsWith(prefix) || prefix.startsWith(relSlash)) yield* this.walk(rel, prefix);
+      } else if (info.isFile() && rel.startsWith(prefix)) {
+        yield { name: rel, size: info.size };
+      }
+    }
+  }
+
+  private async writeDurably(temp: string, data: Uint8Array): Promise<void> {
+    const dir = dirname(temp);
+    await this.ensureDir(dir);
+    let handle: Awaited<ReturnType<typeof open>>;
+    try {
+      handle = await open(temp, 'wx');
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+      // Someone removed the directory since we cached it: create it again once.
+      this.knownDirs.delete(dir);
+      await this.ensureDir(dir);
+      handle = await open(temp, 'wx');
+    }
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+
+  private async ensureDir(dir: string): Promise<void> {
+    if (this.knownDirs.has(dir)) return;
+    const firstCreated = await mkdir(dir, { recursive: true });
+    if (firstCreated) {
+      // Each new directory's entry lives in its parent: sync those so the chain survives a crash.
+      for (let d = dir; d.length >= firstCreated.length; d = dirname(d)) await syncDir(dirname(d));
+    }
+    this.knownDirs.add(dir);
+  }
+
+  private fault(op: string, name: string, err: unknown): Error {
+    if (err instanceof StoreError || err instanceof TransientStoreError) return err;
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    const message = `${this.location}: cannot ${op} object ${name}: ${code}`;
+    if (TRANSIENT_FS_CODES.has(code)) return new TransientStoreError(message, { cause: err });
+    return new StoreError('STORE_IO', `${message}: ${FS_ADVICE[code] ?? 'check the directory and the disk'}`, {
+      cause: err,
+    });
+  }
+}
+
+/** Throws InvalidObjectNameError unless name is a relative `/`-separated path that stays inside the store. */
+export function checkObjectName(name: string): void {
+  if (name === '') throw new InvalidObjectNameError(name, 'it is empty');
+  checkSegments(name, name.split('/'));
+}
+
+/** A list prefix is a name whose last segment may be partial or empty (`chunks/`, `chunks/a`, ``). */
+export function checkListPrefix(prefix: string): void {
+  if (prefix === '') return;
+  const segments = prefix.split('/');
+  const last = segments.pop()!;
+  if (segments.length > 0) checkSegments(prefix, segments);
+  if (last === '.' || last === '..') throw new InvalidObjectNameError(prefix, 'it contains a . or .. segment');
+  if (last.includes('\\') || last.includes('\0'))
+    throw new InvalidObjectNameError(prefix, 'it contains a backslash or NUL');
+}
+
+function checkSegments(name: string, segments: string[]): void {
+  if (name.startsWith('/')) throw new InvalidObjectNameError(name, 'it is absolute');
+  for (const segment of segments) {
+    if (segment === '') throw new InvalidObjectNameError(name, 'it has an empty segment');
+    if (segment === '.' || segment === '..') throw new InvalidObjectNameError(name, 'it contains a . or .. segment');
+    if (segment.includes('\\') || segment.includes('\0'))
+      throw new InvalidObjectNameError(name, 'it contains a backslash or NUL');
+  }
+}
+
+function isTempName(name: string): boolean {
+  return name.split('/').some((segment) => segment.startsWith(TEMP_PREFIX));
+}
+
+function refuseTempName(name: string): void {
+  if (isTempName(name)) throw new InvalidObjectNameError(name, `segments starting ${TEMP_PREFIX} are reserved`);
+}
+
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'EISDIR' || code === 'ENOTDIR';
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function byCodeUnit(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const TRANSIENT_FS_CODES = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'EINTR']);
+
+const FS_ADVICE: Record<string, string> = {
+  ENOSPC: 'the disk is full: free space or use another repository',
+  EDQUOT: 'the disk quota is exhausted: free space or raise the quota',
+  EACCES: 'permission denied: check the owner and mode of the repository directory',
+  EPERM: 'permission denied: check the owner and mode of the repository directory',
+  EROFS: 'the file system is read-only',
+};

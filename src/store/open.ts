@@ -1,0 +1,134 @@
+/**
+ * Turns a repository location into a ready store, and is the ONE place where the wrappers are stacked:
+ *   retry( limit( bandwidth( backend ) ) )
+ * Retry outermost, so a backoff sleep holds no connection slot and each attempt queues again; bandwidth
+ * innermost, so every attempt's bytes are counted and paced (restic orders its backends the same way).
+ */
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '../errors.js';
+import { BandwidthStore } from './bandwidth.js';
+import { LimitStore } from './limit.js';
+import { LocalStore } from './local.js';
+import { type RetryOptions, RetryStore } from './retry.js';
+import { type S3Credentials, S3Store } from './s3.js';
+import type { ObjectStore } from './types.js';
+
+export type RepositoryLocation = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string };
+
+export interface OpenStoreOptions {
+  /** S3 endpoint for S3-compatible services; falls back to DRIVESNAP_S3_ENDPOINT, then AWS. */
+  endpoint?: string;
+  region?: string;
+  /** Defaults to path-style when an endpoint is given (what S3-compatible services expect). */
+  forcePathStyle?: boolean;
+  /** When absent, the AWS SDK's default chain (environment, profile, instance role). */
+  credentials?: S3Credentials;
+  /** Operations in flight at once; default 8 for a local directory, 16 for S3. */
+  connections?: number;
+  retry?: RetryOptions;
+  uploadBytesPerSecond?: number;
+  downloadBytesPerSecond?: number;
+  /** Environment to read DRIVESNAP_S3_ENDPOINT and AWS_REGION from; process.env by default. */
+  env?: Record<string, string | undefined>;
+}
+
+export interface StoreStats {
+  retries: number;
+  bytesPut: number;
+  bytesGot: number;
+}
+
+/** The composed store, with the counters its layers keep. */
+export interface OpenedStore extends ObjectStore {
+  stats(): StoreStats;
+}
+
+const DEFAULT_CONNECTIONS = { local: 8, s3: 16 } as const;
+const SCHEME_RE = /^([a-z][a-z0-9+.-]*):/i;
+
+/** Parses `/path`, `relative/path`, `file:///path`, `file:path` or `s3://bucket/prefix`. Pure. */
+export function parseRepositoryLocation(url: string, cwd: string = process.cwd()): RepositoryLocation {
+  const text = url.trim();
+  if (text === '') throw new UsageError('the repository location is empty: give a directory or s3://BUCKET/PREFIX');
+  const scheme = SCHEME_RE.exec(text)?.[1]?.toLowerCase();
+  if (scheme === 'file') {
+    const dir = text.startsWith('file://') ? fileURLToPath(text) : text.slice('file:'.length);
+    if (dir === '') throw new UsageError(`repository location ${text} names no directory`);
+    return { kind: 'local', dir: resolve(cwd, dir) };
+  }
+  if (scheme === 's3') return parseS3(text);
+  if (scheme && scheme.length > 1 && text.slice(scheme.length + 1).startsWith('//'))
+    throw new UsageError(`repository location ${redactUserInfo(text)}: unsupported scheme ${scheme}: use a directory or s3://`);
+  return { kind: 'local', dir: resolve(cwd, text) };
+}
+
+function parseS3(text: string): RepositoryLocation {
+  const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/i.exec(text);
+  if (!match) throw new UsageError(`repository location ${redactUserInfo(text)}: write it as s3://BUCKET/PREFIX`);
+  const bucket = match[1]!;
+  if (bucket.includes('@'))
+    throw new UsageError(
+      'credentials do not belong in the repository URL: use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile',
+    );
+  if (!/^[A-Za-z0-9._-]+$/.test(bucket))
+    throw new UsageError(`repository location ${text}: ${JSON.stringify(bucket)} is not a bucket name`);
+  const prefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
+  if (prefix.split('/').some((segment) => segment === '..' || segment === '.'))
+    throw new UsageError(`repository location ${text}: the prefix may not contain . or .. segments`);
+  return { kind: 's3', bucket, prefix };
+}
+
+/** `s3://key:secret@bucket` must not echo the secret back in the message that refuses it. */
+function redactUserInfo(text: string): string {
+  return text.replace(/\/\/[^/@]*@/, '//***@');
+}
+
+export function isLocalLocation(url: string): boolean {
+  return parseRepositoryLocation(url).kind === 'local';
+}
+
+/** The directory of a local repository (where the index lives too), or undefined for a remote one. */
+export function localRepositoryDir(url: string): string | undefined {
+  const location = parseRepositoryLocation(url);
+  return location.kind === 'local' ? location.dir : undefined;
+}
+
+export function openStore(url: string, options: OpenStoreOptions = {}): OpenedStore {
+  const location = parseRepositoryLocation(url);
+  const env = options.env ?? process.env;
+  let backend: ObjectStore;
+  let connections: number;
+  if (location.kind === 'local') {
+    backend = new LocalStore(location.dir);
+    connections = options.connections ?? DEFAULT_CONNECTIONS.local;
+  } else {
+    const endpoint = options.endpoint ?? (env.DRIVESNAP_S3_ENDPOINT || undefined);
+    connections = options.connections ?? DEFAULT_CONNECTIONS.s3;
+    backend = new S3Store({
+      bucket: location.bucket,
+      prefix: location.prefix,
+      endpoint,
+      region: options.region ?? (env.AWS_REGION || undefined) ?? 'us-east-1',
+      forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
+      credentials: options.credentials,
+      maxSockets: connections,
+    });
+  }
+  if (!(Number.isInteger(connections) && connections >= 1))
+    throw new UsageError(`connections must be a whole number of at least 1, got ${connections}`);
+
+  const bandwidth = new BandwidthStore(backend, {
+    uploadBytesPerSecond: options.uploadBytesPerSecond,
+    downloadBytesPerSecond: options.downloadBytesPerSecond,
+  });
+  const limited = new LimitStore(bandwidth, connections);
+  const retrying = new RetryStore(limited, options.retry);
+  return Object.assign(retrying, {
+    stats: (): StoreStats => ({
+      retries: retrying.retryCount,
+      bytesPut: bandwidth.bytesPut,
+      bytesGot: bandwidth.bytesGot,
+    }),
+  });
+}

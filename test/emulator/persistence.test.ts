@@ -1,0 +1,70 @@
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { call, createDrive, keysOf, post } from './client.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'drivesnap-emu-test-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('persistence', () => {
+  it('keeps accounts, drives, data, counters, servers and resources across a restart on the same data dir', async () => {
+    let emu: Emulator = await startEmulator({ dataDir: dir });
+    const account = emu.accounts[0]!;
+    const id = await createDrive(emu, '1G', { extra: 'tags keep\n' });
+    await call(emu, `/drives/${id}/write/512M`, { method: 'POST', body: Buffer.from('persisted') });
+    await call(emu, `/drives/${id}/read/512M/9`);
+    const server = keysOf((await post(emu, '/servers/create/stopped', `name s\ncpu 1000\nmem 256\npersistent true\nide:0:0 ${id}`)).text);
+    const ip = keysOf((await post(emu, '/resources/ip/create', 'name ip')).text);
+    await emu.close();
+    // A 1 GiB drive holding 9 bytes stays sparse on disk.
+    const file = await stat(join(dir, 'drives', `${id}.img`));
+    expect(file.size).toBe(1024 ** 3);
+    expect(file.blocks * 512).toBeLessThan(1024 * 1024);
+
+    emu = await startEmulator({ dataDir: dir });
+    try {
+      expect(emu.accounts).toEqual([account]);
+      const info = keysOf((await call(emu, `/drives/${id}/info`)).text);
+      expect(info).toMatchObject({ tags: 'keep', 'write:requests': '2', 'read:requests': '2', 'read:bytes': String(4096 + 9) });
+      expect((await call(emu, `/drives/${id}/read/512M/9`)).text).toBe('persisted');
+      expect(keysOf((await call(emu, `/servers/${server.server}/info`)).text).status).toBe('stopped');
+      expect((await call(emu, `/resources/ip/${ip.resource}/info`)).status).toBe(200);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('runs an imaging job interrupted by a restart again to completion', async () => {
+    const sub = join(dir, 'imaging');
+    let emu = await startEmulator({ dataDir: sub, imagingBytesPerSec: 1024 * 1024 });
+    const src = await createDrive(emu, '4M');
+    await call(emu, `/drives/${src}/write/4194300`, { method: 'POST', body: Buffer.from('tail') });
+    const dst = await createDrive(emu, '4M');
+    expect((await post(emu, `/drives/${dst}/image/${src}`)).status).toBe(204);
+    await emu.close();
+    emu = await startEmulator({ dataDir: sub });
+    try {
+      expect(keysOf((await call(emu, `/drives/${dst}/info`)).text).imaging).toBeDefined();
+      while (keysOf((await call(emu, `/drives/${dst}/info`)).text).imaging !== undefined) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      expect((await call(emu, `/drives/${dst}/read/4194300/4`)).text).toBe('tail');
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('removes its temp data dir on close when none was given', async () => {
+    const emu = await startEmulator();
+    await createDrive(emu, '1M');
+    await emu.close();
+    await expect(stat(emu.dataDir)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,100 @@
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidObjectNameError, ObjectNotFoundError, StoreError } from '../../src/store/errors.js';
+import { LocalStore, TEMP_PREFIX } from '../../src/store/local.js';
+import { collect, describeObjectStoreConformance } from './conformance.js';
+
+async function tempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'drivesnap-local-store-'));
+}
+
+describeObjectStoreConformance('LocalStore', async () => {
+  const dir = await tempDir();
+  return { store: new LocalStore(dir), cleanup: () => rm(dir, { recursive: true, force: true }) };
+});
+
+/** Every file under dir, relative, `/`-separated. */
+async function filesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+    .sort();
+}
+
+describe('LocalStore on disk', () => {
+  let dir: string;
+  let store: LocalStore;
+  beforeEach(async () => {
+    dir = await tempDir();
+    store = new LocalStore(dir);
+  });
+  afterEach(async () => {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('stores chunks/ab/abcd as a real file in real subdirectories', async () => {
+    await store.put('chunks/ab/abcd', Buffer.from('payload'));
+    expect((await stat(join(dir, 'chunks', 'ab'))).isDirectory()).toBe(true);
+    expect((await stat(join(dir, 'chunks', 'ab', 'abcd'))).size).toBe(7);
+  });
+
+  it('leaves no temp file behind after puts and overwrites', async () => {
+    await store.put('chunks/ab/one', Buffer.alloc(1000, 1));
+    await store.put('chunks/ab/one', Buffer.alloc(10, 2));
+    await store.put('config', Buffer.alloc(5));
+    expect(await filesUnder(dir)).toEqual(['chunks/ab/one', 'config']);
+  });
+
+  it('a stray temp file from a crash is neither listed nor an object', async () => {
+    await store.put('chunks/ab/real', Buffer.from('real'));
+    const stray = `${TEMP_PREFIX}0123456789abcdef`;
+    await writeFile(join(dir, 'chunks', 'ab', stray), 'half written');
+    await writeFile(join(dir, stray), 'half written');
+
+    expect((await collect(store.list(''))).map((o) => o.name)).toEqual(['chunks/ab/real']);
+    expect(await store.stat(`chunks/ab/${stray}`)).toBeUndefined();
+    await expect(store.get(`chunks/ab/${stray}`)).rejects.toBeInstanceOf(ObjectNotFoundError);
+    await expect(store.put(`chunks/ab/${stray}`, Buffer.from('x'))).rejects.toBeInstanceOf(InvalidObjectNameError);
+  });
+
+  it('refuses .. so nothing is written outside the repository', async () => {
+    const failure = await store.put('../outside', Buffer.from('x')).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(InvalidObjectNameError);
+    expect((failure as InvalidObjectNameError).code).toBe('STORE_INVALID_NAME');
+    await expect(stat(join(dir, '..', 'outside'))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(collect(store.list('../'))).rejects.toBeInstanceOf(InvalidObjectNameError);
+  });
+
+  it('creates a missing repository directory lazily on the first put', async () => {
+    const nested = new LocalStore(join(dir, 'not', 'yet'));
+    expect(await collect(nested.list(''))).toEqual([]);
+    await nested.put('config', Buffer.from('c'));
+    expect((await nested.get('config')).toString()).toBe('c');
+  });
+
+  it('recreates a subdirectory removed behind its back (the directory cache is not trusted blindly)', async () => {
+    await store.put('chunks/cd/first', Buffer.from('1'));
+    await rm(join(dir, 'chunks', 'cd'), { recursive: true });
+    await store.put('chunks/cd/second', Buffer.from('2'));
+    expect((await store.get('chunks/cd/second')).toString()).toBe('2');
+  });
+
+  it('reports a write it cannot do as STORE_IO naming the object, not a raw errno', async () => {
+    await mkdir(join(dir, 'chunks'));
+    await writeFile(join(dir, 'chunks', 'ef'), 'a file where a directory must go');
+    const failure = await store.put('chunks/ef/x', Buffer.from('x')).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(StoreError);
+    expect((failure as StoreError).code).toBe('STORE_IO');
+    expect((failure as StoreError).message).toContain('chunks/ef/x');
+  });
+
+  it('a directory is not an object', async () => {
+    await store.put('chunks/ab/x', Buffer.from('x'));
+    expect(await store.stat('chunks/ab')).toBeUndefined();
+    await expect(store.get('chunks/ab')).rejects.toBeInstanceOf(ObjectNotFoundError);
+  });
+});
