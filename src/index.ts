@@ -1,6 +1,21 @@
-/** drivesnap as a library. */
+/** drivesnap as a library: the API client, the emulator, the repository and the engine's jobs. */
 export * from './errors.js';
 export * from './api/wire.js';
 export * from './api/errors.js';
+export * from './api/client.js';
+export * from './api/drive-info.js';
+export * from './api/retry.js';
+export * from './config/accounts.js';
+export * from './config/locations.js';
 export * from './util/size.js';
 export type { ObjectStore, ObjectInfo } from './store/types.js';
+export { openStore } from './store/open.js';
+export { startEmulator, parseFaultSpec } from './emulator/index.js';
+export type { Emulator, EmulatorOptions, FaultSpec } from './emulator/index.js';
+export { Repository } from './repo/repository.js';
+export { backup } from './engine/jobs/backup.js';
+export { restore } from './engine/jobs/restore.js';
+export { copy } from './engine/jobs/copy.js';
+export { driveSink, driveSource } from './engine/ends/drive.js';
+export { openFileSink, openFileSource } from './engine/ends/file.js';
+export type { BlockSink, BlockSource } from './engine/ends/types.js';

@@ -153,7 +153,7 @@ export class ApiClient {
   }
 
   async listStandardDriveInfo(): Promise<DriveInfo[]> {
-    return (await this.#objects({ method: 'GET', path: '/drives/info/standard', repeatable: 'always' })).map(parseDriveInfo);
+    return (await this.#objects({ method: 'GET', path: '/drives/info/standard', repeatable: 'always' })).map((o) => this.#drive(o));
   }
 
   async createDrive(p: { name: string; size: number } & ApiParams): Promise<DriveInfo> {

@@ -171,8 +171,9 @@ export function mbPerSec(bytes: number, ms: number): number {
 
 /**
  * Size of a directory tree, hard links counted once.
- * - 'apparent' (default, `du -sb`): sum of file lengths. Use it for repositories: it is what the
+ * - 'apparent' (default, like `du -sb`): sum of file lengths. Use it for repositories: it is what the
  *   repository would cost in an object store or after copying, independent of the host file system.
+ *   Unlike du we leave out directories' own sizes (a few KiB that depend on the host file system).
  * - 'allocated' (`du -s -B1`): blocks actually allocated, so sparse images count only their data.
  */
 export async function dirSize(path: string, mode: 'apparent' | 'allocated' = 'apparent'): Promise<number> {

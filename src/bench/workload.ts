@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 const MiB = 1024 * 1024;
 const BLOCK = 4 * MiB; // drivesnap's range and chunk size
 const MANIFEST = 'workload.json';
-const MANIFEST_VERSION = 1; // bump when the recipe changes so old caches are rebuilt
+const MANIFEST_VERSION = 2; // bump when the recipe changes so old caches are rebuilt
 const MAX_SOURCE_FILE = 32 * MiB; // keeps one huge library from eating a small image's budget
 const FIXED_TIME = new Date('2024-01-01T00:00:00Z'); // copied files' mtime, for reproducible images
 const MKE2FS = existsSync('/usr/sbin/mke2fs') ? '/usr/sbin/mke2fs' : 'mke2fs';
@@ -200,23 +200,33 @@ async function buildSourceTree(tree: string, params: Params, rng: Rng): Promise<
   const uniqueBudget = Math.max(0, params.filesBytes - periodicBytes - duplicateBudget);
 
   const chosen: { cand: Candidate; dest: string }[] = [];
-  const leftovers: Candidate[] = [];
+  let rest: { cand: Candidate; dest: string }[] = [];
   let carry = 0;
   let realBytes = 0;
   for (const root of sourceRoots()) {
     const cands = existsSync(root.path) ? await listFiles(root.path, params.seed) : [];
     let budget = Math.round(uniqueBudget * root.share) + carry;
     for (const cand of cands) {
+      const pick = { cand, dest: join(tree, root.label, cand.path.slice(root.path.length + 1)) };
       if (cand.size <= budget) {
-        chosen.push({ cand, dest: join(tree, root.label, cand.path.slice(root.path.length + 1)) });
+        chosen.push(pick);
         budget -= cand.size;
         realBytes += cand.size;
       } else {
-        leftovers.push(cand);
+        rest.push(pick);
       }
     }
     carry = budget;
   }
+  // Budget a short root (usually node_modules, the last) left unused goes to the others' leftovers.
+  rest = rest.filter((pick) => {
+    if (pick.cand.size > carry) return true;
+    chosen.push(pick);
+    carry -= pick.cand.size;
+    realBytes += pick.cand.size;
+    return false;
+  });
+  const leftovers = rest.map((pick) => pick.cand);
   await copyAll(chosen.map(({ cand, dest }) => ({ from: cand.path, to: dest })));
 
   // Duplicates: whole files copied again under dup/, picked in another seeded order.

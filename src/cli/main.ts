@@ -2,6 +2,7 @@
  * The command line (cli.md). Each command lives in its own file under ./commands and exports a yargs
  * CommandModule named `command`; this file only composes them and maps errors to exit codes.
  */
+import '../util/threadpool.js';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';

@@ -29,6 +29,15 @@ const duration = z.string().superRefine((text, ctx) => {
   }
 });
 
+function isDuration(text: string): boolean {
+  try {
+    parseDuration(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const count = z.int({ error: 'expected a whole number, or -1 for unlimited' }).min(-1, {
   error: 'expected a whole number, or -1 for unlimited',
 });
@@ -86,6 +95,8 @@ const retention = z
     groupBy: z.array(z.enum(['drive', 'tag', 'host'])).default(['drive']),
   })
   .superRefine((policy, ctx) => {
+    // zod runs this even when a field failed; a bad `within` is reported there already.
+    if (policy.within !== undefined && !isDuration(policy.within)) return;
     if (isPolicyEmpty(policy)) {
       ctx.addIssue({
         code: 'custom',
@@ -140,12 +151,14 @@ export const jobFileSchema = z
   })
   .superRefine((job, ctx) => {
     if (!job.accounts) return;
-    job.drives.forEach((drive, index) => {
-      if (!job.accounts?.includes(drive.account)) {
+    job.drives.forEach((drive: unknown, index) => {
+      // zod runs this even when an entry failed (and was not transformed); those are reported already.
+      const account = typeof drive === 'object' && drive !== null && 'account' in drive ? drive.account : undefined;
+      if (typeof account === 'string' && !job.accounts?.includes(account)) {
         ctx.addIssue({
           code: 'custom',
           path: ['drives', index],
-          message: `account "${drive.account}" is not listed in accounts`,
+          message: `account "${account}" is not listed in accounts`,
         });
       }
     });

@@ -358,7 +358,9 @@ function prepareStatements(db: Database.Database) {
       'SELECT range, id FROM job_progress WHERE job = ? ORDER BY range',
     ),
     getJobInfo: db.prepare<[string], string>('SELECT info FROM jobs WHERE key = ?').pluck(),
-    listJobs: db.prepare<[number, string], string>('SELECT key FROM jobs WHERE substr(key, 1, ?) = ? ORDER BY key').pluck(),
+    listJobs: db
+      .prepare<[number, string], string>('SELECT key FROM jobs WHERE substr(key, 1, ?) = ? ORDER BY key')
+      .pluck(),
     removeProgress: db.prepare<[string]>('DELETE FROM job_progress WHERE job = ?'),
     removeJob: db.prepare<[string]>('DELETE FROM jobs WHERE key = ?'),
 

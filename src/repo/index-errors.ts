@@ -22,7 +22,8 @@ export class ChunkTableInvalidError extends DrivesnapError {
   constructor(snapshotId: string, length: number) {
     super(
       'CHUNK_TABLE_INVALID',
-      `snapshot ${snapshotId}: chunk table of ${length} bytes is not a whole number of 32-byte ids; rebuild it from the manifest`,
+      `snapshot ${snapshotId}: chunk table of ${length} bytes is not a whole number of 32-byte ids; ` +
+        'rebuild it from the manifest',
     );
   }
 }

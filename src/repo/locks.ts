@@ -14,7 +14,15 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectNotFoundError } from '../store/errors.js';
 import type { ObjectStore } from '../store/types.js';
 import { LockLostError, RepoLockedError } from './locks-errors.js';
-import { currentUser, decodeLock, encodeLock, isStale, LOCK_PREFIX, type LockInfo, newLockName } from './locks-object.js';
+import {
+  currentUser,
+  decodeLock,
+  encodeLock,
+  isStale,
+  LOCK_PREFIX,
+  type LockInfo,
+  newLockName,
+} from './locks-object.js';
 
 export { isStale, type LockInfo } from './locks-object.js';
 export { LockLostError, RepoLockedError } from './locks-errors.js';

@@ -11,7 +11,8 @@ import { BandwidthStore } from './bandwidth.js';
 import { LimitStore } from './limit.js';
 import { LocalStore } from './local.js';
 import { type RetryOptions, RetryStore } from './retry.js';
-import { type S3Credentials, S3Store } from './s3.js';
+import { LazyStore } from './lazy.js';
+import type { S3Credentials } from './s3.js';
 import type { ObjectStore } from './types.js';
 
 export type RepositoryLocation = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string };
@@ -105,7 +106,7 @@ export function openStore(url: string, options: OpenStoreOptions = {}): OpenedSt
   } else {
     const endpoint = options.endpoint ?? (env.DRIVESNAP_S3_ENDPOINT || undefined);
     connections = options.connections ?? DEFAULT_CONNECTIONS.s3;
-    backend = new S3Store({
+    const s3Options = {
       bucket: location.bucket,
       prefix: location.prefix,
       endpoint,
@@ -113,7 +114,10 @@ export function openStore(url: string, options: OpenStoreOptions = {}): OpenedSt
       forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
       credentials: options.credentials,
       maxSockets: connections,
-    });
+    };
+    const prefix = location.prefix.replace(/\/+$/, '');
+    const where = `s3://${location.bucket}${prefix ? `/${prefix}` : ''}`;
+    backend = new LazyStore(where, async () => new (await import('./s3.js')).S3Store(s3Options));
   }
   if (!(Number.isInteger(connections) && connections >= 1))
     throw new UsageError(`connections must be a whole number of at least 1, got ${connections}`);

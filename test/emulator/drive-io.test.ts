@@ -131,6 +131,6 @@ describe('reads and writes', () => {
     const chunks = Array.from({ length: 8 }, () => randomBytes(4 * MiB));
     await Promise.all(chunks.map((c, i) => call(emu, `/drives/${id}/write/${i * 4}M`, { method: 'POST', body: c })));
     const back = await Promise.all(chunks.map((_, i) => call(emu, `/drives/${id}/read/${i * 4}M/4M`)));
-    back.forEach((b, i) => expect(b.body.equals(chunks[i]!)).toBe(true));
+    for (const [i, b] of back.entries()) expect(b.body.equals(chunks[i]!)).toBe(true);
   });
 });

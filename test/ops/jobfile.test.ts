@@ -203,3 +203,19 @@ describe('loadJobFile: errors name the file, line and field', () => {
     expect(problems('- a\n- b\n')).toEqual(['jobs.yaml:1: expected object, got a list']);
   });
 });
+
+describe('loadJobFile: problems do not cascade', () => {
+  it('reports malformed drive entries for what they are, with no invented account problem', () => {
+    const text = 'repository: { location: /r }\naccounts: [eh]\ndrives:\n  - eh\n  - { account: lon }\n';
+    expect(problems(text)).toEqual([
+      'jobs.yaml:4: drives[0]: expected ACCOUNT:DRIVE, e.g. "eh:web-1"',
+      'jobs.yaml:5: drives[1]: give exactly one of tags: [...] or all: true',
+    ]);
+  });
+
+  it('does not call an empty retention what is only a bad within', () => {
+    expect(problems(`${minimal}retention: { within: soon }\n`)).toEqual([
+      expect.stringMatching(/^jobs\.yaml:5: retention\.within: invalid duration "soon"/),
+    ]);
+  });
+});

@@ -138,6 +138,26 @@ describe('applyRetention: rules combined', () => {
   });
 });
 
+describe('applyRetention: the worked example in docs/retention.md', () => {
+  const snaps = [
+    snap('a', '2025-01-03T18:00:00Z', { tags: ['pinned'] }),
+    snap('b', '2025-01-03T06:00:00Z'),
+    snap('c', '2025-01-02T18:00:00Z'),
+    snap('d', '2024-12-20T18:00:00Z'),
+    snap('e', '2024-12-19T18:00:00Z'),
+  ];
+
+  it('with only daily 5 removes just the second snapshot of 3 January', () => {
+    expect(run(snaps, { daily: 5 })).toEqual({
+      a: ['daily 2025-01-03'],
+      b: [],
+      c: ['daily 2025-01-02'],
+      d: ['daily 2024-12-20'],
+      e: ['daily 2024-12-19'],
+    });
+  });
+});
+
 describe('applyRetention: calendar edges', () => {
   it('splits days and years at the year end', () => {
     const snaps = [

@@ -291,7 +291,15 @@ describe('RepoIndex file handling', () => {
       new Promise<void>((resolve, reject) => {
         const child = spawn(
           process.execPath,
-          ['--import', 'tsx', join(repoRoot, 'test', 'helpers', 'index-writer.ts'), path, String(tag), String(other), String(batches)],
+          [
+            '--import',
+            'tsx',
+            join(repoRoot, 'test', 'helpers', 'index-writer.ts'),
+            path,
+            String(tag),
+            String(other),
+            String(batches),
+          ],
           { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] },
         );
         let stderr = '';
@@ -299,7 +307,9 @@ describe('RepoIndex file handling', () => {
           stderr += d;
         });
         child.on('error', reject);
-        child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`writer ${tag} exited ${code}: ${stderr}`))));
+        child.on('exit', (code) =>
+          code === 0 ? resolve() : reject(new Error(`writer ${tag} exited ${code}: ${stderr}`)),
+        );
       });
     await Promise.all([run(1, 2), run(2, 1)]);
     const shared = RepoIndex.open(path);

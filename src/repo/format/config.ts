@@ -118,10 +118,14 @@ export function peekConfig(buf: Buffer): RepoConfig {
   return strip(parse(buf));
 }
 
-/** Parses and validates; in an encrypted repository, checks the MAC when keys are given. */
+/**
+ * Parses and validates; with keys, also checks the MAC. Keys mean the caller holds an encrypted
+ * repository's password, so the MAC is required whatever the config says: a config edited to read
+ * `encryption: none` must not switch a client to writing plaintext.
+ */
 export async function decodeConfig(buf: Buffer, keys?: RepoKeys): Promise<RepoConfig> {
   const cfg = parse(buf);
-  if (cfg.encryption !== 'none' && keys) {
+  if (keys) {
     if (!cfg.mac) throw new CorruptObjectError('config', CONFIG_OBJECT, 'the MAC is missing');
     const expected = await hmacSha256(keys.configMac, configMacInput(cfg));
     if (!expected.equals(Buffer.from(cfg.mac, 'hex'))) {

@@ -43,3 +43,8 @@ export function flipByte(buf: Buffer, index: number): Buffer {
   copy[at] = copy[at]! ^ 0x01;
   return copy;
 }
+
+/** Byte equality by memcmp: vitest's deep equality walks a 4 MiB buffer element by element, far too slowly. */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(b);
+}

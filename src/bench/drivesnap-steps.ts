@@ -1,0 +1,189 @@
+/**
+ * drivesnap's side of the benchmark: the same steps as the peers (full, incremental, cross-drive, restore
+ * to new, restore onto a 5%-different target, copy between accounts), each as a real CLI process so wall
+ * time and peak RSS include everything a user pays for, from a local file and through the emulator.
+ */
+import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Emulator } from '../emulator/index.js';
+import { dirSize, measureCommand } from './measure.js';
+import type { Workload } from './workload.js';
+
+const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+
+export interface StepResult {
+  tool: 'drivesnap';
+  via: 'file' | 'emulator';
+  step: string;
+  wallMs: number;
+  peakRssBytes: number;
+  /** Bytes of drive or image covered by the step (the basis of MB/s). */
+  imageBytes: number;
+  bytesRead: number;
+  bytesWritten: number;
+  repoBytes?: number;
+  /** Ranges by outcome, from the job's own counts. */
+  counts: Record<string, number>;
+  /** Emulator write calls and decoded bytes written during the step. */
+  apiWrites?: { requests: number; bytes: number };
+}
+
+export interface StepContext {
+  workload: Workload;
+  dir: string;
+  concurrency: number;
+  log: (line: string) => void;
+}
+
+interface JobLine {
+  bytesRead?: number;
+  bytesWritten?: number;
+  counts?: Record<string, number>;
+  snapshot?: string;
+  event?: string;
+}
+
+function parseJobOutput(stdout: string): JobLine {
+  const lines = stdout
+    .trim()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as JobLine);
+  return lines.findLast((l) => l.event === 'snapshot' || l.event === undefined) ?? lines.at(-1) ?? {};
+}
+
+async function run(env: NodeJS.ProcessEnv, args: string[]) {
+  const m = await measureCommand(process.execPath, [CLI, ...args, '--json'], { env });
+  return { m, job: parseJobOutput(m.stdout) };
+}
+
+function result(via: StepResult['via'], step: string, imageBytes: number, r: Awaited<ReturnType<typeof run>>, extra: Partial<StepResult> = {}): StepResult {
+  return {
+    tool: 'drivesnap',
+    via,
+    step,
+    wallMs: r.m.wallMs,
+    peakRssBytes: r.m.peakRssBytes,
+    imageBytes,
+    bytesRead: r.job.bytesRead ?? 0,
+    bytesWritten: r.job.bytesWritten ?? 0,
+    counts: r.job.counts ?? {},
+    ...extra,
+  };
+}
+
+function baseEnv(dir: string, repo: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DRIVESNAP_REPO: repo,
+    DRIVESNAP_PASSWORD: 'bench-password',
+    DRIVESNAP_JOBS_DB: join(dir, 'jobs.sqlite'),
+    DRIVESNAP_CONFIG: join(dir, 'accounts.yaml'),
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+}
+
+/** Backups and restores of the image files themselves. */
+export async function fileSteps(ctx: StepContext): Promise<StepResult[]> {
+  const w = ctx.workload;
+  const dir = join(ctx.dir, 'file');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const repo = join(dir, 'repo');
+  const env = baseEnv(dir, repo);
+  await writeFile(env.DRIVESNAP_CONFIG!, 'accounts: {}\n');
+  const c = ['--concurrency', String(ctx.concurrency)];
+  const out: StepResult[] = [];
+  await measureCommand(process.execPath, [CLI, 'init'], { env });
+  for (const [step, image] of [
+    ['full', w.base],
+    ['incremental', w.changed],
+    ['relayout', w.relayout],
+  ] as const) {
+    ctx.log(`drivesnap file: backup ${step}`);
+    const r = await run(env, ['backup', image, ...c]);
+    out.push(result('file', step, w.sizeBytes, r, { repoBytes: await dirSize(repo, 'apparent') }));
+    if (step === 'full') env.BENCH_BASE_SNAPSHOT = r.job.snapshot;
+  }
+  const snap = env.BENCH_BASE_SNAPSHOT!;
+  ctx.log('drivesnap file: restore to a new file');
+  const fresh = join(dir, 'restored.img');
+  out.push(result('file', 'restore', w.sizeBytes, await run(env, ['restore', snap, '--to', fresh, ...c])));
+  await rm(fresh, { force: true });
+  ctx.log('drivesnap file: restore onto a 5%-different file');
+  const target = join(dir, 'target.img');
+  await copyFile(w.changed, target);
+  out.push(result('file', 'restore-5%', w.sizeBytes, await run(env, ['restore', snap, '--to', target, ...c])));
+  await rm(dir, { recursive: true, force: true });
+  return out;
+}
+
+/** The same through the drive API (the emulator on loopback), plus a copy between two accounts. */
+export async function emulatorSteps(ctx: StepContext, emulator: Emulator): Promise<StepResult[]> {
+  const w = ctx.workload;
+  const dir = join(ctx.dir, 'api');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const repo = join(dir, 'repo');
+  const [a, b] = emulator.accounts;
+  const env: NodeJS.ProcessEnv = { ...baseEnv(dir, repo), EHURI: emulator.url, EHAUTH: `${a!.user}:${a!.secret}`, BENCH_B_SECRET: b!.secret };
+  await writeFile(env.DRIVESNAP_CONFIG!, `accounts:\n  b:\n    url: ${emulator.url}\n    user: ${b!.user}\n    secretEnv: BENCH_B_SECRET\n`);
+  const c = ['--concurrency', String(ctx.concurrency)];
+  const out: StepResult[] = [];
+  const writes = async <T>(fn: () => Promise<T>): Promise<[T, { requests: number; bytes: number }]> => {
+    emulator.resetStats();
+    const v = await fn();
+    const s = emulator.stats();
+    return [v, { requests: s.writeRequests, bytes: s.writeBytes }];
+  };
+  ctx.log('drivesnap api: uploading the images to drives');
+  for (const [name, image] of [
+    ['base', w.base],
+    ['changed', w.changed],
+    ['relayout', w.relayout],
+    ['target', w.changed],
+  ] as const) {
+    const [r, apiWrites] = await writes(() => run(env, ['copy', image, `eh:${name}`, '--to-new', '--compress', '0', ...c]));
+    if (name === 'base') out.push(result('emulator', 'upload', w.sizeBytes, r, { apiWrites }));
+  }
+  await measureCommand(process.execPath, [CLI, 'init'], { env });
+  for (const step of ['full', 'incremental', 'relayout'] as const) {
+    const drive = step === 'full' ? 'base' : step === 'incremental' ? 'changed' : 'relayout';
+    ctx.log(`drivesnap api: backup ${step}`);
+    const r = await run(env, ['backup', `eh:${drive}`, ...c]);
+    out.push(result('emulator', step, w.sizeBytes, r, { repoBytes: await dirSize(repo, 'apparent') }));
+    if (step === 'full') env.BENCH_BASE_SNAPSHOT = r.job.snapshot;
+  }
+  const snap = env.BENCH_BASE_SNAPSHOT!;
+  ctx.log('drivesnap api: restore to a new drive');
+  let [r, apiWrites] = await writes(() => run(env, ['restore', snap, '--to-new', 'eh:restored', ...c]));
+  out.push(result('emulator', 'restore', w.sizeBytes, r, { apiWrites }));
+  ctx.log('drivesnap api: restore onto a 5%-different drive');
+  [r, apiWrites] = await writes(() => run(env, ['restore', snap, '--to', 'eh:target', ...c]));
+  out.push(result('emulator', 'restore-5%', w.sizeBytes, r, { apiWrites }));
+  ctx.log('drivesnap api: copy to another account');
+  [r, apiWrites] = await writes(() => run(env, ['copy', 'eh:base', 'b:base-copy', '--to-new', ...c]));
+  out.push(result('emulator', 'copy-accounts', w.sizeBytes, r, { apiWrites }));
+  await rm(dir, { recursive: true, force: true });
+  return out;
+}
+
+/** Peak RSS of a backup of a large sparse drive: memory must not grow with drive size. */
+export async function sparseStep(ctx: StepContext, sizeBytes: number): Promise<StepResult> {
+  const dir = join(ctx.dir, 'sparse');
+  await rm(dir, { recursive: true, force: true });
+  await mkdir(dir, { recursive: true });
+  const image = join(dir, 'sparse.img');
+  // Real data at the start, the rest a hole: as a large, mostly empty disk looks.
+  await copyFile(ctx.workload.base, image);
+  const { truncate } = await import('node:fs/promises');
+  await truncate(image, sizeBytes);
+  const env = baseEnv(dir, join(dir, 'repo'));
+  await writeFile(env.DRIVESNAP_CONFIG!, 'accounts: {}\n');
+  await measureCommand(process.execPath, [CLI, 'init'], { env });
+  ctx.log(`drivesnap file: backup of a ${sizeBytes / 2 ** 30} GiB sparse image`);
+  const r = await run(env, ['backup', image, '--concurrency', String(ctx.concurrency)]);
+  await rm(dir, { recursive: true, force: true });
+  return result('file', `full-sparse-${sizeBytes / 2 ** 30}GiB`, sizeBytes, r);
+}

@@ -1,0 +1,169 @@
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../errors.js';
+import type { Progress } from '../../engine/progress.js';
+import { type MigrateEvent, type MigratePlanDrive, migrateServer } from '../../ops/migrate-server.js';
+import { guardInterrupts } from '../../ops/server-interrupt.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type ServerEvent } from '../../ops/server-shutdown.js';
+import { RepoIndex } from '../../repo/index-db.js';
+import { formatBytes } from '../../util/size.js';
+import { jobsIndexPath } from '../jobs-db.js';
+import { Clients } from '../open-ends.js';
+import { Output, table } from '../output.js';
+import { formatCounts, summarize } from '../progress-view.js';
+
+interface MigrateArgs {
+  server: string;
+  dest: string;
+  start: boolean;
+  name?: string;
+  'new-macs': boolean;
+  'shutdown-server': boolean;
+  'stop-server': boolean;
+  'shutdown-timeout'?: number;
+  'keep-source-stopped': boolean;
+  verify: boolean;
+  concurrency: number;
+  'parallel-drives': number;
+  compress: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export const command: CommandModule<object, MigrateArgs> = {
+  command: 'migrate-server <server> <dest>',
+  describe: 'Copy a server and every drive it uses to another account, zone or provider; resumable',
+  builder: (y) =>
+    y
+      .positional('server', { type: 'string', demandOption: true, description: 'ACCOUNT:SERVER (UUID or unique name)' })
+      .positional('dest', { type: 'string', demandOption: true, description: 'Destination account, ACCOUNT:' })
+      .option('start', { type: 'boolean', default: false, description: 'Start the new server once it is created' })
+      .option('name', { type: 'string', description: "Name of the new server (default: the source server's)" })
+      .option('new-macs', { type: 'boolean', default: false, description: 'Let the destination assign new NIC MAC addresses' })
+      .option('shutdown-server', {
+        type: 'boolean',
+        default: false,
+        description: 'Shut the source server down (ACPI) for the copy, start it again after: clean, consistent drives',
+      })
+      .option('stop-server', { type: 'boolean', default: false, description: 'With --shutdown-server: power off on timeout' })
+      .option('shutdown-timeout', { type: 'number', description: 'With --shutdown-server: seconds to wait (default 300)' })
+      .option('keep-source-stopped', {
+        type: 'boolean',
+        default: false,
+        description: 'With --shutdown-server: leave the source server stopped afterwards (cut-over)',
+      })
+      .option('verify', { type: 'boolean', default: false, description: 'Read every new drive back and compare' })
+      .option('concurrency', { type: 'number', default: 8, description: 'Ranges in flight per drive' })
+      .option('parallel-drives', { type: 'number', default: 4, description: 'Drives copied at once' })
+      .option('compress', { type: 'number', default: 1, description: 'gzip level for writes to the new drives (0 = raw)' }) as never,
+  handler: async (args) => {
+    const out = new Output(args);
+    const { account: srcAccount, server } = parseServerArg(args.server);
+    const destAccount = parseAccountArg(args.dest);
+    const shutdown = args['shutdown-server'];
+    if (!shutdown && (args['stop-server'] || args['shutdown-timeout'] !== undefined || args['keep-source-stopped'])) {
+      throw new UsageError('--stop-server, --shutdown-timeout and --keep-source-stopped only apply with --shutdown-server');
+    }
+    for (const [flag, n] of [['--concurrency', args.concurrency], ['--parallel-drives', args['parallel-drives']]] as const) {
+      if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number >= 1, not ${n}`);
+    }
+    const clients = new Clients(args.concurrency * args['parallel-drives']);
+    const jobs = RepoIndex.open(jobsIndexPath());
+    const guard = guardInterrupts(() => process.stderr.write('drivesnap: interrupted; stopping (Ctrl-C again to quit now)\n'));
+    try {
+      const result = await migrateServer({
+        source: await clients.get(srcAccount),
+        sourceAccount: srcAccount,
+        dest: await clients.get(destAccount),
+        destAccount,
+        server,
+        jobs,
+        concurrency: args.concurrency,
+        parallelDrives: args['parallel-drives'],
+        compressLevel: args.compress,
+        verify: args.verify,
+        start: args.start,
+        name: args.name,
+        newMacs: args['new-macs'],
+        shutdown: shutdown
+          ? {
+              timeoutMs: (args['shutdown-timeout'] ?? DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000) * 1000,
+              powerOffOnTimeout: args['stop-server'],
+              restart: !args['keep-source-stopped'],
+              onEvent: (e: ServerEvent) => {
+                out.event({ ...e });
+                out.info(`${e.event.replace('server-', 'source server ')}: ${e.name || e.server}`);
+              },
+            }
+          : undefined,
+        signal: guard.signal,
+        onDriveProgress: jsonProgress(out),
+        onEvent: (e) => report(out, e),
+      });
+      const rows = result.drives.map((d) => [d.device, d.name, formatBytes(d.size), d.from, d.to ?? '-', d.action]);
+      const text =
+        `migrated server ${args.server} to ${destAccount}: new server ${result.server} (${result.name}), ` +
+        `${result.started ? 'started' : 'stopped'}\n` +
+        table(['DEVICE', 'DRIVE', 'SIZE', 'OLD', 'NEW', 'ACTION'], rows) +
+        (result.crashConsistent ? '\nnote: the source server ran during the copy: the drives are crash-consistent' : '');
+      out.result(
+        {
+          event: 'migrated',
+          sourceServer: result.sourceServer,
+          server: result.server,
+          name: result.name,
+          started: result.started,
+          crashConsistent: result.crashConsistent,
+          mapping: Object.fromEntries(result.drives.map((d) => [d.from, d.to])),
+          drives: result.drives,
+          notes: result.notes,
+        },
+        text,
+      );
+    } finally {
+      guard.release();
+      jobs.close();
+      await clients.close();
+    }
+  },
+};
+
+function parseServerArg(text: string): { account: string; server: string } {
+  const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*):(.+)$/.exec(text);
+  if (!m) throw new UsageError(`name the server as ACCOUNT:SERVER (a UUID or a unique name), not ${JSON.stringify(text)}`);
+  return { account: m[1]!, server: m[2]! };
+}
+
+function parseAccountArg(text: string): string {
+  const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*):?$/.exec(text);
+  if (!m) throw new UsageError(`the destination is an account, ACCOUNT:, not ${JSON.stringify(text)}`);
+  return m[1]!;
+}
+
+function report(out: Output, e: MigrateEvent): void {
+  if (e.event === 'warning') {
+    out.warn(e.message);
+    out.event({ ...e });
+    return;
+  }
+  out.event({ ...e });
+  if (e.event === 'drive-copied') {
+    out.info(summarize(`copied ${e.device} ${e.from} -> ${e.to}`, e.progress));
+  } else if (e.event === 'drive-created') out.info(`created drive ${e.to} for ${e.device} (from ${e.from})`);
+  else if (e.event === 'drive-reused') out.info(`resuming into drive ${e.to} for ${e.device} (from ${e.from})`);
+  else if (e.event === 'server-created') out.info(`created server ${e.server} (stopped)`);
+  else if (e.event === 'server-reused') out.info(`server ${e.server} exists from an earlier run`);
+  else if (e.event === 'server-started') out.info(`started server ${e.server}`);
+}
+
+/** With --json, a progress line per drive at most every 250 ms; nothing otherwise (summaries follow). */
+function jsonProgress(out: Output) {
+  const last = new Map<string, number>();
+  return (d: MigratePlanDrive, p: Progress) => {
+    if (!out.json) return;
+    const now = Date.now();
+    if (now - (last.get(d.device) ?? 0) < 250) return;
+    last.set(d.device, now);
+    const s = p.snapshot();
+    out.event({ event: 'progress', target: d.device, drive: d.from, ranges: formatCounts(s.counts), ...s });
+  };
+}

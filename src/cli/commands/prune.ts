@@ -1,0 +1,35 @@
+import type { CommandModule } from 'yargs';
+import { prune } from '../../ops/prune.js';
+import { formatBytes } from '../../util/size.js';
+import { Output } from '../output.js';
+import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
+
+interface PruneArgs extends RepoArgs {
+  'dry-run': boolean;
+  'wait-lock'?: number;
+}
+
+export const command: CommandModule<object, PruneArgs> = {
+  command: 'prune',
+  describe: 'Delete chunks that no snapshot references (takes the exclusive lock)',
+  builder: (y) =>
+    withRepoOptions(y)
+      .option('dry-run', { type: 'boolean', default: false, description: 'Only say what would be deleted' })
+      .option('wait-lock', { type: 'number', description: 'Seconds to wait for other locks before giving up' }) as never,
+  handler: async (args) => {
+    const out = new Output(args);
+    await withRepository(args, async (repo) => {
+      const r = await pruneWith(repo, args);
+      out.result(
+        r,
+        r.dryRun
+          ? `would delete ${r.deleted === 0 ? r.stored - r.referenced : r.deleted} unreferenced chunk(s), freeing ${formatBytes(r.freedBytes)}`
+          : `deleted ${r.deleted} unreferenced chunk(s), freed ${formatBytes(r.freedBytes)}; ${r.stored - r.deleted} chunks remain`,
+      );
+    });
+  },
+};
+
+export function pruneWith(repo: Parameters<typeof prune>[0], args: PruneArgs) {
+  return prune(repo, { dryRun: args['dry-run'], waitMs: args['wait-lock'] !== undefined ? args['wait-lock'] * 1000 : undefined });
+}

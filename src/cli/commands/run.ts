@@ -1,0 +1,80 @@
+/**
+ * `drivesnap run JOBFILE [--daemon]`: the job runner for cron, systemd timers (one pass) or as a daemon
+ * keeping the job file's own schedule. The exit code says how the pass went (src/ops/run-job.ts).
+ */
+import type { CommandModule } from 'yargs';
+import { UsageError } from '../../errors.js';
+import { runDaemon } from '../../ops/daemon.js';
+import { type RunEvent, type RunSummary, loadJob, runJob } from '../../ops/run-job.js';
+import { formatBytes } from '../../util/size.js';
+import { Output } from '../output.js';
+
+interface RunArgs {
+  jobfile: string;
+  daemon: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export const command: CommandModule<object, RunArgs> = {
+  command: 'run <jobfile>',
+  describe: 'Run the backups, retention, prune and check a job file describes (for cron and timers)',
+  builder: (y) =>
+    y
+      .positional('jobfile', { type: 'string', demandOption: true, description: 'The job file (YAML or JSON, docs/jobfile.md)' })
+      .option('daemon', { type: 'boolean', default: false, description: "Stay up and run on the job file's schedule" }) as never,
+  handler: async (args) => {
+    const out = new Output(args);
+    const onEvent = (e: RunEvent) => {
+      out.event(e);
+      const line = describeEvent(e);
+      if (line !== undefined) (e.event === 'error' || e.event === 'problem' ? process.stderr.write(`drivesnap: ${line}\n`) : out.info(line));
+    };
+    if (!args.daemon) {
+      const summary = await runJob(args.jobfile, { onEvent });
+      if (!args.json) process.stdout.write(`${summaryLine(summary)}\n`);
+      process.exitCode = summary.exitCode;
+      return;
+    }
+    const job = await loadJob(args.jobfile);
+    if (!job.schedule) throw new UsageError(`${args.jobfile} has no schedule: add one (e.g. schedule: "0 3 * * *") to run --daemon`);
+    process.exitCode = await runDaemon({
+      schedule: job.schedule,
+      timeZone: job.timeZone,
+      onEvent,
+      runOnce: async () => {
+        const s = await runJob(args.jobfile, { onEvent });
+        if (!args.json) out.info(summaryLine(s));
+        return s;
+      },
+    });
+  },
+};
+
+function describeEvent(e: RunEvent): string | undefined {
+  switch (e.event) {
+    case 'snapshot':
+      return `snapshot ${String(e.snapshot).slice(0, 12)} of ${e.drive}${e.claimed ? ' (drive in use: crash-consistent)' : ''}`;
+    case 'error':
+      return `backup of ${e.drive} failed: ${e.message}`;
+    case 'forget':
+      return `forget: removed ${e.removed} snapshot(s), kept ${e.kept}`;
+    case 'prune':
+      return e.skipped ? `prune skipped: ${e.message}` : `prune: deleted ${e.deleted} chunk(s), freed ${formatBytes(Number(e.freedBytes))}`;
+    case 'problem':
+      return `check: ${e.object}: ${e.message}`;
+    case 'check':
+      return `check: ${e.problems === 0 ? 'no problems' : `${e.problems} problem(s)`}`;
+    case 'next-run':
+      return e.time ? `next run at ${e.time}` : 'the schedule has no next run';
+    case 'stopping':
+      return `${e.signal}: stopping${e.waitingForRun ? ' after the current run' : ''}`;
+    default:
+      return undefined;
+  }
+}
+
+function summaryLine(s: RunSummary): string {
+  const ok = s.drives.filter((d) => d.ok).length;
+  return `run: ${ok} of ${s.drives.length} drive(s) backed up${s.forgotten ? `, ${s.forgotten} snapshot(s) forgotten` : ''}; exit ${s.exitCode}`;
+}

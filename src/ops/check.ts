@@ -1,0 +1,148 @@
+/**
+ * Check: the repository's structure (config, keys, every manifest readable, every referenced chunk
+ * present, the index consistent with the store) and, on request, the data (chunks read back and checked
+ * against their ids). Each problem names its object; the caller exits non-zero when any is found.
+ */
+import pLimit from 'p-limit';
+import { errorMessage } from '../errors.js';
+import { decodeChunk, describeKeyFile } from '../repo/format/index.js';
+import type { Repository } from '../repo/repository.js';
+
+export type ProblemKind =
+  | 'key-unreadable'
+  | 'manifest-unreadable'
+  | 'chunk-missing'
+  | 'chunk-corrupt'
+  | 'index-stale-snapshot'
+  | 'index-missing-snapshot'
+  | 'index-stale-chunk';
+
+export interface Problem {
+  kind: ProblemKind;
+  object: string;
+  message: string;
+}
+
+export interface CheckOptions {
+  /** Fraction of chunks (0..1) to read back and verify; 1 = --read-data. */
+  readData?: number;
+  concurrency?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface CheckResult {
+  problems: Problem[];
+  snapshots: number;
+  chunks: number;
+  unreferencedChunks: number;
+  chunksRead: number;
+}
+
+const ZERO_HEX = '0'.repeat(64);
+
+export async function checkRepository(repo: Repository, opts: CheckOptions = {}): Promise<CheckResult> {
+  const problems: Problem[] = [];
+  const lock = await repo.lock(false);
+  try {
+    for await (const o of repo.store.list('keys/')) {
+      try {
+        describeKeyFile(await repo.store.get(o.name));
+      } catch (err) {
+        problems.push({ kind: 'key-unreadable', object: o.name, message: errorMessage(err) });
+      }
+    }
+    // The store's chunks, by id.
+    const stored = new Map<string, number>();
+    for await (const o of repo.store.list('chunks/')) {
+      const hex = o.name.slice(o.name.lastIndexOf('/') + 1);
+      if (/^[0-9a-f]{64}$/.test(hex)) stored.set(hex, o.size);
+    }
+    // Every manifest, read from the store itself (not the index), and what it references.
+    const referenced = new Set<string>();
+    const storeSnapshots = new Set<string>();
+    for await (const o of repo.store.list('snapshots/')) {
+      const id = o.name.slice('snapshots/'.length);
+      storeSnapshots.add(id);
+      try {
+        const m = await repo.loadManifest(id);
+        let missing = 0;
+        let firstMissing = '';
+        for (let i = 0; i < m.table.length; i += 32) {
+          const hex = m.table.subarray(i, i + 32).toString('hex');
+          if (hex === ZERO_HEX) continue;
+          referenced.add(hex);
+          if (!stored.has(hex)) {
+            if (missing === 0) firstMissing = hex;
+            missing++;
+          }
+        }
+        if (missing > 0) {
+          problems.push({
+            kind: 'chunk-missing',
+            object: o.name,
+            message: `snapshot ${id.slice(0, 12)} references ${missing} missing chunk(s), first chunks/${firstMissing.slice(0, 2)}/${firstMissing}`,
+          });
+        }
+      } catch (err) {
+        problems.push({ kind: 'manifest-unreadable', object: o.name, message: errorMessage(err) });
+      }
+    }
+    // The index against the store.
+    for (const id of repo.index.snapshotIds()) {
+      if (!storeSnapshots.has(id)) {
+        problems.push({ kind: 'index-stale-snapshot', object: `snapshots/${id}`, message: 'the index lists a snapshot the repository does not hold' });
+      }
+    }
+    const indexed = repo.index.snapshotIds();
+    for (const id of storeSnapshots) {
+      if (!indexed.has(id)) {
+        problems.push({ kind: 'index-missing-snapshot', object: `snapshots/${id}`, message: 'the index does not list this snapshot' });
+      }
+    }
+    let staleChunks = 0;
+    for (const id of repo.index.allChunkIds()) if (!stored.has(id.toString('hex'))) staleChunks++;
+    if (staleChunks > 0) {
+      problems.push({
+        kind: 'index-stale-chunk',
+        object: repo.index.path,
+        message: `the index lists ${staleChunks} chunk(s) the repository does not hold (a backup would skip uploading them): run \`check --repair-index\``,
+      });
+    }
+
+    let chunksRead = 0;
+    const fraction = opts.readData ?? 0;
+    if (fraction > 0) {
+      const ids = [...stored.keys()].filter((hex) => fraction >= 1 || inSubset(hex, fraction));
+      const limit = pLimit(opts.concurrency ?? 4);
+      await Promise.all(
+        ids.map((hex) =>
+          limit(async () => {
+            const name = `chunks/${hex.slice(0, 2)}/${hex}`;
+            try {
+              await decodeChunk(await repo.store.get(name), Buffer.from(hex, 'hex'), repo.ctx);
+            } catch (err) {
+              problems.push({ kind: 'chunk-corrupt', object: name, message: errorMessage(err) });
+            }
+            opts.onProgress?.(++chunksRead, ids.length);
+          }),
+        ),
+      );
+    }
+    let unreferenced = 0;
+    for (const hex of stored.keys()) if (!referenced.has(hex)) unreferenced++;
+    return { problems, snapshots: storeSnapshots.size, chunks: stored.size, unreferencedChunks: unreferenced, chunksRead };
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Picks a subset by the chunk id itself (ids are uniformly distributed), offset by the day, so successive
+ * daily `--read-data-subset` runs cover different chunks and the whole repository over time.
+ */
+export function inSubset(hex: string, fraction: number, day = Math.floor(Date.now() / 86_400_000)): boolean {
+  const v = Number.parseInt(hex.slice(0, 8), 16) / 2 ** 32;
+  const start = (day * fraction) % 1;
+  const end = start + fraction;
+  return end <= 1 ? v >= start && v < end : v >= start || v < end - 1;
+}
