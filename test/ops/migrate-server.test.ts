@@ -31,6 +31,7 @@ const STATE_KEY = /^(server|user|status|started|smp:cores|nic:\d:dhcp:ip|rx|tx|r
 const DEVICE = /^(ide:[01]:[01]|scsi:0:[0-7]|block:[0-7])$/;
 const CDROM = STANDARD_DRIVES.find((d) => d.media === 'cdrom')!;
 
+
 const cleanup = new Cleanup();
 let emuA: Emulator;
 let emuB: Emulator;
@@ -168,7 +169,7 @@ describe('migrate-server (CLI) between two providers', () => {
 });
 
 describe('migrateServer resume', () => {
-  it('after an interrupted run, resumes without recopying finished drives or ranges', async () => {
+  it('after an interrupted run, resumes without recopying finished drives or ranges (source shut down for the copy)', async () => {
     const images = {
       'block:0': makeImage([{ text: 21 }], 4096),
       'ide:0:0': makeImage([{ text: 11 }, { random: 12 }, 'zero', { text: 13 }]),
@@ -196,7 +197,11 @@ describe('migrateServer resume', () => {
     emuB.setFaults(undefined);
     expect(jobs.listJobs('migrate-server:')).toHaveLength(1);
 
-    const result = await migrateServer(base);
+    // Run 2, with the source shut down for the copy this time: it is started again afterwards.
+    const result = await migrateServer({ ...base, shutdown: { pollMs: 20 } });
+    expect(result.stoppedSource).toEqual([{ uuid: src.uuid, name: 'resume', method: 'acpi' }]);
+    expect(result.crashConsistent).toBe(false);
+    expect((await a.serverInfo(src.uuid)).status).toBe('active');
     const by = Object.fromEntries(result.drives.map((d) => [d.device, d]));
     expect(by['block:0']!.action).toBe('copied-earlier');
     expect(by['ide:0:0']!.action).toBe('copied');

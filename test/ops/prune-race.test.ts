@@ -12,7 +12,7 @@ import { Cleanup, makeImage } from '../helpers/engine-fixtures.js';
 import { spawnOps } from '../helpers/ops-cli.js';
 import { fileHash, initRepo, repoEnv, restoredHash, strayChunks, writeImage } from '../helpers/ops-fixtures.js';
 
-const ROUNDS = 4;
+const ROUNDS = 3;
 const cleanup = new Cleanup();
 let dir: string;
 let repoDir: string;

@@ -185,13 +185,4 @@ describe('backup --shutdown-server (CLI)', () => {
     expect((await s.serverInfo(server)).status).toBe('active');
     expect(await snapshotsOf(r, drive)).toHaveLength(0);
   });
-
-  it('refuses a non-persistent server with a clear error and leaves it running', async () => {
-    const r = await cliRepo();
-    const { server, drive } = await serverWith(a, 'cli-temp', false);
-    const res = await runCli(['backup', `eh:${drive}`, '--shutdown-server'], r.env);
-    expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/not persistent: stopping it would destroy it/);
-    expect((await a.serverInfo(server)).status).toBe('active');
-  });
 });

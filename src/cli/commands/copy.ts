@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { parseLocation } from '../../config/locations.js';
 import { fileExists } from '../../engine/ends/file.js';
-import { copy } from '../../engine/jobs/copy.js';
+import { copy, copyJobKey } from '../../engine/jobs/copy.js';
 import { RepoIndex } from '../../repo/index-db.js';
 import { jobsIndexPath } from '../jobs-db.js';
 import { Clients, openSink, openSource } from '../open-ends.js';
@@ -29,7 +29,7 @@ export const command: CommandModule<object, CopyArgs> = {
       .positional('dst', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE, ACCOUNT:NAME with --to-new, or image file' })
       .option('to-new', { type: 'boolean', default: false, description: 'Create the destination with the source size' })
       .option('verify', { type: 'boolean', default: false, description: 'Read the destination back and compare' })
-      .option('force', { type: 'boolean', default: false, description: 'Write even to a drive a running server is using' })
+      .option('force', { type: 'boolean', default: false, description: 'Skip the check that no running server uses the target drive' })
       .option('concurrency', { type: 'number', default: 8, description: 'Ranges in flight at once' })
       .option('compress', { type: 'number', default: 1, description: 'gzip level for writes to a drive (0 = raw)' }) as never,
   handler: async (args) => {
@@ -44,6 +44,7 @@ export const command: CommandModule<object, CopyArgs> = {
         createSize: create ? src.source.size : undefined,
         force: args.force,
         compressLevel: args.compress,
+        resumes: (description) => jobs.jobInfo(copyJobKey(src.source.description, description)) !== undefined,
       });
       const view = progressView(out, args.dst);
       try {

@@ -1,34 +1,42 @@
-/** Every command of the CLI, in the order `--help` lists them. Each module exports `command`. */
+/**
+ * Every command of the CLI, in the order `--help` lists them. Each module exports `command`. Modules are
+ * loaded on demand: a run of one command imports only that command's code (the S3 SDK, the emulator, the
+ * job-file schema... stay unloaded), which keeps start-up fast and peak memory low.
+ */
 import type { CommandModule } from 'yargs';
-import { command as backup } from './backup.js';
-import { command as check } from './check.js';
-import { command as prune } from './prune.js';
-import { command as cat } from './cat.js';
-import { command as clone } from './clone.js';
-import { command as copy } from './copy.js';
-import { command as drives } from './drives.js';
-import { command as emulator } from './emulator.js';
-import { command as indexCmd } from './index-cmd.js';
-import { command as init } from './init.js';
-import { command as key } from './key.js';
-import { command as restore } from './restore.js';
-import { command as snapshots } from './snapshots.js';
-import { command as unlock } from './unlock.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: yargs command modules differ in their argument types
-export const commands: CommandModule<any, any>[] = [
-  init,
-  backup,
-  snapshots,
-  restore,
-  copy,
-  clone,
-  prune,
-  check,
-  drives,
-  key,
-  indexCmd,
-  unlock,
-  cat,
-  emulator,
+type AnyCommand = CommandModule<any, any>;
+
+const loaders: [name: string, load: () => Promise<{ command: AnyCommand }>][] = [
+  ['init', () => import('./init.js')],
+  ['backup', () => import('./backup.js')],
+  ['snapshots', () => import('./snapshots.js')],
+  ['restore', () => import('./restore.js')],
+  ['copy', () => import('./copy.js')],
+  ['clone', () => import('./clone.js')],
+  ['migrate-server', () => import('./migrate-server.js')],
+  ['forget', () => import('./forget.js')],
+  ['prune', () => import('./prune.js')],
+  ['check', () => import('./check.js')],
+  ['diff', () => import('./diff.js')],
+  ['stats', () => import('./stats.js')],
+  ['run', () => import('./run.js')],
+  ['drives', () => import('./drives.js')],
+  ['key', () => import('./key.js')],
+  ['index', () => import('./index-cmd.js')],
+  ['unlock', () => import('./unlock.js')],
+  ['cat', () => import('./cat.js')],
+  ['emulator', () => import('./emulator.js')],
+  ['benchmark', () => import('./benchmark.js')],
 ];
+
+export const commandNames = loaders.map(([name]) => name);
+
+/** The commands `argv` needs: the one it names, or all of them (for help and suggestions). */
+export async function loadCommands(argv: string[]): Promise<AnyCommand[]> {
+  const first = argv.find((a) => !a.startsWith('-'));
+  const named = loaders.filter(([name]) => name === first);
+  const wanted = named.length === 1 ? named : loaders;
+  return Promise.all(wanted.map(async ([, load]) => (await load()).command));
+}

@@ -2,7 +2,7 @@ import type { CommandModule } from 'yargs';
 import { parseLocation } from '../../config/locations.js';
 import { UsageError } from '../../errors.js';
 import { fileExists } from '../../engine/ends/file.js';
-import { restore } from '../../engine/jobs/restore.js';
+import { restore, restoreJobKey } from '../../engine/jobs/restore.js';
 import { Clients, openSink } from '../open-ends.js';
 import { Output } from '../output.js';
 import { progressView, summarize } from '../progress-view.js';
@@ -28,7 +28,7 @@ export const command: CommandModule<object, RestoreArgs> = {
       .option('to-new', { type: 'string', description: 'Create ACCOUNT:NAME (or a new image file) of the snapshot size and restore into it' })
       .option('drive', { type: 'string', description: 'With latest: the drive whose latest snapshot to restore' })
       .option('verify', { type: 'boolean', default: false, description: 'Read the target back and compare with the snapshot' })
-      .option('force', { type: 'boolean', default: false, description: 'Write even to a drive a running server is using' })
+      .option('force', { type: 'boolean', default: false, description: 'Skip the check that no running server uses the target drive' })
       .option('concurrency', { type: 'number', default: 8, description: 'Ranges in flight at once' })
       .conflicts('to', 'to-new')
       .check((a) => {
@@ -45,7 +45,11 @@ export const command: CommandModule<object, RestoreArgs> = {
         const loc = parseLocation(targetText);
         // An image file that does not exist yet is a new target, as with --to-new.
         const create = args['to-new'] !== undefined || (loc.kind === 'file' && !(await fileExists(loc.path)));
-        const opened = await openSink(targetText, clients, { createSize: create ? snapshot.size : undefined, force: args.force });
+        const opened = await openSink(targetText, clients, {
+          createSize: create ? snapshot.size : undefined,
+          force: args.force,
+          resumes: (description) => repo.index.jobInfo(restoreJobKey(snapshot.id, description)) !== undefined,
+        });
         const view = progressView(out, targetText);
         try {
           const result = await restore({

@@ -8,7 +8,7 @@ import type { BlockSink, BlockSource, RangeBody } from './types.js';
 /** The part of the API client the engine needs; ApiClient implements it. */
 export interface DriveDataApi {
   readonly url: string;
-  readDrive(uuid: string, offset: number, length: number): Promise<Buffer>;
+  readDrive(uuid: string, offset: number, length: number, into?: Buffer): Promise<Buffer>;
   writeDrive(uuid: string, offset: number, body: Uint8Array, opts?: { encoding?: 'gzip' | 'raw' }): Promise<void>;
 }
 
@@ -24,7 +24,7 @@ export function driveSource(o: DriveEndOptions): BlockSource {
   return {
     size: o.size,
     description: o.description,
-    read: (offset, length) => o.api.readDrive(o.uuid, offset, length),
+    read: (offset, length, into) => o.api.readDrive(o.uuid, offset, length, into),
     close: async () => {},
   };
 }
@@ -43,7 +43,7 @@ export function driveSink(o: DriveSinkOptions): BlockSink {
     description: o.description,
     startsZeroed: o.startsZeroed,
     prefers: level > 0 ? 'gzip' : 'raw',
-    read: (offset, length) => o.api.readDrive(o.uuid, offset, length),
+    read: (offset, length, into) => o.api.readDrive(o.uuid, offset, length, into),
     async write(offset: number, body: RangeBody): Promise<number> {
       if (body.encoding === 'gzip') {
         await o.api.writeDrive(o.uuid, offset, body.data, { encoding: 'gzip' });

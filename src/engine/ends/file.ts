@@ -20,8 +20,8 @@ async function deviceSize(fh: FileHandle, path: string): Promise<number> {
   throw new DrivesnapError('NOT_A_FILE', `${path} is neither a regular file nor a block device`);
 }
 
-async function readFully(fh: FileHandle, offset: number, length: number): Promise<Buffer> {
-  const buf = Buffer.allocUnsafe(length);
+async function readFully(fh: FileHandle, offset: number, length: number, into?: Buffer): Promise<Buffer> {
+  const buf = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
     const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
@@ -39,7 +39,7 @@ export async function openFileSource(path: string): Promise<BlockSource> {
   return {
     size,
     description: path,
-    read: (offset, length) => readFully(fh, offset, length),
+    read: (offset, length, into) => readFully(fh, offset, length, into),
     close: () => fh.close(),
   };
 }
@@ -58,6 +58,8 @@ async function openOrExplain(path: string, flags: number): Promise<FileHandle> {
 export interface FileSinkOptions {
   /** Create the file (sparse, of `size` bytes); refuse when it exists. */
   create?: { size: number };
+  /** The file was created by an interrupted job of ours: it still reads as zeros where we did not write. */
+  resumeCreated?: boolean;
 }
 
 export async function openFileSink(path: string, opts: FileSinkOptions = {}): Promise<BlockSink> {
@@ -76,6 +78,7 @@ export async function openFileSink(path: string, opts: FileSinkOptions = {}): Pr
     startsZeroed = true;
   } else {
     fh = await openOrExplain(path, constants.O_RDWR);
+    startsZeroed = Boolean(opts.resumeCreated);
   }
   const size = await deviceSize(fh, path);
   return {
@@ -83,7 +86,7 @@ export async function openFileSink(path: string, opts: FileSinkOptions = {}): Pr
     description: path,
     startsZeroed,
     prefers: 'raw',
-    read: (offset, length) => readFully(fh, offset, length),
+    read: (offset, length, into) => readFully(fh, offset, length, into),
     async write(offset: number, body: RangeBody): Promise<number> {
       const data = body.encoding === 'gzip' ? await gunzipBody(body.data, body.rawLength) : body.data;
       let done = 0;

@@ -12,7 +12,8 @@ export type RangeBody =
 export interface BlockSource {
   readonly size: number;
   readonly description: string;
-  read(offset: number, length: number): Promise<Buffer>;
+  /** Reads a range; fills and returns a view of `into` when given (the engine reuses buffers). */
+  read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   close(): Promise<void>;
 }
 
@@ -23,8 +24,8 @@ export interface BlockSink {
   readonly startsZeroed: boolean;
   /** The body encoding the sink takes without extra work. */
   readonly prefers: 'gzip' | 'raw';
-  /** What the sink holds now, to compare before writing. */
-  read(offset: number, length: number): Promise<Buffer>;
+  /** What the sink holds now, to compare before writing; fills `into` when given. */
+  read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   /** Writes one range; returns the bytes sent or written (after compression). */
   write(offset: number, body: RangeBody): Promise<number>;
   /** Makes every write durable (fsync for files; a no-op for the API, whose 204 is the commit). */

@@ -4,6 +4,8 @@
  * Proxmox client does it, but against everything the repository holds, not just the last snapshot).
  */
 import { hostname } from 'node:os';
+import pLimit from 'p-limit';
+import { DrivesnapError, ExitCode } from '../../errors.js';
 import { chunkId, encodeChunk, type SnapshotMeta } from '../../repo/format/index.js';
 import type { Repository } from '../../repo/repository.js';
 import { TOOL_VERSION } from '../../version.js';
@@ -11,7 +13,7 @@ import { CheckpointWriter, resumeJob } from '../checkpoint.js';
 import { isAllZero } from '../codec.js';
 import type { BlockSource } from '../ends/types.js';
 import { RangesFailedError } from '../errors.js';
-import { runRanges } from '../pipeline.js';
+import { SlotBuffers, cpuSlots, runRanges } from '../pipeline.js';
 import { Progress } from '../progress.js';
 import { rangeCount, ranges } from '../ranges.js';
 
@@ -61,6 +63,8 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
       progress.range('resumed', Math.min(chunkSize, source.size - i * chunkSize));
     }
     const checkpoints = new CheckpointWriter(repo.index, key);
+    const buffers = new SlotBuffers(chunkSize);
+    const cpu = pLimit(cpuSlots());
     // Two ranges with the same content in flight at once: the second waits for the first's upload.
     const inFlight = new Map<string, Promise<void>>();
     let newCount = 0;
@@ -69,15 +73,15 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
 
     const failures = await runRanges(
       ranges(source.size, chunkSize, (i) => done.has(i)),
-      async (r) => {
-        const data = await source.read(r.offset, r.length);
+      async (r, slot) => {
+        const data = await source.read(r.offset, r.length, buffers.get(slot, r.length));
         if (isAllZero(data)) {
           zeroCount++;
           checkpoints.record(r.index, null);
           progress.range('zero', r.length, { read: r.length });
           return;
         }
-        const id = await chunkId(data, repo.ctx);
+        const id = await cpu(() => chunkId(data, repo.ctx));
         const hex = id.toString('hex');
         let outcome: 'new' | 'unchanged' = 'unchanged';
         let written = 0;
@@ -86,7 +90,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
           await pending;
         } else if (!repo.index.hasChunk(id)) {
           const upload = (async () => {
-            const object = await encodeChunk(data, id, repo.ctx);
+            const object = await cpu(() => encodeChunk(data, id, repo.ctx));
             await repo.putChunk(id, object);
             repo.index.addChunks([{ id, size: object.length }]);
             written = object.length;
@@ -109,7 +113,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     );
     checkpoints.flush();
     if (failures.length > 0) throw new RangesFailedError(`backup of ${source.description}`, failures, chunkSize, true);
-    if (o.signal?.aborted) throw o.signal.reason ?? new Error('interrupted');
+    if (o.signal?.aborted) throw o.signal.reason ?? new DrivesnapError('INTERRUPTED', 'backup interrupted', ExitCode.interrupted);
 
     const parent = repo.index.listSnapshots({ driveUuid: o.target.driveUuid }).at(-1)?.id;
     const zeroTotal = zeroCount + [...done.values()].filter((id) => id === null).length;

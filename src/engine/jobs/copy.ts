@@ -9,7 +9,7 @@ import { CheckpointWriter, resumeJob } from '../checkpoint.js';
 import { isAllZero } from '../codec.js';
 import type { BlockSink, BlockSource } from '../ends/types.js';
 import { RangesFailedError } from '../errors.js';
-import { runRanges } from '../pipeline.js';
+import { SlotBuffers, runRanges } from '../pipeline.js';
 import { Progress } from '../progress.js';
 import { DEFAULT_CHUNK_SIZE, rangeCount, ranges } from '../ranges.js';
 import { isFatalError } from './backup.js';
@@ -32,6 +32,10 @@ export interface CopyResult {
   verified?: { ranges: number };
 }
 
+export function copyJobKey(source: string, target: string): string {
+  return `copy:${source}:${target}`;
+}
+
 export async function copy(o: CopyOptions): Promise<CopyResult> {
   const { source, sink } = o;
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -43,22 +47,24 @@ export async function copy(o: CopyOptions): Promise<CopyResult> {
     );
   }
   const n = rangeCount(source.size, chunkSize);
-  const key = `copy:${source.description}:${sink.description}`;
+  const key = copyJobKey(source.description, sink.description);
   const done = o.jobs ? resumeJob(o.jobs, key, { size: source.size, chunkSize }) : new Map<number, Buffer | null>();
   const progress = new Progress('copy', source.size, n);
   if (o.onProgress) progress.onUpdate(o.onProgress);
   for (const i of done.keys()) progress.range('resumed', Math.min(chunkSize, source.size - i * chunkSize));
   const checkpoints = o.jobs ? new CheckpointWriter(o.jobs, key) : undefined;
+  const sourceBuffers = new SlotBuffers(chunkSize);
+  const targetBuffers = new SlotBuffers(chunkSize);
 
   const failures = await runRanges(
     ranges(source.size, chunkSize, (i) => done.has(i)),
-    async (r) => {
-      const data = await source.read(r.offset, r.length);
+    async (r, slot) => {
+      const data = await source.read(r.offset, r.length, sourceBuffers.get(slot, r.length));
       progress.io({ read: r.length });
       const zero = isAllZero(data);
       if (zero && sink.startsZeroed) {
         progress.range('zero-skipped', r.length);
-      } else if (!sink.startsZeroed && (await sink.read(r.offset, r.length)).equals(data)) {
+      } else if (!sink.startsZeroed && (await sink.read(r.offset, r.length, targetBuffers.get(slot, r.length))).equals(data)) {
         progress.io({ read: r.length });
         progress.range('in-place', r.length);
       } else {
@@ -72,6 +78,7 @@ export async function copy(o: CopyOptions): Promise<CopyResult> {
   );
   checkpoints?.flush();
   if (failures.length > 0) throw new RangesFailedError(`copy to ${sink.description}`, failures, chunkSize, Boolean(o.jobs));
+  if (o.signal?.aborted) throw o.signal.reason ?? new DrivesnapError('INTERRUPTED', 'copy interrupted', ExitCode.interrupted);
   await sink.flush();
   o.jobs?.endJob(key);
   const result: CopyResult = { progress };

@@ -3,6 +3,7 @@
  * ranges are skipped; on an existing one each target range is read and hashed first and only ranges that
  * differ are written (desync's in-place extract). API sinks get the stored gzip stream as is.
  */
+import pLimit, { type LimitFunction } from 'p-limit';
 import { chunkId, openChunkPayload } from '../../repo/format/index.js';
 import type { SnapshotRow } from '../../repo/index-db.js';
 import type { Repository } from '../../repo/repository.js';
@@ -11,7 +12,7 @@ import { CheckpointWriter, resumeJob } from '../checkpoint.js';
 import { gunzipBody, isAllZero, zeroBuffer } from '../codec.js';
 import type { BlockSink, RangeBody } from '../ends/types.js';
 import { RangesFailedError } from '../errors.js';
-import { runRanges } from '../pipeline.js';
+import { SlotBuffers, cpuSlots, runRanges } from '../pipeline.js';
 import { Progress } from '../progress.js';
 import { rangeCount, ranges } from '../ranges.js';
 import { isFatalError } from './backup.js';
@@ -35,6 +36,10 @@ export interface RestoreResult {
 
 export const ZERO_ID = Buffer.alloc(32);
 
+export function restoreJobKey(snapshotId: string, target: string): string {
+  return `restore:${snapshotId}:${target}`;
+}
+
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const { repo, snapshot, sink } = o;
   const chunkSize = repo.config.chunkSize;
@@ -51,16 +56,18 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     }
     await assertChunksPresent(repo, table, n);
 
-    const key = `restore:${snapshot.id}:${sink.description}`;
+    const key = restoreJobKey(snapshot.id, sink.description);
     const done = resumeJob(repo.index, key, { snapshot: snapshot.id, size: snapshot.size });
     const progress = new Progress('restore', snapshot.size, n);
     if (o.onProgress) progress.onUpdate(o.onProgress);
     for (const i of done.keys()) progress.range('resumed', Math.min(chunkSize, snapshot.size - i * chunkSize));
     const checkpoints = new CheckpointWriter(repo.index, key);
+    const buffers = new SlotBuffers(chunkSize);
+    const cpu = pLimit(cpuSlots());
 
     const failures = await runRanges(
       ranges(snapshot.size, chunkSize, (i) => done.has(i)),
-      async (r) => {
+      async (r, slot) => {
         const id = table.subarray(r.index * 32, r.index * 32 + 32);
         const isZero = id.equals(ZERO_ID);
         if (isZero && sink.startsZeroed) {
@@ -69,16 +76,16 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
           return;
         }
         if (!sink.startsZeroed) {
-          const current = await sink.read(r.offset, r.length);
+          const current = await sink.read(r.offset, r.length, buffers.get(slot, r.length));
           progress.io({ read: r.length });
-          const same = isZero ? isAllZero(current) : !isAllZero(current) && (await chunkId(current, repo.ctx)).equals(id);
+          const same = isZero ? isAllZero(current) : !isAllZero(current) && (await cpu(() => chunkId(current, repo.ctx))).equals(id);
           if (same) {
             progress.range('in-place', r.length);
             checkpoints.record(r.index, null);
             return;
           }
         }
-        const body: RangeBody = isZero ? { encoding: 'raw', data: zeroBuffer(r.length) } : await loadRange(repo, id, r.length, sink);
+        const body: RangeBody = isZero ? { encoding: 'raw', data: zeroBuffer(r.length) } : await loadRange(repo, id, r.length, sink, cpu);
         const written = await sink.write(r.offset, body);
         progress.range('written', r.length, { written });
         checkpoints.record(r.index, null);
@@ -87,6 +94,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     );
     checkpoints.flush();
     if (failures.length > 0) throw new RangesFailedError(`restore onto ${sink.description}`, failures, chunkSize, true);
+    if (o.signal?.aborted) throw o.signal.reason ?? new DrivesnapError('INTERRUPTED', 'restore interrupted', ExitCode.interrupted);
     await sink.flush();
     repo.index.endJob(key);
     const result: RestoreResult = { progress };
@@ -114,30 +122,45 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
  * Fetches one chunk and checks it against its id before anything is written. The check needs the
  * plaintext; the body sent to an API sink is still the stored gzip stream, never recompressed.
  */
-async function loadRange(repo: Repository, id: Buffer, length: number, sink: BlockSink): Promise<RangeBody> {
+async function loadRange(repo: Repository, id: Buffer, length: number, sink: BlockSink, cpu: LimitFunction): Promise<RangeBody> {
   const object = await repo.getChunkObject(id);
-  const { encoding, payload } = await openChunkPayload(object, id, repo.ctx);
-  const plain = encoding === 'gzip' ? await gunzipBody(payload, length) : payload;
-  if (plain.length !== length || !(await chunkId(plain, repo.ctx)).equals(id)) {
+  const { encoding, payload, plain } = await cpu(async () => {
+    const opened = await openChunkPayload(object, id, repo.ctx);
+    const data = opened.encoding === 'gzip' ? await gunzipBody(opened.payload, length) : opened.payload;
+    return { ...opened, plain: data };
+  });
+  if (plain.length !== length || !(await cpu(() => chunkId(plain, repo.ctx))).equals(id)) {
     throw new DrivesnapError('CHUNK_CORRUPT', `chunk ${id.toString('hex')} does not match its id: run \`drivesnap check --read-data\``);
   }
   if (sink.prefers === 'gzip' && encoding === 'gzip') return { encoding: 'gzip', data: payload, rawLength: length };
   return { encoding: 'raw', data: plain, incompressible: encoding === 'raw' };
 }
 
-/** Refuses, before writing anything, a snapshot whose chunks are not all in the repository. */
+/**
+ * Refuses, before writing anything, a snapshot whose chunks are not all in the repository. Asks the store
+ * itself, not the index: the index may remember a chunk that was lost behind its back. Small snapshots stat
+ * each chunk; large ones list the store's chunks once (cheaper than one request per chunk on S3).
+ */
 async function assertChunksPresent(repo: Repository, table: Buffer, n: number): Promise<void> {
-  const ids: Buffer[] = [];
+  const wanted = new Set<string>();
   for (let i = 0; i < n; i++) {
     const id = table.subarray(i * 32, i * 32 + 32);
-    if (!id.equals(ZERO_ID)) ids.push(id);
+    if (!id.equals(ZERO_ID)) wanted.add(id.toString('hex'));
   }
-  const known = repo.index.knownChunks(ids);
   const missing: string[] = [];
-  for (const id of ids) {
-    const hex = id.toString('hex');
-    // The index may lag another host's work: ask the store before calling a chunk missing.
-    if (!known.has(hex) && !(await repo.store.stat(`chunks/${hex.slice(0, 2)}/${hex}`))) missing.push(hex);
+  if (wanted.size > LIST_INSTEAD_OF_STAT) {
+    const present = new Set<string>();
+    for await (const o of repo.store.list('chunks/')) present.add(o.name.slice(o.name.lastIndexOf('/') + 1));
+    for (const hex of wanted) if (!present.has(hex)) missing.push(hex);
+  } else {
+    const limit = pLimit(16);
+    await Promise.all(
+      [...wanted].map((hex) =>
+        limit(async () => {
+          if (!(await repo.store.stat(`chunks/${hex.slice(0, 2)}/${hex}`))) missing.push(hex);
+        }),
+      ),
+    );
   }
   if (missing.length > 0) {
     throw new DrivesnapError(
@@ -147,3 +170,5 @@ async function assertChunksPresent(repo: Repository, table: Buffer, n: number): 
     );
   }
 }
+
+const LIST_INSTEAD_OF_STAT = 2048;

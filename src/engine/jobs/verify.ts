@@ -1,7 +1,7 @@
 /** Reads a target back range by range and checks each against what it should hold. */
 import { DrivesnapError } from '../../errors.js';
 import type { BlockSink } from '../ends/types.js';
-import { runRanges } from '../pipeline.js';
+import { SlotBuffers, runRanges } from '../pipeline.js';
 import { describeIndexes, ranges } from '../ranges.js';
 
 export interface VerifyOptions {
@@ -15,10 +15,11 @@ export interface VerifyOptions {
 export async function verifyTarget(o: VerifyOptions): Promise<number> {
   const mismatched: number[] = [];
   let checked = 0;
+  const buffers = new SlotBuffers(o.chunkSize);
   const failures = await runRanges(
     ranges(o.size, o.chunkSize),
-    async (r) => {
-      const data = await o.sink.read(r.offset, r.length);
+    async (r, slot) => {
+      const data = await o.sink.read(r.offset, r.length, buffers.get(slot, r.length));
       if (!(await o.expected(r.index, data))) mismatched.push(r.index);
       checked++;
     },
