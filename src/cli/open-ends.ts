@@ -4,7 +4,6 @@
  */
 import type { ApiClient } from '../api/client.js';
 import type { DriveInfo } from '../api/drive-info.js';
-import { openClient, resolveAccount } from '../config/accounts.js';
 import { type Location, parseLocation, resolveDrive } from '../config/locations.js';
 import { DrivesnapError, ExitCode, UsageError } from '../errors.js';
 import { driveSink, driveSource } from '../engine/ends/drive.js';
@@ -18,7 +17,10 @@ export class Clients {
   get(account: string): Promise<ApiClient> {
     let c = this.clients.get(account);
     if (!c) {
-      c = resolveAccount(account).then((a) => openClient(a, { connections: this.connections }));
+      // Loaded on first use: a backup of image files never pays for the HTTP client and config schema.
+      c = import('../config/accounts.js').then(async ({ openClient, resolveAccount }) =>
+        openClient(await resolveAccount(account), { connections: this.connections }),
+      );
       this.clients.set(account, c);
     }
     return c;

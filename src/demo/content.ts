@@ -4,20 +4,10 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { seededRandom as prng } from '../util/prng.js';
 
 const MiB = 1024 * 1024;
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same drive. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Up to `limit` bytes of real files under the given roots, in a stable order. */
 async function collectFiles(roots: string[], limit: number, filter: (name: string) => boolean): Promise<Buffer> {

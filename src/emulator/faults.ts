@@ -4,7 +4,7 @@
  */
 import { UsageError } from '../errors.js';
 import { parseSize } from '../util/size.js';
-import { type Random, seededRandom } from './prng.js';
+import { type Random, seededRandom } from '../util/prng.js';
 
 export interface FaultSpec {
   /** Added to every request. */

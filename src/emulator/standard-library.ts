@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import { seededRandom } from './prng.js';
+import { seededRandom } from '../util/prng.js';
 
 const gzipAsync = promisify(gzip);
 

@@ -106,13 +106,7 @@ export class Repository {
   }
 
   static async open(store: ObjectStore, opts: OpenOptions): Promise<Repository> {
-    let raw: Buffer;
-    try {
-      raw = await store.get(CONFIG_OBJECT);
-    } catch (err) {
-      if (err instanceof ObjectNotFoundError) throw new RepoNotFoundError(store.location);
-      throw err;
-    }
+    const raw = await readConfigObject(store);
     const peeked = peekConfig(raw);
     let master: Buffer | undefined;
     let keys: CodecContext['keys'];
@@ -265,6 +259,16 @@ export class Repository {
   async close(): Promise<void> {
     this.index.close();
     await this.store.close();
+  }
+}
+
+/** The raw `config` object; a missing one means there is no repository here (exit code 10). */
+export async function readConfigObject(store: ObjectStore): Promise<Buffer> {
+  try {
+    return await store.get(CONFIG_OBJECT);
+  } catch (err) {
+    if (err instanceof ObjectNotFoundError) throw new RepoNotFoundError(store.location);
+    throw err;
   }
 }
 

@@ -29,12 +29,14 @@ export interface CliChild {
   done: Promise<CliResult>;
 }
 
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliChild {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `onStdout` sees the whole stdout so far after each piece arrives (to wait for a progress line). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, onStdout?: (text: string) => void, entry = ENTRY): CliChild {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (t: string) => {
     stdout += t;
+    onStdout?.(stdout);
   });
   child.stderr!.setEncoding('utf8').on('data', (t: string) => {
     stderr += t;

@@ -3,8 +3,7 @@ import { openClient, resolveAccount } from '../../config/accounts.js';
 import { UsageError } from '../../errors.js';
 import { DEFAULT_BENCH_SECONDS, type Measurement, runBenchmark } from '../../ops/machine-benchmark.js';
 import { type CodecContext, deriveKeys, newMasterKey, peekConfig } from '../../repo/format/index.js';
-import { CONFIG_OBJECT, RepoNotFoundError } from '../../repo/repository.js';
-import { ObjectNotFoundError } from '../../store/errors.js';
+import { readConfigObject } from '../../repo/repository.js';
 import type { ObjectStore } from '../../store/types.js';
 import { formatBytes } from '../../util/size.js';
 import { Output, table } from '../output.js';
@@ -78,13 +77,6 @@ function detail(m: Measurement): string {
  * the benchmark needs no password and never touches the real keys.
  */
 async function repoContext(store: ObjectStore): Promise<CodecContext> {
-  let raw: Buffer;
-  try {
-    raw = await store.get(CONFIG_OBJECT);
-  } catch (err) {
-    if (err instanceof ObjectNotFoundError) throw new RepoNotFoundError(store.location);
-    throw err;
-  }
-  const config = peekConfig(raw);
+  const config = peekConfig(await readConfigObject(store));
   return config.encryption === 'none' ? { config } : { config, keys: await deriveKeys(newMasterKey()) };
 }

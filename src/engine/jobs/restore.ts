@@ -119,20 +119,19 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
 }
 
 /**
- * Fetches one chunk and checks it against its id before anything is written. The check needs the
- * plaintext; the body sent to an API sink is still the stored gzip stream, never recompressed.
+ * Fetches one chunk for a range. openChunkPayload authenticates the stored bytes under the chunk's name (the
+ * GCM tag, or the plain envelope's SHA-256 check), so a damaged or swapped object never reaches a target.
+ * An API sink gets the stored gzip stream as is: the server inflates it and checks its CRC, and --verify
+ * compares the result with the manifest. A file sink gets the inflated range, checked against its id.
  */
 async function loadRange(repo: Repository, id: Buffer, length: number, sink: BlockSink, cpu: LimitFunction): Promise<RangeBody> {
   const object = await repo.getChunkObject(id);
-  const { encoding, payload, plain } = await cpu(async () => {
-    const opened = await openChunkPayload(object, id, repo.ctx);
-    const data = opened.encoding === 'gzip' ? await gunzipBody(opened.payload, length) : opened.payload;
-    return { ...opened, plain: data };
-  });
-  if (plain.length !== length || !(await cpu(() => chunkId(plain, repo.ctx))).equals(id)) {
+  const { encoding, payload } = await cpu(() => openChunkPayload(object, id, repo.ctx));
+  if (sink.prefers === 'gzip' && encoding === 'gzip') return { encoding: 'gzip', data: payload, rawLength: length };
+  const plain = encoding === 'gzip' ? await cpu(() => gunzipBody(payload, length)) : payload;
+  if (plain.length !== length || !(await chunkId(plain, repo.ctx)).equals(id)) {
     throw new DrivesnapError('CHUNK_CORRUPT', `chunk ${id.toString('hex')} does not match its id: run \`drivesnap check --read-data\``);
   }
-  if (sink.prefers === 'gzip' && encoding === 'gzip') return { encoding: 'gzip', data: payload, rawLength: length };
   return { encoding: 'raw', data: plain, incompressible: encoding === 'raw' };
 }
 

@@ -2,19 +2,23 @@
  * Chunk objects: one per distinct non-zero range of a drive, stored as the gzip stream of the range (or the
  * range itself when gzip does not shrink it) in an envelope (envelope.ts).
  */
+import { createHash, createHmac } from 'node:crypto';
 import { gunzip, gzip } from './compress.js';
 import { type CodecContext, contextKeys } from './context.js';
-import { hmacSha256, sha256 } from './crypto.js';
 import { openEnvelope, sealEnvelope } from './envelope.js';
 import { CorruptObjectError, FormatUsageError } from './errors.js';
 import { chunkObjectName, ID_BYTES } from './ids.js';
 
 export type ChunkEncoding = 'gzip' | 'raw';
 
-/** SHA-256 of the range in a plain repository, HMAC-SHA-256 under the id key in an encrypted one. */
+/**
+ * SHA-256 of the range in a plain repository, HMAC-SHA-256 under the id key in an encrypted one. Computed
+ * with node:crypto on the calling thread: no copy of the range, and faster than WebCrypto's thread pool
+ * here (docs/benchmarks.md); gzip and AES, the heavier steps, still run on the pool.
+ */
 export async function chunkId(data: Uint8Array, ctx: CodecContext): Promise<Buffer> {
   const keys = contextKeys(ctx);
-  return keys ? hmacSha256(keys.id, data) : sha256(data);
+  return keys ? createHmac('sha256', keys.idHmac).update(data).digest() : createHash('sha256').update(data).digest();
 }
 
 function checkRange(data: Uint8Array, ctx: CodecContext): void {

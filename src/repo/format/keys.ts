@@ -3,7 +3,7 @@
  * unlocks the same master key through its own key file (keyfile.ts), so passwords can be added and removed
  * without touching data.
  */
-import { randomBytes } from 'node:crypto';
+import { type KeyObject, createSecretKey, hkdfSync, randomBytes } from 'node:crypto';
 import { type CryptoKey, hkdfKey } from './crypto.js';
 import { FormatUsageError } from './errors.js';
 
@@ -22,6 +22,11 @@ export interface RepoKeys {
   readonly seal: CryptoKey;
   /** HMAC-SHA-256 key for chunk and snapshot ids. */
   readonly id: CryptoKey;
+  /**
+   * The same id key for node:crypto's HMAC, which hashes a 4 MiB range in place at ~1.7 GB/s; WebCrypto
+   * copies the range first and measured slower in aggregate (bench: 1.25 GB/s with all ranges in flight).
+   */
+  readonly idHmac: KeyObject;
   /** HMAC-SHA-256 key for the config object's MAC. */
   readonly configMac: CryptoKey;
 }
@@ -40,5 +45,9 @@ export async function deriveKeys(master: Buffer): Promise<RepoKeys> {
     hkdfKey(master, SUBKEY_INFO.id, hmac),
     hkdfKey(master, SUBKEY_INFO.configMac, hmac),
   ]);
-  return { seal, id, configMac };
+  // The same HKDF as hkdfKey (SHA-256, empty salt, the label as info), so both forms are one key.
+  const idBytes = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), SUBKEY_INFO.id, 32));
+  const idHmac = createSecretKey(idBytes);
+  idBytes.fill(0);
+  return { seal, id, idHmac, configMac };
 }

@@ -13,8 +13,14 @@ import { sha256 } from './fixtures.js';
 /** Small scrypt cost keeps tests fast; the default is checked separately. */
 const FAST = { scrypt: { N: 1024, r: 8, p: 1 } };
 
-function edit(body: Buffer, change: (json: Record<string, any>) => void): Buffer {
-  const json = JSON.parse(body.toString('utf8'));
+interface KeyFileJson {
+  version: number;
+  kdf: { N: number; salt: string };
+  sealed?: { data: string };
+}
+
+function edit(body: Buffer, change: (json: KeyFileJson) => void): Buffer {
+  const json = JSON.parse(body.toString('utf8')) as KeyFileJson;
   change(json);
   return Buffer.from(JSON.stringify(json), 'utf8');
 }
@@ -67,9 +73,9 @@ describe('key files', () => {
     });
     await expect(openKeyFile(saltChanged, 'pw')).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
     const sealedChanged = edit(body, (j) => {
-      const data = Buffer.from(j.sealed.data, 'base64');
+      const data = Buffer.from(j.sealed!.data, 'base64');
       data[0] = data[0]! ^ 1;
-      j.sealed.data = data.toString('base64');
+      j.sealed!.data = data.toString('base64');
     });
     await expect(openKeyFile(sealedChanged, 'pw')).rejects.toMatchObject({ code: 'WRONG_PASSWORD' });
   });
@@ -83,12 +89,16 @@ describe('key files', () => {
       await expect(openKeyFile(hostile, 'pw')).rejects.toMatchObject({ code: 'KEY_FILE_CORRUPT' });
     }
     await expect(openKeyFile(Buffer.from('nope'), 'pw')).rejects.toMatchObject({ code: 'KEY_FILE_CORRUPT' });
-    expect(() => describeKeyFile(edit(body, (j) => delete j.sealed))).toThrow(/sealed/);
+    expect(() => describeKeyFile(edit(body, (j) => {
+            delete j.sealed;
+          }))).toThrow(/sealed/);
   });
 
   it('refuse a newer key file version with REPO_VERSION', async () => {
     const { body } = await makeKeyFile(newMasterKey(), 'pw', FAST);
-    await expect(openKeyFile(edit(body, (j) => (j.version = 2)), 'pw')).rejects.toMatchObject({ code: 'REPO_VERSION' });
+    await expect(openKeyFile(edit(body, (j) => {
+            j.version = 2;
+          }), 'pw')).rejects.toMatchObject({ code: 'REPO_VERSION' });
   });
 
   it('treat composed and decomposed accents as the same password (NFC)', async () => {

@@ -1,4 +1,4 @@
-/** A small seeded PRNG (mulberry32) so fault injection is reproducible from a seed. */
+/** A small seeded PRNG (mulberry32): fault injection, library images and demo content are reproducible from a seed. */
 export type Random = () => number;
 
 export function seededRandom(seed: number): Random {
