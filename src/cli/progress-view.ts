@@ -2,7 +2,8 @@
  * Shows a job's progress: a bar on a terminal (bytes, throughput, ETA, ranges by outcome), JSON events
  * with --json (at most a few per second), nothing otherwise; then the one-paragraph summary.
  */
-import cliProgress from 'cli-progress';
+import { createRequire } from 'node:module';
+import type cliProgressModule from 'cli-progress';
 import type { Progress, ProgressSnapshot, RangeOutcome } from '../engine/progress.js';
 import { formatBytes } from '../util/size.js';
 import type { Output } from './output.js';
@@ -62,7 +63,13 @@ function jsonView(out: Output, label: string): ProgressView {
   };
 }
 
+/** Loaded only when a bar is drawn: runs from cron or with --json never pay for it. */
+function loadCliProgress(): typeof cliProgressModule {
+  return createRequire(import.meta.url)('cli-progress') as typeof cliProgressModule;
+}
+
 function barView(label: string): ProgressView {
+  const cliProgress = loadCliProgress();
   const bar = new cliProgress.SingleBar(
     {
       format: '{label} [{bar}] {percentage}% {done}/{total} {speed}/s ETA {eta_formatted} | {ranges}',
