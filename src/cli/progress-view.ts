@@ -72,7 +72,7 @@ function barView(label: string): ProgressView {
   const cliProgress = loadCliProgress();
   const bar = new cliProgress.SingleBar(
     {
-      format: '{label} [{bar}] {percentage}% {done}/{total} {speed}/s ETA {eta_formatted} | {ranges}',
+      format: '{label} [{bar}] {percentage}% {doneBytes}/{totalBytes} {speed}/s ETA {eta_formatted} | {ranges}',
       barsize: 24,
       hideCursor: true,
       stream: process.stderr,
@@ -91,8 +91,8 @@ function barView(label: string): ProgressView {
       const s = p.snapshot();
       const payload = {
         label,
-        done: formatBytes(s.bytesDone),
-        total: formatBytes(s.bytesTotal),
+        doneBytes: formatBytes(s.bytesDone),
+        totalBytes: formatBytes(s.bytesTotal),
         speed: formatBytes(s.throughput),
         ranges: formatCounts(s.counts),
       };
