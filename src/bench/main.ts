@@ -5,7 +5,7 @@
  *   npm run bench -- --trials 3 --size-mib 2048 --sparse-gib 64 --no-peers --out docs/benchmarks.md
  */
 import '../util/threadpool.js';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -47,8 +47,11 @@ async function main(): Promise<void> {
   for (let t = 0; t < trials; t++) {
     log(`trial ${t + 1}/${trials}`);
     steps.push(...(await fileSteps(ctx)));
+    // A fresh data directory per trial, removed afterwards: each trial creates six 2 GiB drives.
+    const emulatorDir = join(values.dir, 'emulator');
+    await rm(emulatorDir, { recursive: true, force: true });
     const emulator = await startEmulator({
-      dataDir: join(values.dir, 'emulator'),
+      dataDir: emulatorDir,
       accounts: [
         { user: crypto.randomUUID(), secret: crypto.randomUUID() },
         { user: crypto.randomUUID(), secret: crypto.randomUUID() },
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
       steps.push(...(await emulatorSteps(ctx, emulator)));
     } finally {
       await emulator.close();
+      await rm(emulatorDir, { recursive: true, force: true });
     }
     if (runPeers) peers.push(...(await runPeerBenchmarks(workload, join(values.dir, 'peers'), { log })));
   }
