@@ -2,7 +2,8 @@
  * BandwidthStore: counts the bytes put and got and, when given rates, holds transfers to them with a token
  * bucket per direction. It sits innermost (open.ts) so every retried attempt is counted and paced too.
  */
-import type { ObjectInfo, ObjectStore } from './types.js';
+import { ForwardingStore } from './forwarding.js';
+import type { ObjectStore } from './types.js';
 
 /**
  * Token bucket that may go into debt: a 4 MiB object under a 1 MiB/s limit is let through, and whoever
@@ -41,17 +42,15 @@ export interface BandwidthOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export class BandwidthStore implements ObjectStore {
+export class BandwidthStore extends ForwardingStore {
   private putBytes = 0;
   private gotBytes = 0;
   private readonly upload?: TokenBucket;
   private readonly download?: TokenBucket;
   private readonly sleep: (ms: number) => Promise<void>;
 
-  constructor(
-    private readonly inner: ObjectStore,
-    options: BandwidthOptions = {},
-  ) {
+  constructor(inner: ObjectStore, options: BandwidthOptions = {}) {
+    super(inner);
     if (options.uploadBytesPerSecond !== undefined)
       this.upload = new TokenBucket(options.uploadBytesPerSecond, options.uploadBytesPerSecond, options.now);
     if (options.downloadBytesPerSecond !== undefined)
@@ -59,9 +58,6 @@ export class BandwidthStore implements ObjectStore {
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
-  get location(): string {
-    return this.inner.location;
-  }
 
   /** Bytes handed to the store below, every attempt counted. */
   get bytesPut(): number {
@@ -73,7 +69,7 @@ export class BandwidthStore implements ObjectStore {
     return this.gotBytes;
   }
 
-  async put(name: string, data: Uint8Array): Promise<void> {
+  override async put(name: string, data: Uint8Array): Promise<void> {
     const wait = this.upload?.reserve(data.byteLength) ?? 0;
     if (wait > 0) await this.sleep(wait);
     this.putBytes += data.byteLength;
@@ -81,7 +77,7 @@ export class BandwidthStore implements ObjectStore {
   }
 
   /** The size is known only after the transfer, so a get pays its tokens afterwards. */
-  async get(name: string): Promise<Buffer> {
+  override async get(name: string): Promise<Buffer> {
     const data = await this.inner.get(name);
     this.gotBytes += data.byteLength;
     const wait = this.download?.reserve(data.byteLength) ?? 0;
@@ -89,19 +85,7 @@ export class BandwidthStore implements ObjectStore {
     return data;
   }
 
-  stat(name: string): Promise<ObjectInfo | undefined> {
-    return this.inner.stat(name);
-  }
 
-  list(prefix: string): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix);
-  }
 
-  delete(name: string): Promise<void> {
-    return this.inner.delete(name);
-  }
 
-  close(): Promise<void> {
-    return this.inner.close();
-  }
 }

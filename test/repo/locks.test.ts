@@ -15,8 +15,8 @@ import {
   removeAllLocks,
   removeStaleLocks,
 } from '../../src/repo/locks.js';
+import { ForwardingStore } from '../../src/store/forwarding.js';
 import { LocalStore } from '../../src/store/local.js';
-import type { ObjectInfo, ObjectStore } from '../../src/store/types.js';
 
 const repoRoot = join(import.meta.dirname, '..', '..');
 const MINUTE = 60_000;
@@ -355,29 +355,10 @@ describe('two processes', () => {
 });
 
 /** A real store whose puts can be made to fail, as a flaky network would. */
-class FlakyStore implements ObjectStore {
+class FlakyStore extends ForwardingStore {
   failPuts = false;
-  constructor(private readonly inner: ObjectStore) {}
-  get location(): string {
-    return this.inner.location;
-  }
-  put(name: string, data: Uint8Array): Promise<void> {
+  override put(name: string, data: Uint8Array): Promise<void> {
     if (this.failPuts) return Promise.reject(new Error('injected put failure'));
     return this.inner.put(name, data);
-  }
-  get(name: string): Promise<Buffer> {
-    return this.inner.get(name);
-  }
-  stat(name: string): Promise<ObjectInfo | undefined> {
-    return this.inner.stat(name);
-  }
-  list(prefix: string): AsyncIterable<ObjectInfo> {
-    return this.inner.list(prefix);
-  }
-  delete(name: string): Promise<void> {
-    return this.inner.delete(name);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
   }
 }

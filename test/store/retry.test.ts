@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ObjectNotFoundError, StoreError, TransientStoreError } from '../../src/store/errors.js';
+import { ForwardingStore } from '../../src/store/forwarding.js';
 import { LocalStore } from '../../src/store/local.js';
 import { backoffDelay, isRetryable, type RetryEvent, RetryStore } from '../../src/store/retry.js';
 import type { ObjectInfo, ObjectStore } from '../../src/store/types.js';
@@ -128,32 +129,16 @@ describe('RetryStore over a real LocalStore with injected faults', () => {
 });
 
 /** Its first listing yields `after` items and then fails; later listings are whole. Optionally reversed. */
-class BreaksMidListing implements ObjectStore {
+class BreaksMidListing extends ForwardingStore {
   private broken = false;
   constructor(
-    private readonly inner: ObjectStore,
+    inner: ObjectStore,
     private readonly after: number,
     private readonly reversed = false,
-  ) {}
-  get location(): string {
-    return this.inner.location;
+  ) {
+    super(inner);
   }
-  put(name: string, data: Uint8Array): Promise<void> {
-    return this.inner.put(name, data);
-  }
-  get(name: string): Promise<Buffer> {
-    return this.inner.get(name);
-  }
-  stat(name: string): Promise<ObjectInfo | undefined> {
-    return this.inner.stat(name);
-  }
-  delete(name: string): Promise<void> {
-    return this.inner.delete(name);
-  }
-  close(): Promise<void> {
-    return this.inner.close();
-  }
-  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+  override async *list(prefix: string): AsyncIterable<ObjectInfo> {
     const all: ObjectInfo[] = [];
     for await (const info of this.inner.list(prefix)) all.push(info);
     if (this.reversed) all.reverse();

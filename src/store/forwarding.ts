@@ -1,0 +1,31 @@
+/**
+ * A store that passes every call to the store it wraps. Wrappers (bandwidth, and the tests' fault
+ * injectors) extend it and override only the calls they change, as restic's wrapping backends do.
+ */
+import type { ObjectInfo, ObjectStore } from './types.js';
+
+export class ForwardingStore implements ObjectStore {
+  constructor(protected readonly inner: ObjectStore) {}
+
+  get location(): string {
+    return this.inner.location;
+  }
+  put(name: string, data: Uint8Array): Promise<void> {
+    return this.inner.put(name, data);
+  }
+  get(name: string): Promise<Buffer> {
+    return this.inner.get(name);
+  }
+  stat(name: string): Promise<ObjectInfo | undefined> {
+    return this.inner.stat(name);
+  }
+  list(prefix: string): AsyncIterable<ObjectInfo> {
+    return this.inner.list(prefix);
+  }
+  delete(name: string): Promise<void> {
+    return this.inner.delete(name);
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}
