@@ -71,9 +71,9 @@ export class SlotBuffers {
 }
 
 /**
- * How many CPU-heavy steps (hash, gzip, seal) may run at once: twice the cores keeps the thread pool busy;
- * more only holds more 4 MiB working copies in memory while they queue for a core.
+ * How many thread-pool steps (gzip, gunzip, AES-GCM) may run at once: twice the cores keeps the pool busy;
+ * more only holds more working copies of ranges in memory while they queue for a core.
  */
 export function cpuSlots(): number {
-  return Math.max(2, Number(process.env.DRIVESNAP_CPU_SLOTS) || availableParallelism() * 2);
+  return Math.max(2, availableParallelism() * 2);
 }

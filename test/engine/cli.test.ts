@@ -1,9 +1,4 @@
-/**
- * The CLI end to end, as a child process against the emulator: `backup eh:NAME`, then
- * `restore latest --to-new eh:NEW --verify`, with --json (its JSON lines parsed), and the exit codes:
- * 0 ok, 2 bad usage, 10 missing repository, 12 wrong password, 3 when one of two drives fails.
- */
-import { writeFile } from 'node:fs/promises';
+
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
@@ -11,7 +6,6 @@ import type { Emulator } from '../../src/emulator/index.js';
 import { LocalStore } from '../../src/store/local.js';
 import { Repository } from '../../src/repo/repository.js';
 import {
-  ACCOUNT_A,
   apiClient,
   Cleanup,
   createDriveWith,
@@ -23,8 +17,9 @@ import {
   RANGE,
   readWholeDrive,
   snapshotNames,
+  emulatorCliEnv,
 } from '../helpers/engine-fixtures.js';
-import { type CliResult, cliEnv, runCli } from '../helpers/engine-cli.js';
+import { type CliResult, runCli } from '../helpers/engine-cli.js';
 
 const IMAGE = makeImage([{ text: 51 }, 'zero', { random: 52 }, { text: 53 }], RANGE / 2);
 
@@ -43,17 +38,7 @@ beforeAll(async () => {
   repoDir = t.dir!;
   t.repo.index.close();
   await createDriveWith(c, 'web', IMAGE);
-  const config = join(work, 'config.yaml');
-  await writeFile(config, '');
-  env = cliEnv({
-    HOME: work,
-    EHURI: emu.url,
-    EHAUTH: `${ACCOUNT_A.user}:${ACCOUNT_A.secret}`,
-    DRIVESNAP_REPO: repoDir,
-    DRIVESNAP_PASSWORD: PASSWORD,
-    DRIVESNAP_JOBS_DB: join(work, 'jobs.sqlite'),
-    DRIVESNAP_CONFIG: config,
-  });
+  env = await emulatorCliEnv(emu, work, { DRIVESNAP_REPO: repoDir });
 });
 afterAll(() => cleanup.run());
 

@@ -1,9 +1,4 @@
-/**
- * Refusals: each with its error code, and NOTHING written - the target's bytes and the emulator's write
- * counters (global and the drive's own) are unchanged.
- */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import type { Emulator } from '../../src/emulator/index.js';
@@ -15,7 +10,6 @@ import { chunkObjectName } from '../../src/repo/format/index.js';
 import { Repository } from '../../src/repo/repository.js';
 import { LocalStore } from '../../src/store/local.js';
 import {
-  ACCOUNT_A,
   apiClient,
   Cleanup,
   createDriveWith,
@@ -29,8 +23,9 @@ import {
   readWholeDrive,
   type TestRepo,
   writeCounters,
+  emulatorCliEnv,
 } from '../helpers/engine-fixtures.js';
-import { type CliResult, cliEnv, runCli } from '../helpers/engine-cli.js';
+import { type CliResult, runCli } from '../helpers/engine-cli.js';
 
 const IMAGE = makeImage([{ text: 31 }, { random: 32 }, 'zero', { text: 33 }], RANGE / 4);
 const OTHER = makeImage([{ random: 41 }, { text: 42 }, { text: 43 }, 'zero'], RANGE / 4);
@@ -72,17 +67,7 @@ async function expectNothingWritten(uuid: string, fn: () => Promise<void>): Prom
 }
 
 async function cli(args: string[], repoDir: string): Promise<CliResult> {
-  const config = join(work, 'config.yaml');
-  await writeFile(config, '');
-  return runCli([...args, '--json'], cliEnv({
-    HOME: work,
-    EHURI: emu.url,
-    EHAUTH: `${ACCOUNT_A.user}:${ACCOUNT_A.secret}`,
-    DRIVESNAP_REPO: repoDir,
-    DRIVESNAP_PASSWORD: PASSWORD,
-    DRIVESNAP_JOBS_DB: join(work, 'jobs.sqlite'),
-    DRIVESNAP_CONFIG: config,
-  }));
+  return runCli([...args, '--json'], await emulatorCliEnv(emu, work, { DRIVESNAP_REPO: repoDir }));
 }
 
 function errorCode(r: CliResult): unknown {

@@ -1,13 +1,4 @@
-/**
- * Jobs killed with SIGKILL part-way (the CLI as a child process, slowed by emulator latency so there is a
- * "part-way"), then run again with the same command to completion:
- *  - backup: the killed run left no manifest; the rerun's snapshot has the chunk table of an uninterrupted
- *    backup of the same content; chunks the first run finished are not uploaded again (inodes unchanged);
- *    the rerun resumes exactly the checkpointed ranges;
- *  - restore and copy onto an existing drive: the target ends byte-identical, and the rerun writes only the
- *    ranges that still differ.
- */
-import { writeFile } from 'node:fs/promises';
+
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
@@ -18,7 +9,6 @@ import { RepoIndex } from '../../src/repo/index-db.js';
 import { Repository } from '../../src/repo/repository.js';
 import { LocalStore } from '../../src/store/local.js';
 import {
-  ACCOUNT_A,
   apiClient,
   Cleanup,
   chunkFilesOnDisk,
@@ -30,14 +20,14 @@ import {
   expectedTable,
   localRepo,
   makeImage,
-  PASSWORD,
   RANGE,
   type RangeSpec,
   readWholeDrive,
   snapshotFilesOnDisk,
   type TestRepo,
+  emulatorCliEnv,
 } from '../helpers/engine-fixtures.js';
-import { type CliResult, cliEnv, spawnCli, waitUntil } from '../helpers/engine-cli.js';
+import { type CliResult, spawnCli, waitUntil } from '../helpers/engine-cli.js';
 
 const SPECS: RangeSpec[] = [
   { text: 61 }, { random: 62 }, { text: 63 }, 'zero', { random: 64 },
@@ -63,17 +53,7 @@ beforeAll(async () => {
   t = await localRepo(cleanup, false);
   t.repo.index.close();
   sourceUuid = await createDriveWith(c, 'big', IMAGE);
-  const config = join(work, 'config.yaml');
-  await writeFile(config, '');
-  env = cliEnv({
-    HOME: work,
-    EHURI: emu.url,
-    EHAUTH: `${ACCOUNT_A.user}:${ACCOUNT_A.secret}`,
-    DRIVESNAP_REPO: t.dir!,
-    DRIVESNAP_PASSWORD: PASSWORD,
-    DRIVESNAP_JOBS_DB: join(work, 'jobs.sqlite'),
-    DRIVESNAP_CONFIG: config,
-  });
+  env = await emulatorCliEnv(emu, work, { DRIVESNAP_REPO: t.dir! });
 });
 afterAll(() => cleanup.run());
 

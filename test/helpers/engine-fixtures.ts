@@ -13,6 +13,7 @@ import { type Emulator, type EmulatorAccount, type EmulatorOptions, startEmulato
 import { chunkId } from '../../src/repo/format/index.js';
 import { Repository } from '../../src/repo/repository.js';
 import { LocalStore } from '../../src/store/local.js';
+import { cliEnv } from './engine-cli.js';
 import { openStore } from '../../src/store/open.js';
 import type { S3TestServer } from './s3-server.js';
 
@@ -263,4 +264,22 @@ export async function snapshotFilesOnDisk(dir: string): Promise<string[]> {
 
 export async function writeImageFile(path: string, data: Buffer): Promise<void> {
   await writeFile(path, data);
+}
+
+/**
+ * The environment of a CLI child process run against `emu` as account A (the `eh` account), with its
+ * state (jobs database, an empty accounts file, HOME) inside `work`. `vars` adds or overrides variables.
+ */
+export async function emulatorCliEnv(emu: Emulator, work: string, vars: Record<string, string | undefined> = {}): Promise<NodeJS.ProcessEnv> {
+  const config = join(work, 'config.yaml');
+  await writeFile(config, '');
+  return cliEnv({
+    HOME: work,
+    EHURI: emu.url,
+    EHAUTH: `${ACCOUNT_A.user}:${ACCOUNT_A.secret}`,
+    DRIVESNAP_PASSWORD: PASSWORD,
+    DRIVESNAP_JOBS_DB: join(work, 'jobs.sqlite'),
+    DRIVESNAP_CONFIG: config,
+    ...vars,
+  });
 }

@@ -81,7 +81,8 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
           progress.range('zero', r.length, { read: r.length });
           return;
         }
-        const id = await cpu(() => chunkId(data, repo.ctx));
+        // Hashing runs on this thread (node:crypto, no copy): nothing to schedule.
+        const id = await chunkId(data, repo.ctx);
         const hex = id.toString('hex');
         let outcome: 'new' | 'unchanged' = 'unchanged';
         let written = 0;

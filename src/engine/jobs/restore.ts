@@ -78,7 +78,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
         if (!sink.startsZeroed) {
           const current = await sink.read(r.offset, r.length, buffers.get(slot, r.length));
           progress.io({ read: r.length });
-          const same = isZero ? isAllZero(current) : !isAllZero(current) && (await cpu(() => chunkId(current, repo.ctx))).equals(id);
+          const same = isZero ? isAllZero(current) : !isAllZero(current) && (await chunkId(current, repo.ctx)).equals(id);
           if (same) {
             progress.range('in-place', r.length);
             checkpoints.record(r.index, null);
