@@ -1,11 +1,12 @@
 /** Drive calls: list, info (own, `/standard`, `/full`), create, set (resize), destroy, image. */
 import { randomUUID } from 'node:crypto';
 import type { ApiObject } from '../api/wire.js';
-import { type CallContext, type Handler, noContent, param, type Reply } from './call.js';
+import { type CallContext, type Handler, infoReply, noContent, param, type Reply } from './call.js';
 import { driveInfo, libraryInfo } from './drive-info.js';
 import { busy, full, missing, usage } from './http-error.js';
 import type { ImagingManager } from './imaging.js';
 import { UUID_RE, validateDriveKeys } from './keys.js';
+import { type InfoBlock, rememberListKeys } from './list-keys.js';
 import { checkAllocation } from './limits.js';
 import { standardImages } from './standard-library.js';
 import { type DriveRecord, type ImagingConversion, newCounters } from './state.js';
@@ -15,8 +16,10 @@ function byName(a: ApiObject, b: ApiObject): number {
 }
 
 export function driveHandlers(imaging: ImagingManager): Record<string, Handler> {
-  const infoOf = (ctx: CallContext, record: DriveRecord) =>
-    driveInfo(ctx.core, record, { full: param(ctx, 'full') === '1' }, imaging.statusOf(record.drive));
+  const infoOf = (ctx: CallContext, record: DriveRecord): InfoBlock => ({
+    object: driveInfo(ctx.core, record, { full: param(ctx, 'full') === '1' }, imaging.statusOf(record.drive)),
+    lists: record.lists,
+  });
 
   const ownDrives = (ctx: CallContext) =>
     Object.values(ctx.core.state.drives)
@@ -24,11 +27,11 @@ export function driveHandlers(imaging: ImagingManager): Record<string, Handler> 
       .sort((a, b) => a.drive.localeCompare(b.drive));
 
   const libraryObjects = async (ctx: CallContext) =>
-    (await standardImages()).map((i) => libraryInfo(i, ctx.core.libraryCounters(i.drive)));
+    (await standardImages()).map((i) => ({ object: libraryInfo(i, ctx.core.libraryCounters(i.drive)) }));
 
   const list: Handler = async (ctx) => {
     const ids = param(ctx, 'standard')
-      ? (await libraryObjects(ctx)).map((o) => o.drive!)
+      ? (await libraryObjects(ctx)).map((o) => o.object.drive!)
       : ownDrives(ctx).map((d) => d.drive);
     return { type: 'list', items: ids.map((drive) => ({ drive })) };
   };
@@ -37,16 +40,16 @@ export function driveHandlers(imaging: ImagingManager): Record<string, Handler> 
     const drive = param(ctx, 'drive');
     if (drive) {
       const found = await ctx.core.readableDrive(ctx.user, drive);
-      const object =
+      const block =
         found.kind === 'drive'
           ? infoOf(ctx, found.record)
-          : libraryInfo(found.image, ctx.core.libraryCounters(found.image.drive));
-      return { type: 'objects', objects: [object], single: true };
+          : { object: libraryInfo(found.image, ctx.core.libraryCounters(found.image.drive)) };
+      return infoReply([block], true);
     }
-    const objects = param(ctx, 'standard')
-      ? (await libraryObjects(ctx)).sort(byName)
+    const blocks = param(ctx, 'standard')
+      ? (await libraryObjects(ctx)).sort((a, b) => byName(a.object, b.object))
       : ownDrives(ctx).map((d) => infoOf(ctx, d));
-    return { type: 'objects', objects, single: false };
+    return infoReply(blocks, false);
   };
 
   const create: Handler = async (ctx) => {
@@ -55,10 +58,11 @@ export function driveHandlers(imaging: ImagingManager): Record<string, Handler> 
     if (size === undefined) throw usage('drive create needs a size');
     checkAllocation(ctx.core, ctx.user, size, 1);
     const record: DriveRecord = { drive: randomUUID(), user: ctx.user, size, props, counters: newCounters() };
+    rememberListKeys(record, record.props, ctx.body, ctx.lists);
     await ctx.core.createDriveFile(record.drive, size);
     ctx.core.state.drives[record.drive] = record;
     await ctx.core.saver.save();
-    return { type: 'objects', objects: [infoOf(ctx, record)], single: true };
+    return infoReply([infoOf(ctx, record)], true);
   };
 
   const set: Handler = async (ctx) => {
@@ -71,8 +75,9 @@ export function driveHandlers(imaging: ImagingManager): Record<string, Handler> 
       record.size = size;
     }
     Object.assign(record.props, props);
+    rememberListKeys(record, record.props, ctx.body, ctx.lists);
     await ctx.core.saver.save();
-    return { type: 'objects', objects: [infoOf(ctx, record)], single: true };
+    return infoReply([infoOf(ctx, record)], true);
   };
 
   const destroy: Handler = async (ctx) => {

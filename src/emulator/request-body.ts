@@ -7,7 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { promisify } from 'node:util';
 import { gunzip } from 'node:zlib';
 import { type ApiObject, formatFromContentType, parseObjects } from '../api/wire.js';
-import { usage } from './http-error.js';
+import { EmulatorHttpError, usage } from './http-error.js';
+import { jsonListKeys } from './list-keys.js';
 
 const gunzipAsync = promisify(gunzip);
 const MAX_CALL_BODY = 64 * 1024;
@@ -43,8 +44,8 @@ export class BodyTooLarge extends Error {
   }
 }
 
-/** Reads and parses the keys of a call body (text or JSON per Content-Type). */
-export async function readCallBody(req: IncomingMessage): Promise<ApiObject> {
+/** Reads and parses the keys of a call body (text or JSON per Content-Type), and which JSON gave as lists. */
+export async function readCallBody(req: IncomingMessage): Promise<{ body: ApiObject; lists: Set<string> }> {
   let body: Buffer;
   try {
     body = await readBody(req, MAX_CALL_BODY);
@@ -52,10 +53,14 @@ export async function readCallBody(req: IncomingMessage): Promise<ApiObject> {
     if (err instanceof BodyTooLarge) throw usage(`request body larger than ${MAX_CALL_BODY} bytes`);
     throw err;
   }
+  const text = body.toString('utf8');
+  const format = formatFromContentType(req.headers['content-type']);
   try {
-    const objects = parseObjects(body.toString('utf8'), formatFromContentType(req.headers['content-type']));
-    return Object.assign({}, ...objects) as ApiObject;
-  } catch {
+    const objects = parseObjects(text, format);
+    const lists = format === 'json' ? jsonListKeys(text) : new Set<string>();
+    return { body: Object.assign({}, ...objects) as ApiObject, lists };
+  } catch (err) {
+    if (err instanceof EmulatorHttpError) throw err;
     throw usage('request body is not valid JSON');
   }
 }

@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiObject } from '../api/wire.js';
 import { splitWords } from '../api/wire.js';
-import { type CallContext, type Handler, noContent, param } from './call.js';
+import { type CallContext, type Handler, infoReply, noContent, param } from './call.js';
 import type { EmulatorCore } from './core.js';
 import { missing, usage } from './http-error.js';
+import { type InfoBlock, rememberListKeys } from './list-keys.js';
 import type { ResourceRecord, ResourceType } from './state.js';
 
 const READ_ONLY = new Set(['resource', 'type', 'user', 'netmask', 'gateway', 'nameserver']);
@@ -27,6 +28,10 @@ function validateResourceKeys(body: ApiObject): ApiObject {
 function nextStaticIp(core: EmulatorCore): string {
   const n = ++core.state.lastIp;
   return `198.${18 + ((n >> 16) & 1)}.${(n >> 8) & 255}.${n & 255}`;
+}
+
+function resourceBlock(r: ResourceRecord): InfoBlock {
+  return { object: resourceInfo(r), lists: r.lists };
 }
 
 function resourceInfo(r: ResourceRecord): ApiObject {
@@ -56,23 +61,25 @@ export function resourceHandlers(core: EmulatorCore): Record<string, Handler> {
     }),
     'resources.info': async (ctx) =>
       param(ctx, 'resource')
-        ? { type: 'objects', objects: [resourceInfo(own(ctx))], single: true }
-        : { type: 'objects', objects: listOwn(ctx).map(resourceInfo), single: false },
+        ? infoReply([resourceBlock(own(ctx))], true)
+        : infoReply(listOwn(ctx).map(resourceBlock), false),
     'resources.create': async (ctx) => {
       const props = validateResourceKeys(ctx.body);
       if (props.name === undefined) throw usage('resource create needs a name');
       const type = param(ctx, 'type') as ResourceType;
       const resource = type === 'ip' ? nextStaticIp(core) : randomUUID();
       const record: ResourceRecord = { resource, type, user: ctx.user, props };
+      rememberListKeys(record, record.props, ctx.body, ctx.lists);
       core.state.resources[`${type}/${resource}`] = record;
       await core.saver.save();
-      return { type: 'objects', objects: [resourceInfo(record)], single: true };
+      return infoReply([resourceBlock(record)], true);
     },
     'resources.set': async (ctx) => {
       const record = own(ctx);
       Object.assign(record.props, validateResourceKeys(ctx.body));
+      rememberListKeys(record, record.props, ctx.body, ctx.lists);
       await core.saver.save();
-      return { type: 'objects', objects: [resourceInfo(record)], single: true };
+      return infoReply([resourceBlock(record)], true);
     },
     'resources.destroy': async (ctx) => {
       const record = own(ctx);

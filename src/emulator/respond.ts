@@ -4,9 +4,10 @@
  * Also the two faults that act on the body: slow bodies and connections reset mid-body.
  */
 import type { ServerResponse } from 'node:http';
-import { formatList, formatObjects, type WireFormat } from '../api/wire.js';
+import { formatList, type WireFormat } from '../api/wire.js';
 import type { Reply } from './call.js';
 import type { EmulatorHttpError } from './http-error.js';
+import { formatInfoBlocks } from './list-keys.js';
 
 export interface BodyFaults {
   slowBytesPerSec: number;
@@ -54,7 +55,7 @@ export async function sendReply(res: ServerResponse, reply: Reply, format: WireF
     body = reply.data;
     headers['Content-Type'] = 'application/octet-stream';
   } else {
-    const text = reply.type === 'list' ? formatList(reply.items, format) : formatObjects(reply.objects, format, reply.single);
+    const text = reply.type === 'list' ? formatList(reply.items, format) : formatInfoBlocks(reply.blocks, format, reply.single);
     body = Buffer.from(text, 'utf8');
     headers['Content-Type'] = CONTENT_TYPE[format];
     headers['X-Elastic-Output'] = format;

@@ -14,6 +14,7 @@ import { responseFormat, sendError, sendReply } from './respond.js';
 import { parseRoute, type Route } from './routes.js';
 
 const EMPTY = Buffer.alloc(0);
+const NO_LISTS: ReadonlySet<string> = new Set();
 
 export interface RequestHandlerDeps {
   core: EmulatorCore;
@@ -60,13 +61,14 @@ async function handle(deps: RequestHandlerDeps, req: IncomingMessage, res: Serve
   if (fault.latencyMs > 0) await sleep(fault.latencyMs);
 
   let body: ApiObject = {};
+  let lists: ReadonlySet<string> = NO_LISTS;
   let data: Buffer = EMPTY;
   try {
     if (route.kind === 'drives.write') {
       const head = checkWriteHeaders(req, core.limits.maxWriteBytes);
       data = await readWriteBody(req, head, core.limits.maxWriteBytes);
     } else {
-      body = await readCallBody(req);
+      ({ body, lists } = await readCallBody(req));
     }
   } catch (err) {
     if (err instanceof EmulatorHttpError) {
@@ -87,7 +89,7 @@ async function handle(deps: RequestHandlerDeps, req: IncomingMessage, res: Serve
 
   const handler = deps.handlers[route.kind];
   if (!handler) throw new EmulatorHttpError('missing', `unknown command ${path}`);
-  const ctx: CallContext = { core, user, route, body, data };
+  const ctx: CallContext = { core, user, route, body, lists, data };
   let reply: Awaited<ReturnType<Handler>>;
   try {
     reply = await handler(ctx);

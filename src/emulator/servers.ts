@@ -6,10 +6,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ApiObject } from '../api/wire.js';
 import { splitWords } from '../api/wire.js';
-import { type CallContext, type Handler, noContent, param } from './call.js';
+import { type CallContext, type Handler, infoReply, noContent, param } from './call.js';
 import { type EmulatorCore, isDeviceKey, serverDevices } from './core.js';
 import { busy, missing, usage } from './http-error.js';
 import { oneOf, parseUuidList, UUID_RE, wholeNumber } from './keys.js';
+import { type InfoBlock, rememberListKeys } from './list-keys.js';
 import type { ServerRecord } from './state.js';
 
 const READ_ONLY = /^(server|user|status|started|smp:cores|nic:\d:dhcp:ip|rx|tx|rx:packets|tx:packets|.*:(read|write):(bytes|requests))$/;
@@ -61,6 +62,10 @@ async function checkDevices(core: EmulatorCore, server: ServerRecord, starting: 
 function nextDhcpIp(core: EmulatorCore): string {
   const n = ++core.state.lastIp;
   return `172.16.${(n >> 8) & 255}.${n & 255}`;
+}
+
+function serverBlock(server: ServerRecord): InfoBlock {
+  return { object: serverInfo(server), lists: server.lists };
 }
 
 function serverInfo(server: ServerRecord): ApiObject {
@@ -151,8 +156,8 @@ export class ServerManager {
       'servers.list': async (ctx) => ({ type: 'list', items: listOwn(ctx).map((s) => ({ server: s.server })) }),
       'servers.info': async (ctx) =>
         param(ctx, 'server')
-          ? { type: 'objects', objects: [serverInfo(this.own(ctx))], single: true }
-          : { type: 'objects', objects: listOwn(ctx).map(serverInfo), single: false },
+          ? infoReply([serverBlock(this.own(ctx))], true)
+          : infoReply(listOwn(ctx).map(serverBlock), false),
       'servers.create': async (ctx) => {
         const config = validateServerKeys(ctx.body);
         for (const key of ['name', 'cpu', 'mem']) if (!config[key]) throw usage(`server create needs ${key}`);
@@ -160,9 +165,10 @@ export class ServerManager {
         const starting = param(ctx, 'stopped') !== '1';
         await checkDevices(core, server, starting);
         if (starting) this.activate(server);
+        rememberListKeys(server, server.config, ctx.body, ctx.lists);
         core.state.servers[server.server] = server;
         await save();
-        return { type: 'objects', objects: [serverInfo(server)], single: true };
+        return infoReply([serverBlock(server)], true);
       },
       'servers.set': async (ctx) => {
         const server = this.own(ctx);
@@ -170,8 +176,9 @@ export class ServerManager {
         const next: ServerRecord = { ...server, config: { ...server.config, ...config } };
         await checkDevices(core, next, server.status === 'active');
         server.config = next.config;
+        rememberListKeys(server, server.config, ctx.body, ctx.lists);
         await save();
-        return { type: 'objects', objects: [serverInfo(server)], single: true };
+        return infoReply([serverBlock(server)], true);
       },
       'servers.start': async (ctx) => {
         const server = this.own(ctx);

@@ -15,6 +15,8 @@ export interface DriveRecord {
   /** Settable keys as given: name, claim:type, encryption:cipher, readers, tags, user:*, tier, avoid. */
   props: ApiObject;
   counters: IoCounters;
+  /** Multi-valued keys last given as JSON lists (list-keys.ts). */
+  lists?: string[];
 }
 
 export type ServerStatus = 'active' | 'stopped';
@@ -24,6 +26,8 @@ export interface ServerRecord {
   user: string;
   /** Configuration keys as given: name, cpu, mem, smp, persistent, devices, nics, vnc, tags, user:*. */
   config: ApiObject;
+  /** Multi-valued keys last given as JSON lists (list-keys.ts). */
+  lists?: string[];
   status: ServerStatus;
   /** Epoch seconds of the last start. */
   started?: number;
@@ -39,6 +43,8 @@ export interface ResourceRecord {
   type: ResourceType;
   user: string;
   props: ApiObject;
+  /** Multi-valued keys last given as JSON lists (list-keys.ts). */
+  lists?: string[];
 }
 
 export type ImagingConversion = 'none' | 'gzip' | 'gunzip';
