@@ -32,7 +32,10 @@ export async function loadState(dataDir: string): Promise<EmulatorState> {
   }
   const parsed = JSON.parse(text) as EmulatorState;
   if (parsed.version !== 1) throw new Error(`${join(dataDir, STATE_FILE)}: unknown state version ${parsed.version}`);
-  return { ...emptyState(), ...parsed };
+  // Before separate address pools, one `lastIp` counter served both: the pools start afresh and skip
+  // whatever is in use.
+  const { lastIp: _oldCounter, ...rest } = parsed as EmulatorState & { lastIp?: number };
+  return { ...emptyState(), ...rest };
 }
 
 export class StateSaver {

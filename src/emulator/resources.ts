@@ -1,13 +1,11 @@
-/**
- * Resources: static IPs and VLANs (list, info, create, set, destroy). IPs come from 198.18.0.0/15, the
- * range reserved for benchmarking, so they never collide with a real network.
- */
+/** Resources: static IPs (from ip-pools.ts) and VLANs: list, info, create, set, destroy. */
 import { randomUUID } from 'node:crypto';
 import type { ApiObject } from '../api/wire.js';
 import { splitWords } from '../api/wire.js';
 import { type CallContext, type Handler, infoReply, noContent, param } from './call.js';
 import type { EmulatorCore } from './core.js';
 import { missing, usage } from './http-error.js';
+import { gatewayOf, STATIC_NAMESERVER, STATIC_NETMASK, STATIC_POOL, takeAddress } from './ip-pools.js';
 import { type InfoBlock, rememberListKeys } from './list-keys.js';
 import type { ResourceRecord, ResourceType } from './state.js';
 
@@ -25,11 +23,6 @@ function validateResourceKeys(body: ApiObject): ApiObject {
   return props;
 }
 
-function nextStaticIp(core: EmulatorCore): string {
-  const n = ++core.state.lastIp;
-  return `198.${18 + ((n >> 16) & 1)}.${(n >> 8) & 255}.${n & 255}`;
-}
-
 function resourceBlock(r: ResourceRecord): InfoBlock {
   return { object: resourceInfo(r), lists: r.lists };
 }
@@ -37,8 +30,7 @@ function resourceBlock(r: ResourceRecord): InfoBlock {
 function resourceInfo(r: ResourceRecord): ApiObject {
   const info: ApiObject = { ...r.props, resource: r.resource, type: r.type, user: r.user };
   if (r.type === 'ip') {
-    const prefix = r.resource.split('.').slice(0, 3).join('.');
-    Object.assign(info, { netmask: '255.255.255.0', gateway: `${prefix}.1`, nameserver: '198.18.0.2' });
+    Object.assign(info, { netmask: STATIC_NETMASK, gateway: gatewayOf(r.resource), nameserver: STATIC_NAMESERVER });
   }
   return info;
 }
@@ -67,7 +59,7 @@ export function resourceHandlers(core: EmulatorCore): Record<string, Handler> {
       const props = validateResourceKeys(ctx.body);
       if (props.name === undefined) throw usage('resource create needs a name');
       const type = param(ctx, 'type') as ResourceType;
-      const resource = type === 'ip' ? nextStaticIp(core) : randomUUID();
+      const resource = type === 'ip' ? takeAddress(core.state, STATIC_POOL) : randomUUID();
       const record: ResourceRecord = { resource, type, user: ctx.user, props };
       rememberListKeys(record, record.props, ctx.body, ctx.lists);
       core.state.resources[`${type}/${resource}`] = record;

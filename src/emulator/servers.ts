@@ -9,11 +9,12 @@ import { splitWords } from '../api/wire.js';
 import { type CallContext, type Handler, infoReply, noContent, param } from './call.js';
 import { type EmulatorCore, isDeviceKey, serverDevices } from './core.js';
 import { busy, missing, usage } from './http-error.js';
+import { DHCP_POOL, takeAddress } from './ip-pools.js';
 import { oneOf, parseUuidList, UUID_RE, wholeNumber } from './keys.js';
 import { type InfoBlock, rememberListKeys } from './list-keys.js';
 import type { ServerRecord } from './state.js';
 
-const READ_ONLY = /^(server|user|status|started|smp:cores|nic:\d:dhcp:ip|rx|tx|rx:packets|tx:packets|.*:(read|write):(bytes|requests))$/;
+const READ_ONLY = /^(server|user|status|started|smp:cores|nic:\d:dhcp:ip|vnc:ip|rx|tx|rx:packets|tx:packets|.*:(read|write):(bytes|requests))$/;
 
 function validateServerKeys(body: ApiObject): ApiObject {
   const config: ApiObject = {};
@@ -59,11 +60,6 @@ async function checkDevices(core: EmulatorCore, server: ServerRecord, starting: 
   }
 }
 
-function nextDhcpIp(core: EmulatorCore): string {
-  const n = ++core.state.lastIp;
-  return `172.16.${(n >> 8) & 255}.${n & 255}`;
-}
-
 function serverBlock(server: ServerRecord): InfoBlock {
   return { object: serverInfo(server), lists: server.lists };
 }
@@ -79,6 +75,7 @@ function serverInfo(server: ServerRecord): ApiObject {
     const cpu = Number(server.config.cpu ?? 2000);
     info['smp:cores'] = info.smp === 'auto' ? String(Math.max(1, Math.round(cpu / 2000))) : info.smp!;
     if (server.dhcpIp) info['nic:0:dhcp:ip'] = server.dhcpIp;
+    if (server.vncIp) info['vnc:ip'] = server.vncIp;
     for (const k of ['rx', 'tx', 'rx:packets', 'tx:packets']) info[k] = '0';
     for (const device of serverDevices(server)) {
       for (const c of ['read:bytes', 'read:requests', 'write:bytes', 'write:requests']) info[`${device}:${c}`] = '0';
@@ -114,8 +111,12 @@ export class ServerManager {
     server.status = 'active';
     server.started = Math.floor(Date.now() / 1000);
     const dhcp = server.config['nic:0:dhcp'];
-    if (dhcp === 'auto') server.dhcpIp = nextDhcpIp(this.core);
+    if (dhcp === 'auto') server.dhcpIp = takeAddress(this.core.state, DHCP_POOL);
     else if (dhcp) server.dhcpIp = dhcp;
+    // The reference: `vnc auto` reuses nic:0:dhcp when there is one, else allocates an address at boot.
+    const vnc = server.config.vnc;
+    if (vnc === 'auto') server.vncIp = server.dhcpIp ?? takeAddress(this.core.state, DHCP_POOL);
+    else if (vnc) server.vncIp = vnc;
   }
 
   /** Power off: a persistent server becomes `stopped`, any other one is destroyed. */
@@ -126,6 +127,7 @@ export class ServerManager {
     delete server.shutdownAt;
     delete server.started;
     delete server.dhcpIp;
+    delete server.vncIp;
     if (server.config.persistent === 'true') server.status = 'stopped';
     else delete this.core.state.servers[server.server];
   }

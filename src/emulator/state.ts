@@ -34,6 +34,8 @@ export interface ServerRecord {
   /** Epoch ms when a pending ACPI shutdown completes. */
   shutdownAt?: number;
   dhcpIp?: string;
+  /** The address the VNC console listens on while the server runs (`vnc auto` or an address). */
+  vncIp?: string;
 }
 
 export type ResourceType = 'ip' | 'vlan';
@@ -63,12 +65,12 @@ export interface EmulatorState {
   resources: Record<string, ResourceRecord>;
   /** Imaging jobs not yet finished; a restart runs them again from the start. */
   imaging: ImagingJobRecord[];
-  /** Last host number handed out for IP resources and DHCP addresses. */
-  lastIp: number;
+  /** Index of the address last handed out from each pool (ip-pools.ts); -1 before the first. */
+  ipCursors: { static: number; dhcp: number };
 }
 
 export function emptyState(): EmulatorState {
-  return { version: 1, drives: {}, servers: {}, resources: {}, imaging: [], lastIp: 0 };
+  return { version: 1, drives: {}, servers: {}, resources: {}, imaging: [], ipCursors: { static: -1, dhcp: -1 } };
 }
 
 export function newCounters(): IoCounters {
