@@ -22,3 +22,17 @@ export class RangesFailedError extends DrivesnapError {
     );
   }
 }
+
+/**
+ * The last guard before a job commits a snapshot or reports success: every range of the drive must have an
+ * outcome (done now, resumed, zero, skipped). Fewer means a bug let ranges go unvisited (a NaN concurrency
+ * once started no worker at all and committed an all-zero snapshot): an internal error, nothing committed.
+ */
+export function assertAllRangesAccounted(job: string, accounted: number, total: number): void {
+  if (accounted === total) return;
+  throw new DrivesnapError(
+    'RANGES_UNACCOUNTED',
+    `${job}: only ${accounted} of ${total} ranges were processed; nothing was committed. This is a bug in drivesnap: please report it`,
+    ExitCode.failure,
+  );
+}

@@ -11,6 +11,7 @@ import { Clients, type OpenedSource, openSource } from '../open-ends.js';
 import { Output } from '../output.js';
 import { progressView, summarize } from '../progress-view.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
+import { concurrency, shutdownTimeout, withNumbers } from '../options.js';
 
 interface BackupArgs extends RepoArgs {
   locations: string[];
@@ -27,12 +28,14 @@ export const command: CommandModule<object, BackupArgs> = {
   command: 'backup [locations..]',
   describe: 'Back up drives or image files into new snapshots (incremental: only new chunks are stored)',
   builder: (y) =>
-    withRepoOptions(y)
+    withNumbers(withRepoOptions(y), {
+      concurrency: concurrency(),
+      'shutdown-timeout': shutdownTimeout('With --shutdown-server: seconds to wait for the server to stop (default 300)'),
+    })
       .positional('locations', { type: 'string', array: true, description: 'ACCOUNT:DRIVE or an image file path' })
       .option('tag', { type: 'string', array: true, description: 'Tag the new snapshots (repeatable)' })
       .option('all', { type: 'string', description: 'Back up every drive of ACCOUNT: (with --tag-filter to narrow)' })
       .option('tag-filter', { type: 'string', array: true, description: 'With --all: only drives carrying this tag' })
-      .option('concurrency', { type: 'number', default: 8, description: 'Ranges in flight at once' })
       .option('shutdown-server', {
         type: 'boolean',
         default: false,
@@ -42,10 +45,6 @@ export const command: CommandModule<object, BackupArgs> = {
         type: 'boolean',
         default: false,
         description: 'With --shutdown-server: power the server off when the shutdown times out, instead of refusing',
-      })
-      .option('shutdown-timeout', {
-        type: 'number',
-        description: 'With --shutdown-server: seconds to wait for the server to stop (default 300)',
       }) as never,
   handler: async (args) => {
     const out = new Output(args);
@@ -54,8 +53,6 @@ export const command: CommandModule<object, BackupArgs> = {
     if (!shutdown && (args['stop-server'] || args['shutdown-timeout'] !== undefined)) {
       throw new UsageError('--stop-server and --shutdown-timeout only apply with --shutdown-server');
     }
-    const timeoutS = args['shutdown-timeout'] ?? DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000;
-    if (!(timeoutS > 0)) throw new UsageError(`--shutdown-timeout takes seconds > 0, not ${timeoutS}`);
     const clients = new Clients(args.concurrency);
     // While we may hold servers stopped, the first Ctrl-C aborts the work so they are started again.
     const guard = shutdown ? guardInterrupts(() => process.stderr.write('drivesnap: interrupted; starting stopped servers again (Ctrl-C again to quit now)\n')) : undefined;

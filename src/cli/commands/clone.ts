@@ -8,6 +8,7 @@ import { jobsIndexPath } from '../jobs-db.js';
 import { Clients, openSink, openSource } from '../open-ends.js';
 import { Output } from '../output.js';
 import { formatDuration, progressView, summarize } from '../progress-view.js';
+import { concurrency, withNumbers } from '../options.js';
 
 interface CloneArgs {
   drive: string;
@@ -22,11 +23,10 @@ export const command: CommandModule<object, CloneArgs> = {
   command: 'clone <drive>',
   describe: "Clone a drive: server-side imaging inside one account, else a copy to the other account",
   builder: (y) =>
-    y
+    withNumbers(y, { concurrency: concurrency('Ranges in flight when copying') })
       .positional('drive', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE to clone' })
       .option('name', { type: 'string', demandOption: true, description: 'Name of the new drive' })
-      .option('to', { type: 'string', description: 'Create the clone in this account (ACCOUNT:) instead of the source account' })
-      .option('concurrency', { type: 'number', default: 8, description: 'Ranges in flight when copying' }) as never,
+      .option('to', { type: 'string', description: 'Create the clone in this account (ACCOUNT:) instead of the source account' }) as never,
   handler: async (args) => {
     const out = new Output(args);
     const loc = parseLocation(args.drive);

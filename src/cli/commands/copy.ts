@@ -7,6 +7,7 @@ import { jobsIndexPath } from '../jobs-db.js';
 import { Clients, openSink, openSource } from '../open-ends.js';
 import { Output } from '../output.js';
 import { progressView, summarize } from '../progress-view.js';
+import { compressLevel, concurrency, withNumbers } from '../options.js';
 
 interface CopyArgs {
   src: string;
@@ -24,14 +25,12 @@ export const command: CommandModule<object, CopyArgs> = {
   command: 'copy <src> <dst>',
   describe: 'Copy a drive or image onto another (any accounts, zones, providers); only differing ranges are written; resumable',
   builder: (y) =>
-    y
+    withNumbers(y, { concurrency: concurrency(), compress: compressLevel('gzip level for writes to a drive (0 = raw)') })
       .positional('src', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE or image file' })
       .positional('dst', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE, ACCOUNT:NAME with --to-new, or image file' })
       .option('to-new', { type: 'boolean', default: false, description: 'Create the destination with the source size' })
       .option('verify', { type: 'boolean', default: false, description: 'Read the destination back and compare' })
-      .option('force', { type: 'boolean', default: false, description: 'Skip the check that no running server uses the target drive' })
-      .option('concurrency', { type: 'number', default: 8, description: 'Ranges in flight at once' })
-      .option('compress', { type: 'number', default: 1, description: 'gzip level for writes to a drive (0 = raw)' }) as never,
+      .option('force', { type: 'boolean', default: false, description: 'Skip the check that no running server uses the target drive' }) as never,
   handler: async (args) => {
     const out = new Output(args);
     const clients = new Clients(args.concurrency);

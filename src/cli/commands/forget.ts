@@ -10,6 +10,9 @@ import type { GroupBy, RetentionPolicy } from '../../ops/retention.js';
 import { formatBytes } from '../../util/size.js';
 import { Output, table } from '../output.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
+import { type NumberSpec, waitLock, withNumbers } from '../options.js';
+
+const keep = (description: string): NumberSpec => ({ description, min: 0, special: { value: -1, meaning: 'unlimited' } });
 
 interface ForgetArgs extends RepoArgs {
   'keep-last'?: number;
@@ -56,26 +59,26 @@ export function policyFromArgs(args: ForgetArgs): RetentionPolicy {
   return policy;
 }
 
-const count = (description: string) => ({ type: 'number' as const, description });
 
 export const command: CommandModule<object, ForgetArgs> = {
   command: 'forget',
   describe: 'Apply a retention policy per drive: delete the snapshots no --keep-* rule keeps',
   builder: (y) =>
-    withRepoOptions(y)
-      .option('keep-last', count('Keep the N newest snapshots (-1: all)'))
-      .option('keep-hourly', count('Keep the newest snapshot of each of the last N hours with one'))
-      .option('keep-daily', count('Keep the newest snapshot of each of the last N days with one'))
-      .option('keep-weekly', count('Keep the newest snapshot of each of the last N weeks with one'))
-      .option('keep-monthly', count('Keep the newest snapshot of each of the last N months with one'))
-      .option('keep-yearly', count('Keep the newest snapshot of each of the last N years with one'))
+    withNumbers(withRepoOptions(y), {
+      'keep-last': keep('Keep the N newest snapshots (-1: all)'),
+      'keep-hourly': keep('Keep the newest snapshot of each of the last N hours with one'),
+      'keep-daily': keep('Keep the newest snapshot of each of the last N days with one'),
+      'keep-weekly': keep('Keep the newest snapshot of each of the last N weeks with one'),
+      'keep-monthly': keep('Keep the newest snapshot of each of the last N months with one'),
+      'keep-yearly': keep('Keep the newest snapshot of each of the last N years with one'),
+      'wait-lock': waitLock(),
+    })
       .option('keep-within', { type: 'string', description: 'Keep every snapshot within DURATION of the newest (e.g. 7d, 2w, 1y2m)' })
       .option('keep-tag', { type: 'string', array: true, description: 'Keep every snapshot carrying this tag (repeatable)' })
       .option('group-by', { type: 'string', default: 'drive', description: 'Apply the policy per drive, tag, host, or a comma list' })
       .option('time-zone', { type: 'string', default: 'UTC', description: 'IANA zone for hour/day/week/month/year buckets' })
       .option('dry-run', { type: 'boolean', default: false, description: 'Only list what would stay and what would go, and why' })
-      .option('prune', { type: 'boolean', default: false, description: 'Run prune afterwards to delete unreferenced chunks' })
-      .option('wait-lock', { type: 'number', description: 'Seconds to wait for other locks before giving up' }) as never,
+      .option('prune', { type: 'boolean', default: false, description: 'Run prune afterwards to delete unreferenced chunks' }) as never,
   handler: async (args) => {
     const out = new Output(args);
     const policy = policyFromArgs(args);

@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { Repository } from '../../repo/repository.js';
 import { Output } from '../output.js';
 import { type RepoArgs, indexPathFor, openRepoStore, readPassword, withRepoOptions } from '../repo-context.js';
+import { withNumbers } from '../options.js';
 
 interface InitArgs extends RepoArgs {
   encryption: boolean;
@@ -12,13 +13,12 @@ export const command: CommandModule<object, InitArgs> = {
   command: 'init',
   describe: 'Create a repository (encrypted unless --no-encryption)',
   builder: (y) =>
-    withRepoOptions(y)
+    withNumbers(withRepoOptions(y), { 'compression-level': { description: 'gzip level 1-9 for stored chunks', min: 1, max: 9 } })
       .option('encryption', {
         type: 'boolean',
         default: true,
         description: 'Encrypt chunks and manifests (--no-encryption makes a plain repository on purpose)',
-      })
-      .option('compression-level', { type: 'number', description: 'gzip level 1-9 for stored chunks' }) as never,
+      }) as never,
   handler: async (args) => {
     const out = new Output(args);
     const { store, location } = await openRepoStore(args);

@@ -10,6 +10,7 @@ import { jobsIndexPath } from '../jobs-db.js';
 import { Clients } from '../open-ends.js';
 import { Output, table } from '../output.js';
 import { formatCounts, summarize } from '../progress-view.js';
+import { compressLevel, concurrency, shutdownTimeout, withNumbers } from '../options.js';
 
 interface MigrateArgs {
   server: string;
@@ -33,7 +34,12 @@ export const command: CommandModule<object, MigrateArgs> = {
   command: 'migrate-server <server> <dest>',
   describe: 'Copy a server and every drive it uses to another account, zone or provider; resumable',
   builder: (y) =>
-    y
+    withNumbers(y, {
+      'shutdown-timeout': shutdownTimeout('With --shutdown-server: seconds to wait (default 300)'),
+      concurrency: concurrency('Ranges in flight per drive'),
+      'parallel-drives': { description: 'Drives copied at once', min: 1, max: 64, default: 4 },
+      compress: compressLevel('gzip level for writes to the new drives (0 = raw)'),
+    })
       .positional('server', { type: 'string', demandOption: true, description: 'ACCOUNT:SERVER (UUID or unique name)' })
       .positional('dest', { type: 'string', demandOption: true, description: 'Destination account, ACCOUNT:' })
       .option('start', { type: 'boolean', default: false, description: 'Start the new server once it is created' })
@@ -45,16 +51,12 @@ export const command: CommandModule<object, MigrateArgs> = {
         description: 'Shut the source server down (ACPI) for the copy, start it again after: clean, consistent drives',
       })
       .option('stop-server', { type: 'boolean', default: false, description: 'With --shutdown-server: power off on timeout' })
-      .option('shutdown-timeout', { type: 'number', description: 'With --shutdown-server: seconds to wait (default 300)' })
       .option('keep-source-stopped', {
         type: 'boolean',
         default: false,
         description: 'With --shutdown-server: leave the source server stopped afterwards (cut-over)',
       })
-      .option('verify', { type: 'boolean', default: false, description: 'Read every new drive back and compare' })
-      .option('concurrency', { type: 'number', default: 8, description: 'Ranges in flight per drive' })
-      .option('parallel-drives', { type: 'number', default: 4, description: 'Drives copied at once' })
-      .option('compress', { type: 'number', default: 1, description: 'gzip level for writes to the new drives (0 = raw)' }) as never,
+      .option('verify', { type: 'boolean', default: false, description: 'Read every new drive back and compare' }) as never,
   handler: async (args) => {
     const out = new Output(args);
     const { account: srcAccount, server } = parseServerArg(args.server);
@@ -62,9 +64,6 @@ export const command: CommandModule<object, MigrateArgs> = {
     const shutdown = args['shutdown-server'];
     if (!shutdown && (args['stop-server'] || args['shutdown-timeout'] !== undefined || args['keep-source-stopped'])) {
       throw new UsageError('--stop-server, --shutdown-timeout and --keep-source-stopped only apply with --shutdown-server');
-    }
-    for (const [flag, n] of [['--concurrency', args.concurrency], ['--parallel-drives', args['parallel-drives']]] as const) {
-      if (!Number.isInteger(n) || n < 1) throw new UsageError(`${flag} takes a whole number >= 1, not ${n}`);
     }
     const clients = new Clients(args.concurrency * args['parallel-drives']);
     const jobs = RepoIndex.open(jobsIndexPath());

@@ -3,6 +3,7 @@ import { prune } from '../../ops/prune.js';
 import { formatBytes } from '../../util/size.js';
 import { Output } from '../output.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
+import { waitLock, withNumbers } from '../options.js';
 
 interface PruneArgs extends RepoArgs {
   'dry-run': boolean;
@@ -13,9 +14,8 @@ export const command: CommandModule<object, PruneArgs> = {
   command: 'prune',
   describe: 'Delete chunks that no snapshot references (takes the exclusive lock)',
   builder: (y) =>
-    withRepoOptions(y)
-      .option('dry-run', { type: 'boolean', default: false, description: 'Only say what would be deleted' })
-      .option('wait-lock', { type: 'number', description: 'Seconds to wait for other locks before giving up' }) as never,
+    withNumbers(withRepoOptions(y), { 'wait-lock': waitLock() })
+      .option('dry-run', { type: 'boolean', default: false, description: 'Only say what would be deleted' }) as never,
   handler: async (args) => {
     const out = new Output(args);
     await withRepository(args, async (repo) => {

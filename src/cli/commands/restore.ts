@@ -7,6 +7,7 @@ import { Clients, openSink } from '../open-ends.js';
 import { Output } from '../output.js';
 import { progressView, summarize } from '../progress-view.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
+import { concurrency, withNumbers } from '../options.js';
 
 interface RestoreArgs extends RepoArgs {
   snapshot: string;
@@ -22,14 +23,13 @@ export const command: CommandModule<object, RestoreArgs> = {
   command: 'restore <snapshot>',
   describe: 'Restore a snapshot onto a drive or image file (only differing ranges are written)',
   builder: (y) =>
-    withRepoOptions(y)
+    withNumbers(withRepoOptions(y), { concurrency: concurrency() })
       .positional('snapshot', { type: 'string', demandOption: true, description: 'Snapshot id, unique prefix, or latest' })
       .option('to', { type: 'string', description: 'Existing drive (ACCOUNT:DRIVE) or image file to restore onto' })
       .option('to-new', { type: 'string', description: 'Create ACCOUNT:NAME (or a new image file) of the snapshot size and restore into it' })
       .option('drive', { type: 'string', description: 'With latest: the drive whose latest snapshot to restore' })
       .option('verify', { type: 'boolean', default: false, description: 'Read the target back and compare with the snapshot' })
       .option('force', { type: 'boolean', default: false, description: 'Skip the check that no running server uses the target drive' })
-      .option('concurrency', { type: 'number', default: 8, description: 'Ranges in flight at once' })
       .conflicts('to', 'to-new')
       .check((a) => {
         if (!a.to && !a['to-new']) throw new UsageError('say where to restore: --to LOC or --to-new ACCOUNT:NAME');

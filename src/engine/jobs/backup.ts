@@ -12,7 +12,7 @@ import { TOOL_VERSION } from '../../version.js';
 import { CheckpointWriter, resumeJob } from '../checkpoint.js';
 import { isAllZero } from '../codec.js';
 import type { BlockSource } from '../ends/types.js';
-import { RangesFailedError } from '../errors.js';
+import { RangesFailedError, assertAllRangesAccounted } from '../errors.js';
 import { SlotBuffers, cpuSlots, runRanges } from '../pipeline.js';
 import { Progress } from '../progress.js';
 import { rangeCount, ranges } from '../ranges.js';
@@ -115,6 +115,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     checkpoints.flush();
     if (failures.length > 0) throw new RangesFailedError(`backup of ${source.description}`, failures, chunkSize, true);
     if (o.signal?.aborted) throw o.signal.reason ?? new DrivesnapError('INTERRUPTED', 'backup interrupted', ExitCode.interrupted);
+    assertAllRangesAccounted(`backup of ${source.description}`, progress.snapshot().rangesDone, n);
 
     const parent = repo.index.listSnapshots({ driveUuid: o.target.driveUuid }).at(-1)?.id;
     const zeroTotal = zeroCount + [...done.values()].filter((id) => id === null).length;

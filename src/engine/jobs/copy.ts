@@ -8,7 +8,7 @@ import type { RepoIndex } from '../../repo/index-db.js';
 import { CheckpointWriter, resumeJob } from '../checkpoint.js';
 import { isAllZero } from '../codec.js';
 import type { BlockSink, BlockSource } from '../ends/types.js';
-import { RangesFailedError } from '../errors.js';
+import { RangesFailedError, assertAllRangesAccounted } from '../errors.js';
 import { SlotBuffers, runRanges } from '../pipeline.js';
 import { Progress } from '../progress.js';
 import { DEFAULT_CHUNK_SIZE, rangeCount, ranges } from '../ranges.js';
@@ -79,6 +79,7 @@ export async function copy(o: CopyOptions): Promise<CopyResult> {
   checkpoints?.flush();
   if (failures.length > 0) throw new RangesFailedError(`copy to ${sink.description}`, failures, chunkSize, Boolean(o.jobs));
   if (o.signal?.aborted) throw o.signal.reason ?? new DrivesnapError('INTERRUPTED', 'copy interrupted', ExitCode.interrupted);
+  assertAllRangesAccounted(`copy to ${sink.description}`, progress.snapshot().rangesDone, n);
   await sink.flush();
   o.jobs?.endJob(key);
   const result: CopyResult = { progress };

@@ -11,7 +11,7 @@ import { DrivesnapError, ExitCode } from '../../errors.js';
 import { CheckpointWriter, resumeJob } from '../checkpoint.js';
 import { gunzipBody, isAllZero, zeroBuffer } from '../codec.js';
 import type { BlockSink, RangeBody } from '../ends/types.js';
-import { RangesFailedError } from '../errors.js';
+import { RangesFailedError, assertAllRangesAccounted } from '../errors.js';
 import { SlotBuffers, cpuSlots, runRanges } from '../pipeline.js';
 import { Progress } from '../progress.js';
 import { rangeCount, ranges } from '../ranges.js';
@@ -95,6 +95,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     checkpoints.flush();
     if (failures.length > 0) throw new RangesFailedError(`restore onto ${sink.description}`, failures, chunkSize, true);
     if (o.signal?.aborted) throw o.signal.reason ?? new DrivesnapError('INTERRUPTED', 'restore interrupted', ExitCode.interrupted);
+    assertAllRangesAccounted(`restore onto ${sink.description}`, progress.snapshot().rangesDone, n);
     await sink.flush();
     repo.index.endJob(key);
     const result: RestoreResult = { progress };

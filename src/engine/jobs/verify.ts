@@ -2,7 +2,8 @@
 import { DrivesnapError } from '../../errors.js';
 import type { BlockSink } from '../ends/types.js';
 import { SlotBuffers, runRanges } from '../pipeline.js';
-import { describeIndexes, ranges } from '../ranges.js';
+import { assertAllRangesAccounted } from '../errors.js';
+import { describeIndexes, rangeCount, ranges } from '../ranges.js';
 
 export interface VerifyOptions {
   sink: Pick<BlockSink, 'read' | 'description'>;
@@ -26,6 +27,7 @@ export async function verifyTarget(o: VerifyOptions): Promise<number> {
     { concurrency: o.concurrency },
   );
   if (failures.length > 0) throw failures[0]!.error;
+  assertAllRangesAccounted(`verification of ${o.sink.description}`, checked, rangeCount(o.size, o.chunkSize));
   if (mismatched.length > 0) {
     throw new DrivesnapError(
       'VERIFY_MISMATCH',
