@@ -10,7 +10,7 @@
  * can ride along in a cause chain.
  */
 import { Pool } from 'undici';
-import { DrivesnapError } from '../errors.js';
+import { DrivesnapError, ExitCode } from '../errors.js';
 import { ApiConnectionError, ApiError, isErrorWord, wordForStatus } from './errors.js';
 
 export interface HttpTransportOptions {
@@ -125,6 +125,9 @@ export class HttpTransport {
       return { status: response.statusCode, contentType, body };
     }
     const text = (await readBody(label, response.body, MAX_ERROR_BODY)).toString('utf8');
+    if (response.statusCode >= 300 && response.statusCode < 400) {
+      throw redirectRefused(label, response.statusCode, headerValue(response.headers.location), this.url);
+    }
     const header = headerValue(response.headers['x-elastic-error'])?.trim().split(/\s+/)[0]?.toLowerCase() ?? '';
     const word = isErrorWord(header) ? header : wordForStatus(response.statusCode);
     throw new ApiError({
@@ -138,6 +141,31 @@ export class HttpTransport {
 
   async close(): Promise<void> {
     if (!this.#pool.closed) await this.#pool.close();
+  }
+}
+
+/**
+ * Following a redirect would resend the Authorization header to wherever it points, so drivesnap never
+ * does: the user decides whether the new address is the provider's.
+ */
+function redirectRefused(label: string, status: number, location: string | undefined, base: string): DrivesnapError {
+  return new DrivesnapError(
+    'EH_REDIRECT',
+    `${label}: the API answered HTTP ${status}, redirecting to ${describeLocation(location, base)}; drivesnap does not ` +
+      "follow redirects, since that would send the account's credentials to another address: if that address is " +
+      "the provider's API, set it as the account's url",
+    ExitCode.failure,
+  );
+}
+
+/** Where a Location header points, without user info or query (either could carry a token). */
+function describeLocation(location: string | undefined, base: string): string {
+  if (location === undefined || location.trim() === '') return 'nowhere (no Location header)';
+  try {
+    const url = new URL(location, base);
+    return url.origin + url.pathname;
+  } catch {
+    return 'an address that is not a URL';
   }
 }
 

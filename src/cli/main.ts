@@ -31,14 +31,34 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
     if (typeof process.exitCode === 'number') exitCode = process.exitCode;
   } catch (err) {
-    exitCode = err instanceof DrivesnapError ? err.exitCode : ExitCode.failure;
+    const known = err instanceof DrivesnapError ? err : explainForeignError(err);
+    exitCode = known?.exitCode ?? ExitCode.failure;
     const json = argv.includes('--json');
-    const code = err instanceof DrivesnapError ? err.code : 'INTERNAL';
-    if (json) process.stdout.write(JSON.stringify({ error: { code, message: errorMessage(err) } }) + '\n');
-    process.stderr.write(`drivesnap: ${errorMessage(err)}\n`);
+    const code = known?.code ?? 'INTERNAL';
+    const message = errorMessage(known ?? err);
+    if (json) process.stdout.write(JSON.stringify({ error: { code, message } }) + '\n');
+    process.stderr.write(`drivesnap: ${message}\n`);
     if (process.env.DRIVESNAP_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
   }
   return exitCode;
+}
+
+/**
+ * Errors from libraries whose own words do not say what to do. SQLite's "unable to open database file"
+ * reaches here only when the index path passed the writability check and still failed (a race, a full disk).
+ */
+function explainForeignError(err: unknown): DrivesnapError | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (code === 'SQLITE_CANTOPEN' || code === 'SQLITE_READONLY') {
+    return new DrivesnapError(
+      'INDEX_OPEN',
+      `the index database cannot be opened for writing (${code}: ${errorMessage(err)}): check that the repository's ` +
+        'cache directory is writable and the disk not full, or set DRIVESNAP_INDEX to a file in a writable directory',
+      ExitCode.failure,
+      { cause: err },
+    );
+  }
+  return undefined;
 }
 
 const isEntry = process.argv[1] && /drivesnap$|cli[\\/]main\.[jt]s$/.test(process.argv[1]);

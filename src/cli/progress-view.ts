@@ -5,7 +5,7 @@
 import { createRequire } from 'node:module';
 import type cliProgressModule from 'cli-progress';
 import type { Progress, ProgressSnapshot, RangeOutcome } from '../engine/progress.js';
-import { formatBytes } from '../util/size.js';
+import { formatBytes, formatRate } from '../util/size.js';
 import type { Output } from './output.js';
 
 const LABELS: Record<RangeOutcome, string> = {
@@ -113,6 +113,6 @@ export function summarize(label: string, s: ProgressSnapshot): string {
   return (
     `${label}: ${formatBytes(s.bytesTotal)} in ${s.rangesTotal} ranges (${formatCounts(s.counts)}); ` +
     `read ${formatBytes(s.bytesRead)}, wrote ${formatBytes(s.bytesWritten)}; ` +
-    `${formatDuration(s.elapsedMs)} at ${formatBytes(s.throughput)}/s`
+    `${formatDuration(s.elapsedMs)} at ${formatRate(s.throughput)}`
   );
 }

@@ -7,9 +7,11 @@ import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import { DrivesnapError, ExitCode, UsageError } from '../errors.js';
 import { defaultIndexPath } from '../repo/index-db.js';
+import { writableIndexPath } from '../repo/index-path.js';
 import { Repository } from '../repo/repository.js';
 import { localRepositoryDir, openStore } from '../store/open.js';
 import type { ObjectStore } from '../store/types.js';
+import { errnoCode } from '../util/fs-errors.js';
 
 export interface RepoArgs {
   repo?: string;
@@ -44,12 +46,17 @@ export function repoLocation(args: RepoArgs): string {
 
 export async function readPassword(args: RepoArgs, envName = 'DRIVESNAP_PASSWORD', fileOption = args['password-file']): Promise<string | undefined> {
   if (fileOption) {
+    let text: string;
     try {
-      const text = await readFile(fileOption, 'utf8');
-      return text.replace(/\r?\n$/, '');
-    } catch {
-      throw new DrivesnapError('PASSWORD_FILE', `cannot read the password file ${fileOption}`, ExitCode.usage);
+      text = await readFile(fileOption, 'utf8');
+    } catch (err) {
+      throw new DrivesnapError('PASSWORD_FILE', `cannot read the password file ${fileOption} (${errnoCode(err) ?? 'error'})`, ExitCode.usage);
     }
+    const password = text.replace(/\r?\n$/, '');
+    if (password === '') {
+      throw new DrivesnapError('PASSWORD_FILE', `the password file ${fileOption} is empty: write the password into it`, ExitCode.usage);
+    }
+    return password;
   }
   const env = process.env[envName];
   return env === undefined || env === '' ? undefined : env;
@@ -63,8 +70,9 @@ export async function openRepoStore(args: RepoArgs): Promise<{ store: ObjectStor
 
 export function indexPathFor(location: string): (repoId: string) => string {
   const localRepoDir = localRepositoryDir(location);
-  return (repoId) => process.env.DRIVESNAP_INDEX ?? defaultIndexPath({ localRepoDir, repoId });
+  return (repoId) => writableIndexPath(process.env.DRIVESNAP_INDEX ?? defaultIndexPath({ localRepoDir, repoId }));
 }
+
 
 export async function openRepository(args: RepoArgs): Promise<Repository> {
   const { store, location } = await openRepoStore(args);

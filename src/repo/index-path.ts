@@ -3,9 +3,12 @@
  * the format never lists, so it never shows up as an object); an S3 repository keeps it in the user's
  * cache directory, one directory per repository id, so several repositories never share an index.
  */
+import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
-import { UsageError } from '../errors.js';
+import { dirname, isAbsolute, join } from 'node:path';
+import { DrivesnapError, UsageError } from '../errors.js';
+import { errnoCode } from '../util/fs-errors.js';
+import { makeDirectorySync } from '../util/make-directory.js';
 
 export function defaultIndexPath(opts: { localRepoDir?: string; repoId: string }): string {
   if (opts.localRepoDir !== undefined) return join(opts.localRepoDir, 'cache', 'index.sqlite');
@@ -22,4 +25,30 @@ function cacheHome(): string {
   const xdg = process.env.XDG_CACHE_HOME;
   if (xdg !== undefined && xdg !== '' && isAbsolute(xdg)) return xdg;
   return join(homedir(), '.cache');
+}
+
+/**
+ * The index path, once its directory exists and it can be written: checked here because SQLite says only
+ * "unable to open database file", and Node's recursive mkdir spins forever under /proc.
+ */
+export function writableIndexPath(path: string): string {
+  const dir = dirname(path);
+  makeDirectorySync(dir);
+  for (const [what, at] of [
+    ['directory', dir],
+    ['file', path],
+  ] as const) {
+    try {
+      accessSync(at, constants.W_OK);
+    } catch (err) {
+      const code = errnoCode(err);
+      if (what === 'file' && code === 'ENOENT') continue;
+      throw new DrivesnapError(
+        'INDEX_READ_ONLY',
+        `the index ${what} ${at} is read-only for this user (${code ?? 'error'}): drivesnap keeps the repository's ` +
+          'index cache there and must write it; make it writable, or set DRIVESNAP_INDEX to a file in a writable directory',
+      );
+    }
+  }
+  return path;
 }

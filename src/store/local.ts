@@ -5,8 +5,10 @@
  * list ignores.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { lstat, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
+import { fsAdvice } from '../util/fs-errors.js';
+import { DirectoryError, makeDirectory } from '../util/make-directory.js';
 import { InvalidObjectNameError, ObjectNotFoundError, StoreError, TransientStoreError } from './errors.js';
 import type { ObjectInfo, ObjectStore } from './types.js';
 
@@ -139,7 +141,7 @@ export class LocalStore implements ObjectStore {
 
   private async ensureDir(dir: string): Promise<void> {
     if (this.knownDirs.has(dir)) return;
-    const firstCreated = await mkdir(dir, { recursive: true });
+    const firstCreated = await makeDirectory(dir);
     if (firstCreated) {
       // Each new directory's entry lives in its parent: sync those so the chain survives a crash.
       for (let d = dir; d.length >= firstCreated.length; d = dirname(d)) await syncDir(dirname(d));
@@ -149,10 +151,14 @@ export class LocalStore implements ObjectStore {
 
   private fault(op: string, name: string, err: unknown): Error {
     if (err instanceof StoreError || err instanceof TransientStoreError) return err;
+    // Already explains the errno and what to do; the store adds which object it was for.
+    if (err instanceof DirectoryError) {
+      return new StoreError('STORE_IO', `${this.location}: cannot ${op} object ${name}: ${err.message}`, { cause: err });
+    }
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     const message = `${this.location}: cannot ${op} object ${name}: ${code}`;
     if (TRANSIENT_FS_CODES.has(code)) return new TransientStoreError(message, { cause: err });
-    return new StoreError('STORE_IO', `${message}: ${FS_ADVICE[code] ?? 'check the directory and the disk'}`, {
+    return new StoreError('STORE_IO', `${message}: ${fsAdvice(code)}`, {
       cause: err,
     });
   }
@@ -213,10 +219,3 @@ function byCodeUnit(a: string, b: string): number {
 
 const TRANSIENT_FS_CODES = new Set(['EAGAIN', 'EBUSY', 'EMFILE', 'ENFILE', 'EINTR']);
 
-const FS_ADVICE: Record<string, string> = {
-  ENOSPC: 'the disk is full: free space or use another repository',
-  EDQUOT: 'the disk quota is exhausted: free space or raise the quota',
-  EACCES: 'permission denied: check the owner and mode of the repository directory',
-  EPERM: 'permission denied: check the owner and mode of the repository directory',
-  EROFS: 'the file system is read-only',
-};

@@ -24,5 +24,12 @@ export function formatBytes(bytes: number): string {
     value /= 1024;
     unit++;
   }
-  return unit === 0 ? `${bytes} B` : `${value.toFixed(value < 10 ? 2 : 1)} ${units[unit]}`;
+  // Whole bytes print as they are; fractions (a rate of 200 B in 3 s) get the same 2-3 digits as the other units.
+  if (unit === 0 && Number.isInteger(bytes)) return `${bytes} B`;
+  return `${value.toFixed(Math.abs(value) < 10 ? 2 : 1)} ${units[unit]}`;
+}
+
+/** A rate in bytes per second, e.g. `66.7 B/s`, `1.50 MiB/s`. */
+export function formatRate(bytesPerSecond: number): string {
+  return `${formatBytes(bytesPerSecond)}/s`;
 }

@@ -175,6 +175,20 @@ describe('odd answers', () => {
   });
 });
 
+describe('redirects', () => {
+  it('refuses a 302 naming where it points, without following it or leaking its query', async () => {
+    const { client, seen } = await serve((_s, res) => {
+      res.writeHead(302, { location: 'https://elsewhere.example/api/drives/list?token=abc' }).end();
+    });
+    const err = (await client.listDrives().catch((e: unknown) => e)) as Error & { code: string };
+    expect(err.code).toBe('EH_REDIRECT');
+    expect(err.message).toContain('HTTP 302, redirecting to https://elsewhere.example/api/drives/list');
+    expect(err.message).toContain('does not follow redirects');
+    expect(err.message).not.toContain('token=abc');
+    expect(seen).toHaveLength(1); // neither followed nor retried
+  });
+});
+
 describe('secrets', () => {
   function everything(err: unknown): string {
     const parts: string[] = [];

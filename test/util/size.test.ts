@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, parseSize } from '../../src/util/size.js';
+import { formatBytes, formatRate, parseSize } from '../../src/util/size.js';
 
 describe('parseSize', () => {
   it('reads plain bytes and 1024-based suffixes in either case', () => {
@@ -19,5 +19,14 @@ describe('formatBytes', () => {
     expect(formatBytes(512)).toBe('512 B');
     expect(formatBytes(4 * 1024 * 1024)).toBe('4.00 MiB');
     expect(formatBytes(1536 * 1024 ** 3)).toBe('1.50 TiB');
+  });
+});
+
+describe('formatRate', () => {
+  it('rounds a fractional rate instead of printing every digit', () => {
+    expect(formatRate(200 / 3)).toBe('66.7 B/s');
+    expect(formatRate(5 / 3)).toBe('1.67 B/s');
+    expect(formatRate(100)).toBe('100 B/s');
+    expect(formatRate(1.5 * 1024 * 1024)).toBe('1.50 MiB/s');
   });
 });
