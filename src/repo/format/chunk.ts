@@ -1,9 +1,9 @@
 /**
  * Chunk objects: one per distinct non-zero range of a drive, stored as the gzip stream of the range (or the
- * range itself when gzip does not shrink it) in an envelope (envelope.ts).
+ * range itself when gzip does not shrink it, decided from a sample for incompressible data) in an envelope (envelope.ts).
  */
 import { createHash, createHmac } from 'node:crypto';
-import { gunzip, gzip } from './compress.js';
+import { gunzip, gzipIfSmaller } from './compress.js';
 import { type CodecContext, contextKeys } from './context.js';
 import { openEnvelope, sealEnvelope } from './envelope.js';
 import { CorruptObjectError, FormatUsageError } from './errors.js';
@@ -32,9 +32,9 @@ export async function encodeChunk(data: Buffer, id: Buffer, ctx: CodecContext): 
   checkRange(data, ctx);
   const keys = contextKeys(ctx);
   const name = chunkObjectName(id);
-  const compressed = await gzip(data, ctx.config.compression.level);
-  const raw = compressed.length >= data.length;
-  return sealEnvelope('chunk', name, raw ? data : compressed, raw, keys);
+  // Raw when gzip would not shrink it; incompressible ranges are recognised from a sample (compress.ts).
+  const compressed = await gzipIfSmaller(data, ctx.config.compression.level);
+  return compressed ? sealEnvelope('chunk', name, compressed, false, keys) : sealEnvelope('chunk', name, data, true, keys);
 }
 
 /**

@@ -1,19 +1,25 @@
 /**
- * gzip through node:zlib's async API: the work runs on the libuv threadpool (2.5x faster than pako and off
- * the event loop), so chunks in flight compress in parallel.
+ * The format's gzip, through the process's codec (src/codec): ISA-L's igzip when its addon is built,
+ * node:zlib otherwise. Either writes plain gzip streams and reads any.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { promisify } from 'node:util';
-import { gunzip as gunzipCallback, gzip as gzipCallback, type ZlibOptions } from 'node:zlib';
-
-const gzipAsync = promisify(gzipCallback) as (data: Uint8Array, options: ZlibOptions) => Promise<Buffer>;
-const gunzipAsync = promisify(gunzipCallback) as (data: Uint8Array, options: ZlibOptions) => Promise<Buffer>;
+import { activeCodec } from '../../codec/active.js';
+import { gzipIfSmaller as gzipIfSmallerWith } from '../../codec/incompressible.js';
+import { codecLabel } from '../../codec/types.js';
 
 export const MIN_GZIP_LEVEL = 1;
 export const MAX_GZIP_LEVEL = 9;
 
-export function gzip(data: Uint8Array, level: number): Promise<Buffer> {
-  return gzipAsync(data, { level });
+export async function gzip(data: Uint8Array, level: number): Promise<Buffer> {
+  return (await activeCodec().gzip(data, level))!;
+}
+
+/**
+ * The gzip stream of `data` when it is shorter than `data`, else undefined: the caller stores the range raw.
+ * Incompressible ranges are recognised from a sample, without compressing the whole of them.
+ */
+export function gzipIfSmaller(data: Uint8Array, level: number): Promise<Buffer | undefined> {
+  return gzipIfSmallerWith(activeCodec(), data, level);
 }
 
 /**
@@ -21,5 +27,10 @@ export function gzip(data: Uint8Array, level: number): Promise<Buffer> {
  * damaged or hostile stream cannot inflate into gigabytes.
  */
 export function gunzip(data: Uint8Array, maxOutput: number = bufferConstants.MAX_LENGTH): Promise<Buffer> {
-  return gunzipAsync(data, { maxOutputLength: maxOutput });
+  return activeCodec().gunzip(data, maxOutput);
+}
+
+/** The codec and level gzip runs at, for display: "isal-igzip L1", "node:zlib L2". */
+export function gzipCodecLabel(level: number): string {
+  return codecLabel(activeCodec(), level);
 }

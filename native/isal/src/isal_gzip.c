@@ -1,0 +1,298 @@
+/*
+ * gzip and gunzip of one buffer through Intel ISA-L (igzip), each as one async work item on libuv's thread
+ * pool, returning a Promise. The streams are plain gzip (RFC 1952: header, deflate, CRC-32 and ISIZE), so
+ * any gunzip reads them and this reads any gzip.
+ *
+ *   gzip(data: Uint8Array, level: 0..3, maxOutput: number) -> Promise<Buffer | null>
+ *     null when the stream would exceed maxOutput bytes: the compressor stops at the end of its output
+ *     buffer, the caller's cheap "this does not shrink" answer. maxOutput < 0: no bound.
+ *   gunzip(data: Uint8Array, maxOutput: number) -> Promise<Buffer>
+ *     rejects when the stream is damaged or inflates to more than maxOutput bytes. Concatenated members
+ *     inflate back to back, as node:zlib does.
+ *
+ * Results are malloc'd on the worker thread and handed to JavaScript as external buffers (no copy on the
+ * event loop); the input stays referenced until the work completes.
+ */
+#include <isa-l/igzip_lib.h>
+#include <node_api.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GZIP_WRAPPER_BYTES 18 /* 10-byte header, 8-byte trailer */
+
+typedef enum { OP_GZIP, OP_GUNZIP } op_kind;
+
+typedef struct {
+  op_kind kind;
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref input_ref;
+  const uint8_t *in;
+  size_t in_len;
+  int level;
+  int64_t max_output; /* < 0: unbounded (gzip only) */
+  uint8_t *out;
+  size_t out_len;
+  int overflow; /* gzip: output would exceed max_output */
+  const char *error; /* static message, or NULL */
+  char error_buf[160];
+} job;
+
+static void job_fail(job *j, const char *fmt, long long a, long long b) {
+  snprintf(j->error_buf, sizeof j->error_buf, fmt, a, b);
+  j->error = j->error_buf;
+}
+
+static uint32_t level_buf_size(int level) {
+  switch (level) {
+    case 1: return ISAL_DEF_LVL1_DEFAULT;
+    case 2: return ISAL_DEF_LVL2_DEFAULT;
+    case 3: return ISAL_DEF_LVL3_DEFAULT;
+    default: return 0;
+  }
+}
+
+/* Room for any input: stored blocks cost 5 bytes per 64 KiB, plus block headers and the gzip wrapper. */
+static size_t gzip_bound(size_t n) { return n + (n >> 10) + 1024 + GZIP_WRAPPER_BYTES; }
+
+static void run_gzip(job *j) {
+  size_t cap = j->max_output >= 0 ? (size_t)j->max_output : gzip_bound(j->in_len);
+  uint32_t lb_size = level_buf_size(j->level);
+  uint8_t *level_buf = lb_size ? malloc(lb_size) : NULL;
+  /* +1 so a zero-length bound still gives malloc something to return */
+  j->out = malloc(cap + 1);
+  if ((lb_size && !level_buf) || !j->out) {
+    j->error = "out of memory";
+    goto done;
+  }
+  struct isal_zstream s;
+  isal_deflate_stateless_init(&s);
+  s.level = (uint32_t)j->level;
+  s.level_buf = level_buf;
+  s.level_buf_size = lb_size;
+  s.gzip_flag = IGZIP_GZIP;
+  s.end_of_stream = 1;
+  s.flush = NO_FLUSH;
+  s.next_in = (uint8_t *)j->in;
+  s.avail_in = (uint32_t)j->in_len;
+  s.next_out = j->out;
+  s.avail_out = (uint32_t)cap;
+  int rc = isal_deflate_stateless(&s);
+  if (rc == STATELESS_OVERFLOW) {
+    if (j->max_output < 0) {
+      j->error = "ISA-L deflate overflowed its bound";
+    } else {
+      j->overflow = 1;
+    }
+    goto done;
+  }
+  if (rc != COMP_OK) {
+    job_fail(j, "ISA-L deflate failed (code %lld)", rc, 0);
+    goto done;
+  }
+  j->out_len = s.total_out;
+  uint8_t *fit = realloc(j->out, j->out_len ? j->out_len : 1);
+  if (fit) j->out = fit;
+done:
+  free(level_buf);
+  if (j->error || j->overflow) {
+    free(j->out);
+    j->out = NULL;
+  }
+}
+
+static int is_gzip_magic(const uint8_t *p, size_t n) { return n >= 2 && p[0] == 0x1f && p[1] == 0x8b; }
+
+static void run_gunzip(job *j) {
+  size_t cap = (size_t)j->max_output;
+  /* ISIZE of a single-member stream (the last 4 bytes) sizes the output exactly; a stream claiming more
+     than the bound fails below when the output fills. */
+  if (j->in_len >= GZIP_WRAPPER_BYTES) {
+    const uint8_t *t = j->in + j->in_len - 4;
+    uint32_t isize = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+    if (isize < cap) cap = isize;
+  }
+  j->out = malloc(cap + 1);
+  struct inflate_state *st = malloc(sizeof *st);
+  if (!j->out || !st) {
+    j->error = "out of memory";
+    goto done;
+  }
+  const uint8_t *in = j->in;
+  size_t in_left = j->in_len;
+  size_t out_len = 0;
+  if (!is_gzip_magic(in, in_left)) {
+    j->error = "not a gzip stream (bad header)";
+    goto done;
+  }
+  while (in_left > 0) {
+    if (!is_gzip_magic(in, in_left)) {
+      j->error = "trailing bytes after the gzip stream";
+      goto done;
+    }
+    isal_inflate_init(st);
+    st->crc_flag = ISAL_GZIP;
+    st->next_in = (uint8_t *)in;
+    st->avail_in = (uint32_t)in_left;
+    size_t member_start = out_len;
+    for (;;) {
+      st->next_out = j->out + out_len;
+      st->avail_out = (uint32_t)(cap - out_len);
+      int rc = isal_inflate(st);
+      out_len = (size_t)(st->next_out - j->out);
+      if (rc < 0) {
+        job_fail(j, rc == ISAL_INCORRECT_CHECKSUM ? "gzip trailer check (CRC-32 and length) failed (ISA-L code %lld)" : "damaged gzip stream (ISA-L code %lld)", rc, 0);
+        goto done;
+      }
+      if (st->block_state == ISAL_BLOCK_FINISH) break;
+      if (st->avail_out == 0) {
+        if (cap < (size_t)j->max_output) { /* ISIZE undersold a multi-member stream: grow to the bound */
+          uint8_t *grown = realloc(j->out, (size_t)j->max_output + 1);
+          if (!grown) {
+            j->error = "out of memory";
+            goto done;
+          }
+          j->out = grown;
+          cap = (size_t)j->max_output;
+          continue;
+        }
+        job_fail(j, "gzip stream inflates to more than %lld bytes", j->max_output, 0);
+        goto done;
+      }
+      if (st->avail_in == 0) {
+        j->error = "truncated gzip stream";
+        goto done;
+      }
+    }
+    /* The trailer's ISIZE against what this member produced (ISA-L checks the CRC). */
+    const uint8_t *t = st->next_in - 4;
+    uint32_t isize = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
+    if (isize != (uint32_t)(out_len - member_start)) {
+      job_fail(j, "gzip length trailer says %lld bytes, the stream holds %lld", isize, (long long)(out_len - member_start));
+      goto done;
+    }
+    in_left -= (size_t)(st->next_in - in);
+    in = st->next_in;
+  }
+  j->out_len = out_len;
+  if (out_len < cap) {
+    uint8_t *fit = realloc(j->out, out_len ? out_len : 1);
+    if (fit) j->out = fit;
+  }
+done:
+  free(st);
+  if (j->error) {
+    free(j->out);
+    j->out = NULL;
+  }
+}
+
+static void execute(napi_env env, void *data) {
+  (void)env;
+  job *j = data;
+  if (j->kind == OP_GZIP) run_gzip(j);
+  else run_gunzip(j);
+}
+
+static void free_external(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  free(data);
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  job *j = data;
+  napi_value result = NULL;
+  if (status != napi_ok && !j->error) j->error = "the work was cancelled";
+  if (j->error) {
+    napi_value msg;
+    napi_create_string_utf8(env, j->error, NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &result);
+    napi_reject_deferred(env, j->deferred, result);
+  } else if (j->overflow) {
+    napi_get_null(env, &result);
+    napi_resolve_deferred(env, j->deferred, result);
+  } else if (napi_create_external_buffer(env, j->out_len, j->out, free_external, NULL, &result) == napi_ok) {
+    j->out = NULL; /* owned by the buffer now */
+    napi_resolve_deferred(env, j->deferred, result);
+  } else {
+    napi_value msg;
+    napi_create_string_utf8(env, "could not wrap the output buffer", NAPI_AUTO_LENGTH, &msg);
+    napi_create_error(env, NULL, msg, &result);
+    napi_reject_deferred(env, j->deferred, result);
+  }
+  free(j->out);
+  napi_delete_reference(env, j->input_ref);
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, NULL, msg);
+  return NULL;
+}
+
+/* Shared argument handling: args[0] a Uint8Array, then integers. */
+static napi_value start(napi_env env, napi_callback_info info, op_kind kind) {
+  size_t argc = 3;
+  napi_value args[3];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  size_t want = kind == OP_GZIP ? 3 : 2;
+  if (argc < want) return throw_type(env, kind == OP_GZIP ? "gzip(data, level, maxOutput)" : "gunzip(data, maxOutput)");
+  bool is_ta = false;
+  napi_is_typedarray(env, args[0], &is_ta);
+  if (!is_ta) return throw_type(env, "data must be a Uint8Array");
+  napi_typedarray_type ta_type;
+  size_t length;
+  void *ptr;
+  napi_get_typedarray_info(env, args[0], &ta_type, &length, &ptr, NULL, NULL);
+  if (ta_type != napi_uint8_array) return throw_type(env, "data must be a Uint8Array");
+  if (length > UINT32_MAX) return throw_type(env, "data must be under 4 GiB");
+  int32_t level = 0;
+  int64_t max_output;
+  if (kind == OP_GZIP) {
+    if (napi_get_value_int32(env, args[1], &level) != napi_ok || level < 0 || level > ISAL_DEF_MAX_LEVEL) {
+      return throw_type(env, "level must be an integer 0..3");
+    }
+  }
+  if (napi_get_value_int64(env, args[want - 1], &max_output) != napi_ok) return throw_type(env, "maxOutput must be a number");
+  if (max_output > (int64_t)UINT32_MAX) max_output = UINT32_MAX;
+  if (kind == OP_GUNZIP && max_output < 0) return throw_type(env, "maxOutput must be >= 0");
+
+  job *j = calloc(1, sizeof *j);
+  if (!j) {
+    napi_throw_error(env, NULL, "out of memory");
+    return NULL;
+  }
+  j->kind = kind;
+  j->in = ptr;
+  j->in_len = length;
+  j->level = level;
+  j->max_output = max_output;
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_reference(env, args[0], 1, &j->input_ref);
+  napi_create_string_utf8(env, kind == OP_GZIP ? "isal.gzip" : "isal.gunzip", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, execute, complete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
+}
+
+static napi_value js_gzip(napi_env env, napi_callback_info info) { return start(env, info, OP_GZIP); }
+static napi_value js_gunzip(napi_env env, napi_callback_info info) { return start(env, info, OP_GUNZIP); }
+
+static napi_value init(napi_env env, napi_value exports) {
+  napi_property_descriptor props[] = {
+      {"gzip", NULL, js_gzip, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gunzip", NULL, js_gunzip, NULL, NULL, NULL, napi_enumerable, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  napi_value max_level;
+  napi_create_int32(env, ISAL_DEF_MAX_LEVEL, &max_level);
+  napi_set_named_property(env, exports, "maxLevel", max_level);
+  return exports;
+}
+
+NAPI_MODULE(NODE_GYP_MODULE_NAME, init)

@@ -1,0 +1,34 @@
+/**
+ * The process's gzip codec: ISA-L when its addon loads, node:zlib otherwise. DRIVESNAP_CODEC is read here
+ * and only here: `zlib` forces the fallback, `isal` insists on ISA-L, unset or `auto` picks the best.
+ */
+import { isalCodec, isalUnavailableReason } from './isal.js';
+import type { GzipCodec } from './types.js';
+import { zlibCodec } from './zlib.js';
+
+export const CODEC_ENV = 'DRIVESNAP_CODEC';
+const SETTINGS = ['auto', 'isal', 'zlib'] as const;
+
+export class CodecSettingError extends Error {
+  override name = 'CodecSettingError';
+}
+
+/** Pure: the codec for a DRIVESNAP_CODEC value, given what is available. */
+export function selectCodec(setting: string | undefined, isal: GzipCodec | undefined, isalMissing = 'the ISA-L addon is not available'): GzipCodec {
+  const value = (setting ?? '').trim().toLowerCase() || 'auto';
+  if (value === 'zlib') return zlibCodec;
+  if (value === 'isal') {
+    if (!isal) throw new CodecSettingError(`${CODEC_ENV}=isal but ${isalMissing}; unset it to use node:zlib`);
+    return isal;
+  }
+  if (value === 'auto') return isal ?? zlibCodec;
+  throw new CodecSettingError(`${CODEC_ENV} must be one of ${SETTINGS.join(', ')}, got "${setting}"`);
+}
+
+let active: GzipCodec | undefined;
+
+/** The codec every gzip in this process goes through (chosen on first use). */
+export function activeCodec(): GzipCodec {
+  active ??= selectCodec(process.env[CODEC_ENV], isalCodec, isalUnavailableReason);
+  return active;
+}

@@ -1,0 +1,37 @@
+/**
+ * Ranges that will not shrink (media, archives, encrypted volumes) are kept raw after compressing a sample
+ * of them rather than all of them. Slices spread over the range are compressed, each bounded so the
+ * compressor gives up as soon as a slice cannot beat the margin; only when no slice shrinks is the range
+ * declared incompressible. A range that shrinks anywhere in the sample is compressed whole, and kept raw
+ * still when the whole does not shrink.
+ */
+import type { GzipCodec } from './types.js';
+
+export const SAMPLE_SLICE = 32 * 1024;
+export const SAMPLE_SLICES = 8;
+/** A slice must come out at most this fraction of its length to count as shrinking. */
+export const SAMPLE_MAX_RATIO = 0.97;
+
+/** Offsets of `count` slices of `slice` bytes spread evenly over `length` bytes (first and last included). */
+export function sampleOffsets(length: number, slice = SAMPLE_SLICE, count = SAMPLE_SLICES): number[] {
+  if (length < slice * count * 2) return [];
+  const step = (length - slice) / (count - 1);
+  return Array.from({ length: count }, (_, i) => Math.round(i * step));
+}
+
+/** True when a sample of `data` shows it will not shrink; false when it might (or the range is too small to sample). */
+export async function looksIncompressible(codec: GzipCodec, data: Uint8Array, level: number): Promise<boolean> {
+  const offsets = sampleOffsets(data.length);
+  if (offsets.length === 0) return false;
+  const bound = Math.floor(SAMPLE_SLICE * SAMPLE_MAX_RATIO);
+  const results = await Promise.all(offsets.map((off) => codec.gzip(data.subarray(off, off + SAMPLE_SLICE), level, bound)));
+  return results.every((r) => r === undefined);
+}
+
+/** The gzip stream of `data` when it is shorter than `data`, else undefined (store it raw). */
+export async function gzipIfSmaller(codec: GzipCodec, data: Uint8Array, level: number): Promise<Buffer | undefined> {
+  if (await looksIncompressible(codec, data, level)) return undefined;
+  // Unbounded: on data that passed the sample but does not shrink, ISA-L's overflow exit would cost a second pass.
+  const out = (await codec.gzip(data, level))!;
+  return out.length < data.length ? out : undefined;
+}

@@ -1,0 +1,58 @@
+/**
+ * ISA-L's igzip through the optional N-API addon in native/isal (built by `npm ci` when libisal-dev is
+ * installed; see scripts/build-native.mjs). Loading is attempted once; when the addon is missing or does not
+ * load (say, libisal2 was removed after the build), `isalCodec` is undefined and the reason says why.
+ */
+import { createRequire } from 'node:module';
+import type { GzipCodec } from './types.js';
+
+interface IsalAddon {
+  gzip(data: Uint8Array, level: number, maxOutput: number): Promise<Buffer | null>;
+  gunzip(data: Uint8Array, maxOutput: number): Promise<Buffer>;
+  maxLevel: number;
+}
+
+/** Relative to this module, the same from src/codec and dist/codec. */
+const ADDON_PATH = '../../native/isal/build/Release/drivesnap_isal.node';
+
+/**
+ * Repository gzip level (zlib's 1..9) to igzip's 1..3. Measured on the bench workload (docs in
+ * src/bench/codecs.ts): igzip 1 is the fastest at a ratio within 1% of level 2, so the low levels, the
+ * repository default among them, run at 1; 3 buys ~3% ratio at 70% of the speed.
+ */
+export function isalLevel(gzipLevel: number): number {
+  if (gzipLevel <= 2) return 1;
+  if (gzipLevel <= 5) return 2;
+  return 3;
+}
+
+function load(): { addon?: IsalAddon; reason?: string } {
+  try {
+    return { addon: createRequire(import.meta.url)(ADDON_PATH) as IsalAddon };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return {
+      reason: code === 'MODULE_NOT_FOUND' ? 'the ISA-L addon is not built (apt-get install libisal-dev, then npm ci)' : `the ISA-L addon does not load: ${(err as Error).message.split('\n')[0]}`,
+    };
+  }
+}
+
+const loaded = load();
+
+/** Why the ISA-L codec is unavailable, when it is. */
+export const isalUnavailableReason: string | undefined = loaded.reason;
+
+/** The ISA-L codec, or undefined when the addon is not available. */
+export const isalCodec: GzipCodec | undefined = loaded.addon && codecOver(loaded.addon);
+
+function codecOver(addon: IsalAddon): GzipCodec {
+  return {
+    name: 'isal-igzip',
+    nativeLevel: isalLevel,
+    async gzip(data, level, maxOutput) {
+      const out = await addon.gzip(data, isalLevel(level), maxOutput ?? -1);
+      return out ?? undefined;
+    },
+    gunzip: (data, maxOutput) => addon.gunzip(data, maxOutput),
+  };
+}

@@ -1,0 +1,22 @@
+/**
+ * A gzip implementation the repository and the engine can run on: ISA-L's igzip through the optional addon,
+ * or node:zlib. Both write and read plain gzip streams (RFC 1952), so either reads what the other wrote.
+ */
+export interface GzipCodec {
+  /** 'isal-igzip' or 'node:zlib'. */
+  readonly name: string;
+  /** The codec's own level for a repository gzip level (1..9). */
+  nativeLevel(gzipLevel: number): number;
+  /**
+   * A gzip stream of `data` at the repository's gzip `level`, or undefined when the stream would be longer
+   * than `maxOutput` bytes (the caller keeps the data raw). Without `maxOutput` it always returns a stream.
+   */
+  gzip(data: Uint8Array, level: number, maxOutput?: number): Promise<Buffer | undefined>;
+  /** Inflates a gzip stream, checking its CRC-32 and length; rejects beyond `maxOutput` bytes. */
+  gunzip(data: Uint8Array, maxOutput: number): Promise<Buffer>;
+}
+
+/** How a codec shows in `benchmark`, `stats` and --json summaries: "isal-igzip L1". */
+export function codecLabel(codec: GzipCodec, gzipLevel: number): string {
+  return `${codec.name} L${codec.nativeLevel(gzipLevel)}`;
+}

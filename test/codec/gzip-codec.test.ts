@@ -1,0 +1,83 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { describe, expect, it } from 'vitest';
+import { isalCodec, isalLevel, isalUnavailableReason } from '../../src/codec/isal.js';
+import { codecLabel, type GzipCodec } from '../../src/codec/types.js';
+import { zlibCodec } from '../../src/codec/zlib.js';
+import { textData } from '../repo/format/fixtures.js';
+import { KINDS, MiB, SIZES } from './samples.js';
+
+// CI installs libisal-dev where apt is available, so both codecs run there; elsewhere ISA-L skips, with why.
+if (!isalCodec) console.warn(`ISA-L codec tests skipped: ${isalUnavailableReason}`);
+
+const codecs: [string, GzipCodec | undefined][] = [
+  ['isal-igzip', isalCodec],
+  ['node:zlib', zlibCodec],
+];
+
+describe.each(codecs)('%s codec', (_name, maybeCodec) => {
+  const codec = maybeCodec!;
+  describe.skipIf(!maybeCodec)('interchange with node:zlib', () => {
+    for (const [kind, make] of KINDS) {
+      for (const size of SIZES) {
+        it(`${kind}, ${size} bytes: node:zlib reads its stream and it reads node:zlib's, byte-exact`, async () => {
+          const data = make(size);
+          for (const level of [2, 6]) {
+            const stream = (await codec.gzip(data, level))!;
+            expect(stream.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
+            expect(gunzipSync(stream).equals(data)).toBe(true);
+          }
+          const fromZlib = gzipSync(data, { level: 6 });
+          expect((await codec.gunzip(fromZlib, size)).equals(data)).toBe(true);
+        });
+      }
+    }
+  });
+
+  describe.skipIf(!maybeCodec)('bounds and damage', () => {
+    const data = textData(MiB);
+    const stream = gzipSync(data);
+
+    it('inflates to exactly the bound, and rejects a stream one byte larger than it', async () => {
+      expect((await codec.gunzip(stream, data.length)).length).toBe(data.length);
+      await expect(codec.gunzip(stream, data.length - 1)).rejects.toThrow();
+    });
+
+    it('rejects a stream whose CRC-32 does not match its content', async () => {
+      const bad = Buffer.from(stream);
+      bad[bad.length - 6]! ^= 1;
+      await expect(codec.gunzip(bad, data.length)).rejects.toThrow();
+    });
+
+    it('rejects a truncated stream and bytes that are not gzip', async () => {
+      await expect(codec.gunzip(stream.subarray(0, stream.length - 10), data.length)).rejects.toThrow();
+      await expect(codec.gunzip(Buffer.from('not gzip at all'), data.length)).rejects.toThrow();
+    });
+
+    it('inflates concatenated members back to back, as gunzip does', async () => {
+      const two = Buffer.concat([gzipSync(data.subarray(0, 1000)), gzipSync(data.subarray(1000))]);
+      expect((await codec.gunzip(two, data.length)).equals(data)).toBe(true);
+    });
+
+    it('gives up (undefined) when the stream would exceed maxOutput, and returns it when it fits', async () => {
+      const full = (await codec.gzip(data, 1))!;
+      expect(await codec.gzip(data, 1, full.length - 1)).toBeUndefined();
+      expect((await codec.gzip(data, 1, full.length))!.equals(full)).toBe(true);
+      expect(await codec.gzip(Buffer.alloc(0), 1, 0)).toBeUndefined();
+    });
+  });
+});
+
+describe('codec labels', () => {
+  it('name the codec and the level it runs at', () => {
+    expect(codecLabel(zlibCodec, 2)).toBe('node:zlib L2');
+    const isalLike: GzipCodec = { ...zlibCodec, name: 'isal-igzip', nativeLevel: isalLevel };
+    expect(codecLabel(isalLike, 2)).toBe(`isal-igzip L${isalLevel(2)}`);
+  });
+
+  it('maps every repository gzip level onto igzip 1..3, never lowering the level as gzip levels rise', () => {
+    const levels = [1, 2, 3, 4, 5, 6, 7, 8, 9].map(isalLevel);
+    expect(Math.min(...levels)).toBe(1);
+    expect(Math.max(...levels)).toBe(3);
+    expect(levels).toEqual([...levels].sort((a, b) => a - b));
+  });
+});
