@@ -9,12 +9,13 @@ export interface ImagingView {
   full: boolean;
 }
 
-function counterKeys(c: IoCounters): ApiObject {
+/** The cumulative I/O counter keys (`read:bytes`...), optionally prefixed (`ide:0:0:read:bytes`). */
+export function counterKeys(c: IoCounters, prefix = ''): ApiObject {
   return {
-    'read:bytes': String(c.readBytes),
-    'read:requests': String(c.readRequests),
-    'write:bytes': String(c.writeBytes),
-    'write:requests': String(c.writeRequests),
+    [`${prefix}read:bytes`]: String(c.readBytes),
+    [`${prefix}read:requests`]: String(c.readRequests),
+    [`${prefix}write:bytes`]: String(c.writeBytes),
+    [`${prefix}write:requests`]: String(c.writeRequests),
   };
 }
 

@@ -5,6 +5,7 @@
 import { type Handler, noContent, param } from './call.js';
 import { full, usage } from './http-error.js';
 import { parseSizeValue } from './keys.js';
+import { countIo } from './state.js';
 import { MAX_READ_BYTES } from './types.js';
 
 export const read: Handler = async (ctx) => {
@@ -24,9 +25,7 @@ export const read: Handler = async (ctx) => {
   } else {
     data = found.image.gzip.subarray(offset, offset + wanted);
   }
-  const counters = found.kind === 'drive' ? found.record.counters : ctx.core.libraryCounters(found.image.drive);
-  counters.readBytes += data.length;
-  counters.readRequests++;
+  countIo(found.kind === 'drive' ? found.record.counters : ctx.core.libraryCounters(found.image.drive), false, data.length);
   ctx.core.stats.readRequests++;
   ctx.core.stats.readBytes += data.length;
   if (found.kind === 'drive') ctx.core.saver.saveLater();
@@ -42,12 +41,13 @@ export const write: Handler = async (ctx) => {
     throw full(`write of ${data.length} bytes at offset ${offset} runs past the end of the drive (${record.size} bytes)`);
   }
   ctx.core.assertNotBusy(record, 'write to it');
+  // The counters are on disk before the data changes: a crash between the two can only make the drive look
+  // written when it was not, never unchanged when it was (drivesnap skips drives whose counters did not move).
+  countIo(record.counters, true, data.length);
+  await ctx.core.saver.save();
   await ctx.core.writeDrive(record.drive, offset, data);
-  record.counters.writeBytes += data.length;
-  record.counters.writeRequests++;
   ctx.core.stats.writeRequests++;
   ctx.core.stats.writeBytes += data.length;
-  ctx.core.saver.saveLater();
   return noContent;
 };
 

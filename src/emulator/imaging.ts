@@ -9,7 +9,7 @@ import { Readable, type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, createGzip } from 'node:zlib';
 import type { EmulatorCore } from './core.js';
-import type { ImagingConversion, ImagingJobRecord } from './state.js';
+import { countIo, type ImagingConversion, type ImagingJobRecord } from './state.js';
 
 export const IMAGING_CONCURRENCY = 2;
 const IMAGING_CHUNK = 1024 * 1024;
@@ -120,6 +120,9 @@ export class ImagingManager {
         const chunk = library
           ? library.gzip.subarray(offset, offset + length)
           : await core.readDrive(src, offset, length);
+        // Imaging is I/O like any other: it moves the source's read counters (a live source, or the library).
+        const srcCounters = library ? core.libraryCounters(src) : core.state.drives[src]?.counters;
+        if (srcCounters) countIo(srcCounters, false, chunk.length);
         job.done = offset + chunk.length;
         yield chunk;
         if (rate) {
@@ -136,6 +139,9 @@ export class ImagingManager {
       write(chunk: Buffer, _enc, callback) {
         const room = limit - position;
         const part = chunk.length > room ? chunk.subarray(0, room) : chunk;
+        // Counted before the bytes land, as for API writes; a crash re-runs the job, which counts again.
+        if (part.length > 0) countIo(dstRecord.counters, true, part.length);
+        core.saver.saveLater();
         core.writeDrive(dst, position, part).then(() => {
           position += part.length;
           // Output past DST's end is dropped; stop reading the source once DST is full.

@@ -13,6 +13,7 @@ import { EmulatorCore, zeroStats } from './core.js';
 import { driveIoHandlers } from './drive-io.js';
 import { driveHandlers } from './drives.js';
 import { FaultInjector, type FaultSpec } from './faults.js';
+import { guestRead, guestWrite } from './guest-io.js';
 import { ImagingManager } from './imaging.js';
 import { loadState } from './persistence.js';
 import { resourceHandlers } from './resources.js';
@@ -27,6 +28,7 @@ import {
 
 export { parseAccount, parseAccountList } from './accounts.js';
 export { type FaultSpec, parseFaultSpec } from './faults.js';
+export { GuestIoError } from './guest-io.js';
 export { ALL_READERS, LIBRARY_OWNER, STANDARD_DRIVES } from './standard-library.js';
 export {
   DEFAULT_MAX_WRITE_BYTES,
@@ -80,6 +82,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     accounts,
     dataDir,
     setFaults: (spec: FaultSpec | undefined) => faults.set(spec),
+    simulateServerWrite: (drive, offset, data, server) => guestWrite(core, drive, offset, data, server),
+    simulateServerRead: (drive, offset, length, server) => guestRead(core, drive, offset, length, server),
     stats: () => ({ ...core.stats }),
     resetStats: () => {
       core.stats = zeroStats();

@@ -8,11 +8,12 @@ import type { ApiObject } from '../api/wire.js';
 import { splitWords } from '../api/wire.js';
 import { type CallContext, type Handler, infoReply, noContent, param } from './call.js';
 import { type EmulatorCore, isDeviceKey, serverDevices } from './core.js';
+import { counterKeys } from './drive-info.js';
 import { busy, missing, usage } from './http-error.js';
 import { DHCP_POOL, takeAddress } from './ip-pools.js';
 import { oneOf, parseUuidList, UUID_RE, wholeNumber } from './keys.js';
 import { type InfoBlock, rememberListKeys } from './list-keys.js';
-import type { ServerRecord } from './state.js';
+import { type ServerRecord, zeroCounters } from './state.js';
 
 const READ_ONLY = /^(server|user|status|started|smp:cores|nic:\d:dhcp:ip|vnc:ip|rx|tx|rx:packets|tx:packets|.*:(read|write):(bytes|requests))$/;
 
@@ -78,7 +79,7 @@ function serverInfo(server: ServerRecord): ApiObject {
     if (server.vncIp) info['vnc:ip'] = server.vncIp;
     for (const k of ['rx', 'tx', 'rx:packets', 'tx:packets']) info[k] = '0';
     for (const device of serverDevices(server)) {
-      for (const c of ['read:bytes', 'read:requests', 'write:bytes', 'write:requests']) info[`${device}:${c}`] = '0';
+      Object.assign(info, counterKeys(server.io?.[device] ?? zeroCounters(), `${device}:`));
     }
   }
   return info;
@@ -128,6 +129,7 @@ export class ServerManager {
     delete server.started;
     delete server.dhcpIp;
     delete server.vncIp;
+    delete server.io;
     if (server.config.persistent === 'true') server.status = 'stopped';
     else delete this.core.state.servers[server.server];
   }

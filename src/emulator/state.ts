@@ -34,6 +34,8 @@ export interface ServerRecord {
   /** Epoch ms when a pending ACPI shutdown completes. */
   shutdownAt?: number;
   dhcpIp?: string;
+  /** Per-device I/O of the guest since the server started (test hook, guest-io.ts). */
+  io?: Record<string, IoCounters>;
   /** The address the VNC console listens on while the server runs (`vnc auto` or an address). */
   vncIp?: string;
 }
@@ -71,6 +73,21 @@ export interface EmulatorState {
 
 export function emptyState(): EmulatorState {
   return { version: 1, drives: {}, servers: {}, resources: {}, imaging: [], ipCursors: { static: -1, dhcp: -1 } };
+}
+
+export function zeroCounters(): IoCounters {
+  return { readBytes: 0, readRequests: 0, writeBytes: 0, writeRequests: 0 };
+}
+
+/** Counts one read (`write` false) or write of `bytes` bytes. */
+export function countIo(counters: IoCounters, write: boolean, bytes: number): void {
+  if (write) {
+    counters.writeBytes += bytes;
+    counters.writeRequests++;
+  } else {
+    counters.readBytes += bytes;
+    counters.readRequests++;
+  }
 }
 
 export function newCounters(): IoCounters {

@@ -51,6 +51,15 @@ export interface Emulator {
   accounts: EmulatorAccount[];
   dataDir: string;
   setFaults(spec: FaultSpec | undefined): void;
+  /**
+   * Test hook: writes `data` at `offset` into a drive as the guest of a running server that has it attached
+   * (`server` picks one when several share it) would: no API call, no claim check, and the drive's
+   * cumulative `write:*` counters (and the server's per-device ones) move. Rejects with GuestIoError when
+   * no running server has the drive attached or the range is outside it.
+   */
+  simulateServerWrite(drive: string, offset: number, data: Uint8Array, server?: string): Promise<void>;
+  /** Test hook: the guest reads `length` bytes at `offset`; moves the `read:*` counters. */
+  simulateServerRead(drive: string, offset: number, length: number, server?: string): Promise<Buffer>;
   stats(): EmulatorStats;
   resetStats(): void;
   close(): Promise<void>;
