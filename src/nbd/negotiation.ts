@@ -97,7 +97,7 @@ function answer(option: number, data: Buffer, catalog: ExportCatalog, state: Neg
       replies.push(encodeOptionReply(option, Rep.ACK));
       if (option === Opt.INFO) return options(...replies);
       // A context chosen for another export does not carry over to this one.
-      if (state.metaExport !== undefined && catalog.find(state.metaExport) !== found) state.baseAllocation = false;
+      if (state.metaExport !== undefined && catalog.find(state.metaExport)?.name !== found.name) state.baseAllocation = false;
       return { next: 'transmission', replies, export: found };
     }
     case Opt.LIST_META_CONTEXT:

@@ -13,6 +13,7 @@ const loaders: [name: string, load: () => Promise<{ command: AnyCommand }>][] = 
   ['backup', () => import('./backup.js')],
   ['snapshots', () => import('./snapshots.js')],
   ['restore', () => import('./restore.js')],
+  ['nbd', () => import('./nbd.js')],
   ['copy', () => import('./copy.js')],
   ['clone', () => import('./clone.js')],
   ['migrate-server', () => import('./migrate-server.js')],
