@@ -48,7 +48,7 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
     await repo.sync();
     for await (const o of repo.store.list('keys/')) {
       try {
-        describeKeyFile(await repo.store.get(o.name));
+        describeKeyFile(await repo.store.get(o.name), o.name);
       } catch (err) {
         problems.push({ kind: 'key-unreadable', object: o.name, message: errorMessage(err) });
       }

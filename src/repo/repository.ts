@@ -27,6 +27,7 @@ import {
   rangeCount,
   WrongPasswordError,
 } from './format/index.js';
+import { CorruptObjectError, RepoVersionError } from './format/errors.js';
 import { RepoIndex, type SnapshotRow } from './index-db.js';
 import { type RepoLock, acquireLock } from './locks.js';
 
@@ -100,6 +101,7 @@ export class Repository {
     const index = RepoIndex.open(opts.indexPath(config.id));
     index.clear();
     index.set('repository', config.id);
+    index.set('encryption', config.encryption);
     const repo = new Repository(store, config, { config, keys }, index, master);
     await repo.sync();
     return repo;
@@ -108,6 +110,10 @@ export class Repository {
   static async open(store: ObjectStore, opts: OpenOptions): Promise<Repository> {
     const raw = await readConfigObject(store);
     const peeked = peekConfig(raw);
+    const keyNames = await listKeyNames(store);
+    // Key files mean an encrypted repository whatever the config says: a config edited to read "none"
+    // must not make this client write plaintext (repository-format.md §3, "Downgrade").
+    if (peeked.encryption === 'none' && keyNames.length > 0) throw configDowngraded(`the repository holds ${keyNames.length} key file(s)`);
     let master: Buffer | undefined;
     let keys: CodecContext['keys'];
     if (peeked.encryption !== 'none') {
@@ -118,7 +124,7 @@ export class Repository {
           ExitCode.usage,
         );
       }
-      master = await unlockMasterKey(store, opts.password);
+      master = await unlockMasterKey(store, keyNames, opts.password);
       keys = await deriveKeys(master);
     }
     const config = await decodeConfig(raw, keys);
@@ -126,7 +132,14 @@ export class Repository {
     if (index.get('repository') !== config.id) {
       index.clear();
       index.set('repository', config.id);
+    } else if (index.get('encryption') !== undefined && index.get('encryption') !== config.encryption) {
+      // This client has seen the repository encrypted: key files deleted and the config edited together
+      // still do not make it write plaintext.
+      const seen = index.get('encryption');
+      index.close();
+      throw configDowngraded(`this computer has seen it with encryption ${seen}`);
     }
+    index.set('encryption', config.encryption);
     const repo = new Repository(store, config, { config, keys }, index, master);
     await repo.sync();
     return repo;
@@ -179,6 +192,17 @@ export class Repository {
     }
     this.index.set('generation', generation);
     return { added, removed, chunksRelisted, unreadable };
+  }
+
+  /**
+   * Drops the index's cached view of the repository and rebuilds it from the store. What the index
+   * remembers about the repository itself (its id, that it is encrypted) is kept.
+   */
+  async rebuildIndex(): Promise<Awaited<ReturnType<Repository['sync']>>> {
+    this.index.clear();
+    this.index.set('repository', this.config.id);
+    this.index.set('encryption', this.config.encryption);
+    return this.sync();
   }
 
   async generation(): Promise<string> {
@@ -272,21 +296,38 @@ export async function readConfigObject(store: ObjectStore): Promise<Buffer> {
   }
 }
 
-async function unlockMasterKey(store: ObjectStore, password: string): Promise<Buffer> {
+async function listKeyNames(store: ObjectStore): Promise<string[]> {
   const names: string[] = [];
   for await (const o of store.list(KEY_PREFIX)) names.push(o.name);
+  return names;
+}
+
+function configDowngraded(why: string): CorruptObjectError {
+  return new CorruptObjectError('config', CONFIG_OBJECT, `it says the repository is not encrypted, but ${why}: the config was altered; restore it from a copy`);
+}
+
+/**
+ * Tries the password on every key file. A wrong password is reported as such (exit 12) whatever the order
+ * of the files, even when another file is damaged; only when no file says "wrong password" does a damaged
+ * one's error (naming it by its object name) become the error.
+ */
+async function unlockMasterKey(store: ObjectStore, names: string[], password: string): Promise<Buffer> {
   if (names.length === 0) {
     throw new DrivesnapError('NO_KEYS', `the repository at ${store.location} is encrypted but has no key files`, ExitCode.wrongPassword);
   }
-  let lastError: unknown;
+  let wrongPassword: WrongPasswordError | undefined;
+  let damaged: DrivesnapError | undefined;
   for (const name of names) {
     try {
-      return await openKeyFile(await store.get(name), password);
+      return await openKeyFile(await store.get(name), password, name);
     } catch (err) {
-      lastError = err;
+      if (err instanceof WrongPasswordError) wrongPassword = err;
+      else if (err instanceof CorruptObjectError || err instanceof RepoVersionError) damaged ??= err;
+      else throw err;
     }
   }
-  throw lastError;
+  if (wrongPassword && damaged) throw new WrongPasswordError(`${wrongPassword.message} (besides, ${damaged.message})`);
+  throw wrongPassword ?? damaged!;
 }
 
 export function snapshotRow(id: string, meta: SnapshotMeta): SnapshotRow {

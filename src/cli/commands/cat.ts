@@ -32,7 +32,7 @@ export const command: CommandModule<object, CatArgs> = {
         value = { id: row.id, meta: m.meta, chunks };
       } else if (args.what === 'keys') {
         const keys: unknown[] = [];
-        for await (const o of repo.store.list('keys/')) keys.push({ id: o.name.slice(5), ...describeKeyFile(await repo.store.get(o.name)) });
+        for await (const o of repo.store.list('keys/')) keys.push({ id: o.name.slice(5), ...describeKeyFile(await repo.store.get(o.name), o.name) });
         value = keys;
       } else value = await listLocks(repo.store);
       process.stdout.write(JSON.stringify(value, null, 2) + '\n');

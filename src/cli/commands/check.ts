@@ -30,9 +30,7 @@ export const command: CommandModule<object, CheckArgs> = {
     const readData = args['read-data'] ? 1 : args['read-data-subset'] ? parseSubset(args['read-data-subset']) : 0;
     await withRepository(args, async (repo) => {
       if (args['repair-index']) {
-        repo.index.clear();
-        repo.index.set('repository', repo.config.id);
-        await repo.sync();
+        await repo.rebuildIndex();
         out.info('rebuilt the index from the repository');
       }
       const r = await checkRepository(repo, { readData });

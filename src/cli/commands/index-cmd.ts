@@ -15,9 +15,7 @@ export const command: CommandModule<object, IndexArgs> = {
     await withRepository(args, async (repo) => {
       const lock = await repo.lock(false);
       try {
-        repo.index.clear();
-        repo.index.set('repository', repo.config.id);
-        const result = await repo.sync();
+        const result = await repo.rebuildIndex();
         const summary = {
           snapshots: result.added,
           chunks: repo.index.chunkCount(),

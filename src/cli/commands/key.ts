@@ -27,7 +27,7 @@ export const command: CommandModule<object, KeyArgs> = {
       const keys: { id: string; created: string; host: string; user: string }[] = [];
       for await (const o of repo.store.list('keys/')) {
         const id = o.name.slice('keys/'.length);
-        keys.push({ id, ...describeKeyFile(await repo.store.get(o.name)) });
+        keys.push({ id, ...describeKeyFile(await repo.store.get(o.name), o.name) });
       }
       if (args.action === 'list') {
         out.result(keys, keys.length === 0 ? 'no keys: the repository is not encrypted' : table(['ID', 'Created', 'Host', 'User'], keys.map((k) => [k.id, k.created, k.host, k.user])));

@@ -116,8 +116,8 @@ function currentUser(): string {
   }
 }
 
-function parseKeyFile(body: Buffer): KeyFileJson {
-  const object = keyObjectName(keyFileId(body));
+/** `object` names the key file in errors: its object name in the repository (a damaged file's content hash is not its name). */
+function parseKeyFile(body: Buffer, object: string): KeyFileJson {
   let raw: unknown;
   try {
     raw = JSON.parse(body.toString('utf8'));
@@ -136,26 +136,29 @@ function parseKeyFile(body: Buffer): KeyFileJson {
   return parsed.data;
 }
 
-/** Returns the master key; throws WrongPasswordError when the password does not open this key file. */
-export async function openKeyFile(body: Buffer, password: string): Promise<Buffer> {
-  const file = parseKeyFile(body);
+/**
+ * Returns the master key; throws WrongPasswordError when the password does not open this key file.
+ * `object` is the file's name in the repository, for errors; it defaults to the name its content would have.
+ */
+export async function openKeyFile(body: Buffer, password: string, object = keyObjectName(keyFileId(body))): Promise<Buffer> {
+  const file = parseKeyFile(body, object);
   const salt = Buffer.from(file.kdf.salt, 'base64');
   const nonce = Buffer.from(file.sealed.nonce, 'base64');
   const sealed = Buffer.from(file.sealed.data, 'base64');
   if (nonce.length !== GCM_NONCE_BYTES) {
-    throw new CorruptObjectError('key file', keyObjectName(keyFileId(body)), 'nonce is not 12 bytes');
+    throw new CorruptObjectError('key file', object, 'nonce is not 12 bytes');
   }
   const wrapKey = await importAesKey(await passwordKey(password, salt, file.kdf));
   const master = await gcmOpen(wrapKey, nonce, sealed, KEY_FILE_AAD);
   if (!master) throw new WrongPasswordError();
   if (master.length !== MASTER_KEY_BYTES) {
-    throw new CorruptObjectError('key file', keyObjectName(keyFileId(body)), 'sealed master key has the wrong length');
+    throw new CorruptObjectError('key file', object, 'sealed master key has the wrong length');
   }
   return master;
 }
 
-/** What `key list` shows; needs no password. */
-export function describeKeyFile(body: Buffer): KeyFileInfo {
-  const file = parseKeyFile(body);
+/** What `key list` shows; needs no password. `object` as for openKeyFile. */
+export function describeKeyFile(body: Buffer, object = keyObjectName(keyFileId(body))): KeyFileInfo {
+  const file = parseKeyFile(body, object);
   return { id: keyFileId(body), created: file.created, host: file.host, user: file.user };
 }
