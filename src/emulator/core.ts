@@ -28,6 +28,12 @@ export function zeroStats(): EmulatorStats {
   return { requests: 0, faultsInjected: 0, readRequests: 0, readBytes: 0, writeRequests: 0, writeBytes: 0 };
 }
 
+/** A running server's use of a drive. */
+export interface Attachment {
+  server: ServerRecord;
+  device: string;
+}
+
 /** A drive the caller may read: one of the accounts' drives, or a library image. */
 export type ReadableDrive = { kind: 'drive'; record: DriveRecord } | { kind: 'library'; image: StandardImage };
 
@@ -93,23 +99,35 @@ export class EmulatorCore {
     return counters;
   }
 
-  /** Claim tokens of running servers that use the drive. */
-  claimsOf(drive: string): string[] {
-    const tokens: string[] = [];
+  /** The running servers that have the drive attached, and as which device. */
+  attachmentsOf(drive: string): Attachment[] {
+    const found: Attachment[] = [];
     for (const server of Object.values(this.state.servers)) {
       if (server.status !== 'active') continue;
-      for (const device of serverDevices(server)) {
-        if (server.config[device] === drive) tokens.push(`${EMULATOR_HOST}:guest:${server.server}:${device}`);
-      }
+      for (const device of serverDevices(server)) if (server.config[device] === drive) found.push({ server, device });
     }
-    return tokens;
+    return found;
+  }
+
+  /** Claim tokens (`HOST:guest:SERVER:DEVICE`) of running servers that use the drive. */
+  claimsOf(drive: string): string[] {
+    return this.attachmentsOf(drive).map(({ server, device }) => `${EMULATOR_HOST}:guest:${server.server}:${device}`);
   }
 
   /** Refuses to change a drive that a server uses or that imaging reads or writes. */
   assertNotBusy(record: DriveRecord, action: string): void {
     if (this.imagingDrives.has(record.drive)) throw busy(`drive ${record.drive} is being imaged; ${action} later`);
-    if (this.claimsOf(record.drive).length > 0) {
-      throw busy(`drive ${record.drive} is in use by a running server; stop it before you ${action}`);
+    const attached = this.attachmentsOf(record.drive);
+    if (attached.length > 0) {
+      // The real API's answer is 409 busy, like a transient busy: the message (and the drive's `claimed`
+      // key) is what tells a user, and a client, that only stopping the server will help.
+      const holders = attached.map(({ server, device }) => {
+        const name = server.config.name;
+        return `${server.server}${name ? ` ("${name}")` : ''} as ${device}`;
+      });
+      throw busy(
+        `drive ${record.drive} is claimed by running server ${holders.join(', running server ')}; stop or shut down the server before you ${action}`,
+      );
     }
   }
 

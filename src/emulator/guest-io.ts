@@ -4,19 +4,16 @@
  * the way a guest does: only while a running server has it attached, bypassing the API (so no claim or
  * `busy` check), moving the drive's cumulative counters and the server's per-device counters.
  */
-import type { EmulatorCore } from './core.js';
-import { type ServerRecord, countIo, zeroCounters } from './state.js';
+import type { Attachment, EmulatorCore } from './core.js';
+import { countIo, zeroCounters } from './state.js';
 
 export class GuestIoError extends Error {
   override name = 'GuestIoError';
 }
 
-function attachment(core: EmulatorCore, drive: string, serverId: string | undefined): { server: ServerRecord; device: string } {
-  for (const token of core.claimsOf(drive)) {
-    // HOST:guest:SERVER:DEVICE, where DEVICE itself holds colons (ide:0:0).
-    const [, , server, ...device] = token.split(':');
-    if (serverId === undefined || server === serverId) return { server: core.state.servers[server!]!, device: device.join(':') };
-  }
+function attachment(core: EmulatorCore, drive: string, serverId: string | undefined): Attachment {
+  const found = core.attachmentsOf(drive).find((a) => serverId === undefined || a.server.server === serverId);
+  if (found) return found;
   const which = serverId === undefined ? 'any running server' : `running server ${serverId}`;
   throw new GuestIoError(`drive ${drive} is not attached to ${which}: create or start a server with it first`);
 }
@@ -28,7 +25,7 @@ function checkRange(core: EmulatorCore, drive: string, offset: number, length: n
   }
 }
 
-function countGuest(core: EmulatorCore, drive: string, at: { server: ServerRecord; device: string }, write: boolean, bytes: number): void {
+function countGuest(core: EmulatorCore, drive: string, at: Attachment, write: boolean, bytes: number): void {
   countIo(core.state.drives[drive]!.counters, write, bytes);
   at.server.io ??= {};
   at.server.io[at.device] ??= zeroCounters();

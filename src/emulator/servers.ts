@@ -55,9 +55,9 @@ async function checkDevices(core: EmulatorCore, server: ServerRecord, starting: 
     const record = found.record;
     if (record.user !== server.user) throw missing(`drive ${drive} not found`);
     if (core.imagingDrives.has(drive)) throw busy(`drive ${drive} is being imaged; start the server when that is done`);
-    const others = core.claimsOf(drive).filter((t) => !t.includes(`:guest:${server.server}:`));
+    const other = core.attachmentsOf(drive).find((a) => a.server.server !== server.server);
     const exclusive = (record.props['claim:type'] ?? 'exclusive') === 'exclusive';
-    if (others.length > 0 && exclusive) throw busy(`drive ${drive} is claimed by another running server`);
+    if (other && exclusive) throw busy(`drive ${drive} is claimed by running server ${other.server.server} (exclusive claim)`);
   }
 }
 

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseTextObjects } from '../../src/api/wire.js';
 import { type Emulator, type EmulatorAccount, startEmulator } from '../../src/emulator/index.js';
@@ -109,5 +110,36 @@ describe('resources', () => {
     expect((await call(emu, `/resources/ip/${ip.resource}/info`)).status).toBe(404);
     expect((await post(emu, '/resources/disk/create', 'name x')).status).toBe(404);
     expect((await post(emu, '/resources/ip/create', '')).error).toBe('usage');
+  });
+});
+
+describe('writes to a drive a running server claims', () => {
+  it('are 409 busy naming the server and device, with `claimed` in the drive info; an injected busy has neither', async () => {
+    const drive = await createDrive(emu, '1M');
+    const s = await createServer(`name db-primary\ncpu 1000\nmem 256\nscsi:0:2 ${drive}`);
+    const before = keysOf((await call(emu, `/drives/${drive}/info`)).text);
+    for (const headers of [{}, { 'content-encoding': 'gzip' }]) {
+      const body = 'content-encoding' in headers ? gzipSync(Buffer.from('x')) : Buffer.from('x');
+      const a = await call(emu, `/drives/${drive}/write/0`, { method: 'POST', body, headers });
+      expect([a.status, a.error]).toEqual([409, 'busy']);
+      expect(a.text).toContain(s.server!);
+      expect(a.text).toContain('("db-primary") as scsi:0:2');
+    }
+    const info = keysOf((await call(emu, `/drives/${drive}/info`)).text);
+    expect(info.claimed).toContain(`:guest:${s.server}:scsi:0:2`);
+    // Refused writes neither change the data nor move the counters.
+    expect(info['write:bytes']).toBe(before['write:bytes']);
+    expect((await call(emu, `/drives/${drive}/read/0/1`)).body[0]).toBe(0);
+
+    await post(emu, `/servers/${s.server}/destroy`);
+    emu.setFaults({ busyRate: 1, calls: ['write'], seed: 1 });
+    try {
+      const injected = await call(emu, `/drives/${drive}/write/0`, { method: 'POST', body: Buffer.from('x') });
+      expect([injected.status, injected.error]).toEqual([409, 'busy']);
+      expect(injected.text).not.toContain('claimed');
+    } finally {
+      emu.setFaults(undefined);
+    }
+    expect(keysOf((await call(emu, `/drives/${drive}/info`)).text).claimed).toBeUndefined();
   });
 });
