@@ -23,15 +23,8 @@ import { ApiError } from './errors.js';
 import { type HttpCall, type HttpResponse, HttpTransport, failedBeforeSending } from './http.js';
 import { type ApiParams, toApiObject } from './params.js';
 import { type ResourceInfo, type ResourceRef, parseResourceInfo, parseResourceList } from './resources.js';
-import {
-  type FailureKind,
-  type RetryEvent,
-  type RetryPolicy,
-  backoffDelayMs,
-  failureKind,
-  isRetryable,
-  resolveRetryPolicy,
-} from './retry.js';
+import { type RetryListener, type RetryPolicy, resolveRetryPolicy, withRetries } from '../util/retry-policy.js';
+import { type FailureKind, failureKind, isRetryableApiFailure } from './retry.js';
 import { type ServerInfo, type ServerState, parseServerInfo } from './servers.js';
 import {
   type ApiObject,
@@ -62,8 +55,8 @@ export interface ApiClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Longest wait for headers, and longest silence inside a body; default 120 s. */
   timeoutMs?: number;
-  /** Called before each retry's wait. */
-  onRetry?: (e: RetryEvent) => void;
+  /** Called before each retry's wait (every retry is also published on RETRY_CHANNEL). */
+  onRetry?: RetryListener;
   /** Random source for retry jitter, [0, 1); default Math.random. For tests. */
   random?: () => number;
 }
@@ -99,7 +92,7 @@ export class ApiClient {
   readonly format: WireFormat;
   readonly #http: HttpTransport;
   readonly #policy: RetryPolicy;
-  readonly #onRetry: ((e: RetryEvent) => void) | undefined;
+  readonly #onRetry: RetryListener | undefined;
   readonly #random: () => number;
   readonly #stats: ClientStats = { requests: 0, retries: 0, byWord: {} };
   readonly #sizes = new Map<string, number>();
@@ -371,9 +364,18 @@ export class ApiClient {
 
   // ---- plumbing -----------------------------------------------------------------------------------------
 
-  /** One exchange, retried per the policy: the single retry layer of the client. */
+  /** One exchange, retried per the shared policy: the single retry layer of the client. */
   async #exchange(call: Exchange): Promise<HttpResponse> {
-    for (let attempt = 1; ; attempt++) {
+    const classify = (err: unknown) => {
+      const mayRepeat = call.repeatable === 'always' || err instanceof ApiError || failedBeforeSending(err);
+      return { retryable: isRetryableApiFailure(err) && mayRepeat, kind: failureKind(err) };
+    };
+    const onRetry: RetryListener = (event) => {
+      this.#stats.retries++;
+      this.#onRetry?.(event);
+    };
+    const loop = { policy: this.#policy, layer: 'api', operation: `${call.method} ${call.path}`, classify, onRetry, random: this.#random } as const;
+    return withRetries(loop, async (attempt) => {
       this.#stats.requests++;
       try {
         return await this.#http.send(call);
@@ -383,20 +385,9 @@ export class ApiClient {
         if (attempt > 1 && call.missingOnRetryIsSuccess && err instanceof ApiError && err.word === 'missing') {
           return { status: 204, contentType: undefined, body: Buffer.alloc(0) };
         }
-        const mayRepeat = call.repeatable === 'always' || err instanceof ApiError || failedBeforeSending(err);
-        if (!isRetryable(err) || !mayRepeat || attempt >= this.#policy.maxAttempts) throw err;
-        const delayMs = backoffDelayMs(this.#policy, attempt, this.#random);
-        this.#stats.retries++;
-        this.#onRetry?.({
-          call: `${call.method} ${call.path}`,
-          attempt,
-          kind,
-          delayMs,
-          error: err instanceof Error ? err.message : String(err),
-        });
-        await sleep(delayMs);
+        throw err;
       }
-    }
+    });
   }
 
   async #readOnce(uuid: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {

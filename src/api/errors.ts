@@ -77,7 +77,3 @@ export class ApiConnectionError extends DrivesnapError {
     super('EH_CONNECTION', `${call}: connection failed: ${reason}`, ExitCode.failure, options);
   }
 }
-
-export function isRetryableApiError(err: unknown): boolean {
-  return (err instanceof ApiError || err instanceof ApiConnectionError) && err.retryable;
-}

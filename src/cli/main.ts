@@ -7,6 +7,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
 import { loadCommands } from './commands/index.js';
+import { Output, watchRetries } from './output.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
@@ -26,6 +27,7 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('help', 'h')
     .version();
+  const stopWatchingRetries = watchRetries(new Output({ json: argv.includes('--json'), quiet: argv.includes('--quiet') || argv.includes('-q') }));
   try {
     for (const c of await loadCommands(argv)) parser.command(c);
     await parser.parseAsync();
@@ -39,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
     if (json) process.stdout.write(JSON.stringify({ error: { code, message } }) + '\n');
     process.stderr.write(`drivesnap: ${message}\n`);
     if (process.env.DRIVESNAP_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  } finally {
+    stopWatchingRetries();
   }
   return exitCode;
 }

@@ -2,9 +2,11 @@
  * Shows a job's progress: a bar on a terminal (bytes, throughput, ETA, ranges by outcome), JSON events
  * with --json (at most a few per second), nothing otherwise; then the one-paragraph summary.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { createRequire } from 'node:module';
 import type cliProgressModule from 'cli-progress';
 import type { Progress, ProgressSnapshot, RangeOutcome } from '../engine/progress.js';
+import { RETRY_CHANNEL } from '../util/retry-policy.js';
 import { formatBytes, formatRate } from '../util/size.js';
 import type { Output } from './output.js';
 
@@ -72,7 +74,7 @@ function barView(label: string): ProgressView {
   const cliProgress = loadCliProgress();
   const bar = new cliProgress.SingleBar(
     {
-      format: '{label} [{bar}] {percentage}% {doneBytes}/{totalBytes} {speed}/s ETA {eta_formatted} | {ranges}',
+      format: '{label} [{bar}] {percentage}% {doneBytes}/{totalBytes} {speed} ETA {eta_formatted} | {ranges}{retries}',
       barsize: 24,
       hideCursor: true,
       stream: process.stderr,
@@ -83,6 +85,12 @@ function barView(label: string): ProgressView {
   );
   let started = false;
   let lastRender = 0;
+  // Retries show as a count on the bar: a line per retry would tear it.
+  let retries = 0;
+  const countRetry = (): void => {
+    retries++;
+  };
+  subscribe(RETRY_CHANNEL, countRetry);
   return {
     update(p) {
       const now = Date.now();
@@ -93,8 +101,9 @@ function barView(label: string): ProgressView {
         label,
         doneBytes: formatBytes(s.bytesDone),
         totalBytes: formatBytes(s.bytesTotal),
-        speed: formatBytes(s.throughput),
+        speed: formatRate(s.throughput),
         ranges: formatCounts(s.counts),
+        retries: retries > 0 ? ` | ${retries} ${retries === 1 ? 'retry' : 'retries'}` : '',
       };
       if (!started) {
         bar.start(s.bytesTotal, s.bytesDone, payload);
@@ -102,6 +111,7 @@ function barView(label: string): ProgressView {
       } else bar.update(s.bytesDone, payload);
     },
     stop() {
+      unsubscribe(RETRY_CHANNEL, countRetry);
       if (started) bar.stop();
       started = false;
     },

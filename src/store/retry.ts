@@ -1,71 +1,65 @@
 /**
- * RetryStore: tries an operation again, with exponential backoff and jitter, when it failed in a way that
- * may pass (TransientStoreError, or a socket-level error). Everything else fails at once: retrying a
- * missing object or a refused credential only delays the message the user needs.
+ * RetryStore: tries an operation again, following the shared retry policy (../util/retry-policy.ts), when
+ * it failed in a way that may pass (TransientStoreError, or a socket-level error). Everything else fails at
+ * once: retrying a missing object or a refused credential only delays the message the user needs.
  * It sits outermost (open.ts), so a backoff sleep never holds a concurrency slot.
  */
+import { setTimeout as sleepFor } from 'node:timers/promises';
+import { errorMessage } from '../errors.js';
+import {
+  type RetryListener,
+  type RetryLoop,
+  type RetryPolicy,
+  announceRetry,
+  nextRetryDelayMs,
+  resolveRetryPolicy,
+  withRetries,
+} from '../util/retry-policy.js';
 import { isNetworkError, TransientStoreError } from './errors.js';
 import type { ObjectInfo, ObjectStore } from './types.js';
 
-export interface RetryOptions {
-  /** Tries after the first one; 0 disables retrying. */
-  retries?: number;
-  /** Ceiling of the first backoff; each later one doubles, up to maxDelayMs. */
-  baseDelayMs?: number;
-  maxDelayMs?: number;
+/** Overrides of the store's policy (DEFAULT_STORE_RETRY_POLICY; maxAttempts 1 disables retrying), and hooks. */
+export interface RetryOptions extends Partial<RetryPolicy> {
   /** Uniform in [0, 1); injectable so tests can pin the jitter. */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
-  /** Told about every retry, e.g. to print "retrying put chunks/ab/... in 0.8 s". */
-  onRetry?: (event: RetryEvent) => void;
+  /** Told about every retry (every retry is also published on RETRY_CHANNEL). */
+  onRetry?: RetryListener;
 }
 
-export interface RetryEvent {
-  operation: 'put' | 'get' | 'stat' | 'list' | 'delete';
-  name: string;
-  /** 1 for the first retry. */
-  retry: number;
-  delayMs: number;
-  error: unknown;
-}
+/**
+ * 7 attempts, 250 ms doubling to a 20 s cap: object stores throttle (S3 SlowDown) for longer than the drive
+ * API is busy, so the store waits up to ~16 s in total (about half that on average) before giving up.
+ */
+export const DEFAULT_STORE_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({ maxAttempts: 7, baseDelayMs: 250, maxDelayMs: 20_000 });
 
-export const DEFAULT_RETRY = { retries: 6, baseDelayMs: 250, maxDelayMs: 20_000 } as const;
-
-/** True for failures worth another try. */
-export function isRetryable(err: unknown): boolean {
+/** The store layer's verdict: transient faults and socket-level errors are worth another try. */
+export function isRetryableStoreFailure(err: unknown): boolean {
   if (err instanceof TransientStoreError) return true;
   if ((err as { retryable?: unknown } | null)?.retryable === true) return true;
   return isNetworkError(err);
 }
 
-/**
- * Backoff before retry number `retry` (1-based): "equal jitter", half fixed and half random, so clients
- * that failed together spread out but none retries immediately.
- */
-export function backoffDelay(retry: number, baseDelayMs: number, maxDelayMs: number, random: number): number {
-  const ceiling = Math.min(maxDelayMs, baseDelayMs * 2 ** (retry - 1));
-  return ceiling / 2 + (ceiling / 2) * random;
-}
+const classify = (err: unknown) => ({ retryable: isRetryableStoreFailure(err), kind: isNetworkError(err) ? 'connection' : 'transient' });
 
 export class RetryStore implements ObjectStore {
   private retries = 0;
-  private readonly maxRetries: number;
-  private readonly baseDelayMs: number;
-  private readonly maxDelayMs: number;
+  private readonly policy: RetryPolicy;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
-  private readonly onRetry?: (event: RetryEvent) => void;
+  private readonly onRetry: RetryListener;
 
   constructor(
     private readonly inner: ObjectStore,
     options: RetryOptions = {},
   ) {
-    this.maxRetries = options.retries ?? DEFAULT_RETRY.retries;
-    this.baseDelayMs = options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
-    this.maxDelayMs = options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
+    this.policy = resolveRetryPolicy(options, DEFAULT_STORE_RETRY_POLICY);
     this.random = options.random ?? Math.random;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
-    this.onRetry = options.onRetry;
+    this.sleep = options.sleep ?? ((ms) => sleepFor(ms));
+    this.onRetry = (event) => {
+      this.retries++;
+      options.onRetry?.(event);
+    };
   }
 
   get location(): string {
@@ -78,19 +72,19 @@ export class RetryStore implements ObjectStore {
   }
 
   put(name: string, data: Uint8Array): Promise<void> {
-    return this.attempt('put', name, () => this.inner.put(name, data));
+    return withRetries(this.loop('put', name), () => this.inner.put(name, data));
   }
 
   get(name: string): Promise<Buffer> {
-    return this.attempt('get', name, () => this.inner.get(name));
+    return withRetries(this.loop('get', name), () => this.inner.get(name));
   }
 
   stat(name: string): Promise<ObjectInfo | undefined> {
-    return this.attempt('stat', name, () => this.inner.stat(name));
+    return withRetries(this.loop('stat', name), () => this.inner.stat(name));
   }
 
   delete(name: string): Promise<void> {
-    return this.attempt('delete', name, () => this.inner.delete(name));
+    return withRetries(this.loop('delete', name), () => this.inner.delete(name));
   }
 
   /**
@@ -115,8 +109,11 @@ export class RetryStore implements ObjectStore {
         return;
       } catch (err) {
         failures++;
-        if (!isRetryable(err) || failures > this.maxRetries || !ascending) throw err;
-        await this.pause('list', prefix, failures, err);
+        const { retryable, kind } = classify(err);
+        const delayMs = nextRetryDelayMs(this.policy, failures, retryable && ascending, this.random);
+        if (delayMs === undefined) throw err;
+        announceRetry({ layer: 'store', operation: `list ${prefix}`, attempt: failures, kind, delayMs, error: errorMessage(err) }, this.onRetry);
+        await this.sleep(delayMs);
       }
     }
   }
@@ -125,21 +122,7 @@ export class RetryStore implements ObjectStore {
     return this.inner.close();
   }
 
-  private async attempt<T>(operation: RetryEvent['operation'], name: string, run: () => Promise<T>): Promise<T> {
-    for (let retry = 1; ; retry++) {
-      try {
-        return await run();
-      } catch (err) {
-        if (!isRetryable(err) || retry > this.maxRetries) throw err;
-        await this.pause(operation, name, retry, err);
-      }
-    }
-  }
-
-  private async pause(operation: RetryEvent['operation'], name: string, retry: number, error: unknown): Promise<void> {
-    const delayMs = backoffDelay(retry, this.baseDelayMs, this.maxDelayMs, this.random());
-    this.retries++;
-    this.onRetry?.({ operation, name, retry, delayMs, error });
-    await this.sleep(delayMs);
+  private loop(operation: string, name: string): RetryLoop {
+    return { policy: this.policy, layer: 'store', operation: `${operation} ${name}`, classify, onRetry: this.onRetry, random: this.random, sleep: this.sleep };
   }
 }

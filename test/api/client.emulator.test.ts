@@ -178,7 +178,7 @@ describe('errors per X-Elastic-Error word', () => {
       ['busy', 1],
       ['busy', 2],
     ]);
-    expect(events[0]!.call).toBe(`POST /drives/${d.uuid}/write/0`);
+    expect(events[0]!.operation).toBe(`POST /drives/${d.uuid}/write/0`);
     expect(c.stats().byWord.busy).toBe(3);
     await c.stopServer(s.uuid);
     await c.waitForServerState(s.uuid, 'destroyed', { intervalMs: 20 });

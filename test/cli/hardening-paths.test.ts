@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CliChild, type CliResult, cliEnv, spawnCli } from '../helpers/engine-cli.js';
+import { finishWithin } from './hardening-bounded.js';
 
 const RUN_LIMIT_MS = 30_000;
 const PASSWORD = 'hardening-password';
@@ -24,18 +25,10 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true, maxRetries: 2 }).catch(() => undefined);
 });
 
-/** Runs the CLI; a run still going after RUN_LIMIT_MS is killed and reported as such. */
-async function runBounded(args: string[], vars: Record<string, string | undefined>, opts: { uid?: number } = {}): Promise<CliResult> {
+function runBounded(args: string[], vars: Record<string, string | undefined>, opts: { uid?: number } = {}): Promise<CliResult> {
   const env = cliEnv({ DRIVESNAP_PASSWORD: PASSWORD, HOME: work, ...vars });
-  const { child, done } = opts.uid === undefined ? spawnCli(args, env) : spawnAsUser(args, env, opts.uid);
-  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_LIMIT_MS);
-  try {
-    const result = await done;
-    expect(result.signal, `drivesnap ${args.join(' ')} was still running after ${RUN_LIMIT_MS} ms`).toBeNull();
-    return result;
-  } finally {
-    clearTimeout(timer);
-  }
+  const child = opts.uid === undefined ? spawnCli(args, env) : spawnAsUser(args, env, opts.uid);
+  return finishWithin(child, RUN_LIMIT_MS, `drivesnap ${args.join(' ')}`);
 }
 
 function errorLines(r: CliResult): string[] {

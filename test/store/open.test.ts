@@ -17,7 +17,7 @@ afterAll(async () => {
   await server?.close();
 });
 
-const fastRetry = { retries: 2, baseDelayMs: 1 };
+const fastRetry = { maxAttempts: 3, baseDelayMs: 1 };
 
 describeObjectStoreConformance('openStore(directory): retry -> limit -> bandwidth -> LocalStore', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'drivesnap-open-'));
@@ -92,7 +92,7 @@ describe('openStore', () => {
     const store = openStore('s3://bucket/some/prefix', {
       endpoint: 'http://127.0.0.1:1',
       credentials: { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'never-printed' },
-      retry: { retries: 2, baseDelayMs: 1 },
+      retry: { maxAttempts: 3, baseDelayMs: 1 },
     });
     expect(store.location).toBe('s3://bucket/some/prefix');
     const failure = await store.get('config').catch((err: unknown) => err);

@@ -5,22 +5,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ObjectNotFoundError, StoreError, TransientStoreError } from '../../src/store/errors.js';
 import { ForwardingStore } from '../../src/store/forwarding.js';
 import { LocalStore } from '../../src/store/local.js';
-import { backoffDelay, isRetryable, type RetryEvent, RetryStore } from '../../src/store/retry.js';
+import { isRetryableStoreFailure as isRetryable, RetryStore } from '../../src/store/retry.js';
+import type { RetryEvent } from '../../src/util/retry-policy.js';
 import type { ObjectInfo, ObjectStore } from '../../src/store/types.js';
 import { collect } from './conformance.js';
 import { FaultyStore } from './fault-injection.js';
 
 const transient = () => new TransientStoreError('injected: connection reset');
-
-describe('backoffDelay', () => {
-  it('doubles from the base, stays within [ceiling/2, ceiling], and stops at the maximum', () => {
-    expect(backoffDelay(1, 100, 10_000, 0)).toBe(50);
-    expect(backoffDelay(1, 100, 10_000, 0.999999)).toBeCloseTo(100, 3);
-    expect(backoffDelay(2, 100, 10_000, 0)).toBe(100);
-    expect(backoffDelay(4, 100, 10_000, 0.5)).toBe(600);
-    expect(backoffDelay(30, 100, 10_000, 1)).toBe(10_000);
-  });
-});
 
 describe('isRetryable', () => {
   it('retries transient and socket-level errors only', () => {
@@ -38,7 +29,7 @@ describe('RetryStore over a real LocalStore with injected faults', () => {
   let delays: number[];
   let events: RetryEvent[];
   const fastRetry = () => ({
-    retries: 4,
+    maxAttempts: 5,
     baseDelayMs: 100,
     random: () => 0.5,
     sleep: async (ms: number) => {
@@ -64,11 +55,11 @@ describe('RetryStore over a real LocalStore with injected faults', () => {
     await store.put('chunks/ab/x', Buffer.from('data'));
     expect(faulty.calls).toBe(4);
     expect(store.retryCount).toBe(3);
-    expect(delays).toEqual([75, 150, 300]);
-    expect(events.map((e) => [e.operation, e.name, e.retry])).toEqual([
-      ['put', 'chunks/ab/x', 1],
-      ['put', 'chunks/ab/x', 2],
-      ['put', 'chunks/ab/x', 3],
+    expect(delays).toEqual([50, 100, 200]); // full jitter at random 0.5: half of 100, 200, 400
+    expect(events.map((e) => [e.layer, e.operation, e.attempt, e.kind])).toEqual([
+      ['store', 'put chunks/ab/x', 1, 'transient'],
+      ['store', 'put chunks/ab/x', 2, 'transient'],
+      ['store', 'put chunks/ab/x', 3, 'transient'],
     ]);
     expect((await local.get('chunks/ab/x')).toString()).toBe('data');
   });

@@ -1,42 +1,10 @@
+/** Which API failures the client tries again; the attempts and the waits are the shared policy's (test/util). */
 import { describe, expect, it } from 'vitest';
 import { ApiConnectionError, ApiError, ERROR_WORDS, STATUS_OF_WORD } from '../../src/api/errors.js';
-import {
-  DEFAULT_RETRY_POLICY,
-  backoffCeilingMs,
-  backoffDelayMs,
-  failureKind,
-  isRetryable,
-  resolveRetryPolicy,
-} from '../../src/api/retry.js';
+import { failureKind, isRetryableApiFailure } from '../../src/api/retry.js';
 import { DrivesnapError } from '../../src/errors.js';
 
-const policy = { maxAttempts: 10, baseDelayMs: 100, maxDelayMs: 5000 };
-
-describe('backoff', () => {
-  it('doubles the ceiling with each retry, from the base', () => {
-    expect([1, 2, 3, 4, 5].map((n) => backoffCeilingMs(policy, n))).toEqual([100, 200, 400, 800, 1600]);
-  });
-  it('never exceeds the cap, even for absurd retry numbers', () => {
-    expect(backoffCeilingMs(policy, 7)).toBe(5000);
-    expect(backoffCeilingMs(policy, 5000)).toBe(5000);
-  });
-  it('draws the delay from [0, ceiling): full jitter', () => {
-    expect(backoffDelayMs(policy, 3, () => 0)).toBe(0);
-    expect(backoffDelayMs(policy, 3, () => 0.5)).toBe(200);
-    expect(backoffDelayMs(policy, 3, () => 0.999999)).toBe(399);
-    for (let i = 0; i < 200; i++) {
-      const d = backoffDelayMs(policy, 4);
-      expect(d).toBeGreaterThanOrEqual(0);
-      expect(d).toBeLessThan(800);
-    }
-  });
-  it('has defaults of 8 attempts, 100 ms base, 10 s cap, and validates overrides', () => {
-    expect(resolveRetryPolicy(undefined)).toEqual({ maxAttempts: 8, baseDelayMs: 100, maxDelayMs: 10_000 });
-    expect(resolveRetryPolicy({ maxAttempts: 2 })).toEqual({ ...DEFAULT_RETRY_POLICY, maxAttempts: 2 });
-    expect(() => resolveRetryPolicy({ maxAttempts: 0 })).toThrow(RangeError);
-    expect(() => resolveRetryPolicy({ baseDelayMs: -1 })).toThrow(RangeError);
-  });
-});
+const isRetryable = isRetryableApiFailure;
 
 describe('classification', () => {
   const apiError = (word: (typeof ERROR_WORDS)[number], status = STATUS_OF_WORD[word]) =>
