@@ -19,6 +19,7 @@ import { loadState } from './persistence.js';
 import { resourceHandlers } from './resources.js';
 import { createRequestHandler } from './server.js';
 import { ServerManager } from './servers.js';
+import { Wan, type WanSpec } from './wan.js';
 import {
   DEFAULT_MAX_WRITE_BYTES,
   DEFAULT_SHUTDOWN_DELAY_MS,
@@ -29,6 +30,7 @@ import {
 export { parseAccount, parseAccountList } from './accounts.js';
 export { type FaultSpec, parseFaultSpec } from './faults.js';
 export { GuestIoError } from './guest-io.js';
+export { parseBandwidth, parseLatency, type WanSpec } from './wan.js';
 export { ALL_READERS, LIBRARY_OWNER, STANDARD_DRIVES } from './standard-library.js';
 export {
   DEFAULT_MAX_WRITE_BYTES,
@@ -54,6 +56,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
   });
   await core.ensureDirs();
   const faults = new FaultInjector(opts.faults);
+  const wan = new Wan(opts.wan);
   const imaging = new ImagingManager(core);
   const servers = new ServerManager(core);
   const handlers = {
@@ -62,7 +65,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     ...servers.handlers(),
     ...resourceHandlers(core),
   };
-  const server = createServer({ keepAliveTimeout: 30_000 }, createRequestHandler({ core, faults, handlers }));
+  const server = createServer({ keepAliveTimeout: 30_000 }, createRequestHandler({ core, faults, wan, handlers }));
   const host = opts.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -82,6 +85,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Emulato
     accounts,
     dataDir,
     setFaults: (spec: FaultSpec | undefined) => faults.set(spec),
+    setWan: (spec: WanSpec | undefined) => wan.set(spec),
     simulateServerWrite: (drive, offset, data, server) => guestWrite(core, drive, offset, data, server),
     simulateServerRead: (drive, offset, length, server) => guestRead(core, drive, offset, length, server),
     stats: () => ({ ...core.stats }),

@@ -13,11 +13,15 @@ import { jsonListKeys } from './list-keys.js';
 const gunzipAsync = promisify(gunzip);
 const MAX_CALL_BODY = 64 * 1024;
 
+/** Called with the size of each piece of a body before the next is read: the WAN's upload bandwidth. */
+export type Pace = ((bytes: number) => Promise<void>) | undefined;
+
 /** Reads a body of unknown length up to `limit` bytes (a longer one throws BodyTooLarge). */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+async function readBody(req: IncomingMessage, limit: number, pace: Pace): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let length = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
+    if (pace) await pace(chunk.length);
     length += chunk.length;
     if (length > limit) throw new BodyTooLarge(limit);
     chunks.push(chunk);
@@ -26,10 +30,11 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /** Reads a body of known length straight into one Buffer: the only copy the data makes. */
-async function readExactBody(req: IncomingMessage, length: number): Promise<Buffer> {
+async function readExactBody(req: IncomingMessage, length: number, pace: Pace): Promise<Buffer> {
   const buffer = Buffer.allocUnsafe(length);
   let done = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
+    if (pace) await pace(chunk.length);
     if (done + chunk.length > length) throw usage('body longer than its Content-Length');
     chunk.copy(buffer, done);
     done += chunk.length;
@@ -45,10 +50,10 @@ export class BodyTooLarge extends Error {
 }
 
 /** Reads and parses the keys of a call body (text or JSON per Content-Type), and which JSON gave as lists. */
-export async function readCallBody(req: IncomingMessage): Promise<{ body: ApiObject; lists: Set<string> }> {
+export async function readCallBody(req: IncomingMessage, pace: Pace): Promise<{ body: ApiObject; lists: Set<string> }> {
   let body: Buffer;
   try {
-    body = await readBody(req, MAX_CALL_BODY);
+    body = await readBody(req, MAX_CALL_BODY, pace);
   } catch (err) {
     if (err instanceof BodyTooLarge) throw usage(`request body larger than ${MAX_CALL_BODY} bytes`);
     throw err;
@@ -85,8 +90,13 @@ export function checkWriteHeaders(req: IncomingMessage, maxWriteBytes: number): 
 }
 
 /** Reads a write body and returns the drive bytes it carries. */
-export async function readWriteBody(req: IncomingMessage, head: { length: number; gzip: boolean }, maxWriteBytes: number): Promise<Buffer> {
-  const body = await readExactBody(req, head.length);
+export async function readWriteBody(
+  req: IncomingMessage,
+  head: { length: number; gzip: boolean },
+  maxWriteBytes: number,
+  pace: Pace,
+): Promise<Buffer> {
+  const body = await readExactBody(req, head.length, pace);
   if (!head.gzip) return body;
   try {
     return await gunzipAsync(body, { maxOutputLength: maxWriteBytes });

@@ -8,9 +8,13 @@ import { formatList, type WireFormat } from '../api/wire.js';
 import type { Reply } from './call.js';
 import type { EmulatorHttpError } from './http-error.js';
 import { formatInfoBlocks } from './list-keys.js';
+import type { Pace } from './request-body.js';
+import { WAN_SLICE_BYTES } from './wan.js';
 
 export interface BodyFaults {
   slowBytesPerSec: number;
+  /** The WAN's download bandwidth for the caller's account, when limited. */
+  pace?: Pace;
   /** Send the headers and part of the body, then destroy the connection. */
   resetMidBody: boolean;
 }
@@ -70,19 +74,33 @@ export async function sendReply(res: ServerResponse, reply: Reply, format: WireF
     setTimeout(() => res.destroy(), 10);
     return;
   }
-  if (faults.slowBytesPerSec > 0) {
-    await writeSlowly(res, body, faults.slowBytesPerSec);
+  const { slowBytesPerSec, pace } = faults;
+  if (slowBytesPerSec === 0 && !pace) {
+    res.end(body);
     return;
   }
-  res.end(body);
-}
-
-async function writeSlowly(res: ServerResponse, body: Buffer, bytesPerSec: number): Promise<void> {
-  const slice = Math.max(1, Math.floor((bytesPerSec * SLOW_TICK_MS) / 1000));
+  // Slowed (the `slow` fault trickles a slice per tick) or paced by the WAN's bandwidth, or both.
+  const slowSlice = slowBytesPerSec > 0 ? Math.max(1, Math.floor((slowBytesPerSec * SLOW_TICK_MS) / 1000)) : Number.POSITIVE_INFINITY;
+  const slice = Math.min(slowSlice, pace ? WAN_SLICE_BYTES : Number.POSITIVE_INFINITY);
   for (let offset = 0; offset < body.length; offset += slice) {
     if (res.destroyed) return;
-    res.write(body.subarray(offset, offset + slice));
-    await new Promise((r) => setTimeout(r, SLOW_TICK_MS));
+    const part = body.subarray(offset, offset + slice);
+    if (pace) await pace(part.length);
+    if (!res.write(part)) await drained(res);
+    if (slowBytesPerSec > 0) await new Promise((r) => setTimeout(r, SLOW_TICK_MS));
   }
   res.end();
+}
+
+/** Resolves when the response can take more, or is gone. */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

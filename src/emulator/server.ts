@@ -12,6 +12,7 @@ import { EmulatorHttpError } from './http-error.js';
 import { BodyTooLarge, checkWriteHeaders, drainBody, readCallBody, readWriteBody } from './request-body.js';
 import { responseFormat, sendError, sendReply } from './respond.js';
 import { parseRoute, type Route } from './routes.js';
+import type { Wan } from './wan.js';
 
 const EMPTY = Buffer.alloc(0);
 const NO_LISTS: ReadonlySet<string> = new Set();
@@ -19,6 +20,7 @@ const NO_LISTS: ReadonlySet<string> = new Set();
 export interface RequestHandlerDeps {
   core: EmulatorCore;
   faults: FaultInjector;
+  wan: Wan;
   handlers: Record<string, Handler>;
 }
 
@@ -41,7 +43,9 @@ async function refuse(req: IncomingMessage, res: ServerResponse, err: EmulatorHt
 }
 
 async function handle(deps: RequestHandlerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const { core } = deps;
+  const { core, wan } = deps;
+  // The WAN's round trip, added to every request before anything is answered.
+  if (wan.latencyMs > 0) await sleep(wan.latencyMs);
   const method = req.method ?? 'GET';
   const path = (req.url ?? '/').split('?')[0]!;
   let user: string;
@@ -66,9 +70,9 @@ async function handle(deps: RequestHandlerDeps, req: IncomingMessage, res: Serve
   try {
     if (route.kind === 'drives.write') {
       const head = checkWriteHeaders(req, core.limits.maxWriteBytes);
-      data = await readWriteBody(req, head, core.limits.maxWriteBytes);
+      data = await readWriteBody(req, head, core.limits.maxWriteBytes, wan.pacer(user, 'up'));
     } else {
-      ({ body, lists } = await readCallBody(req));
+      ({ body, lists } = await readCallBody(req, wan.pacer(user, 'up')));
     }
   } catch (err) {
     if (err instanceof EmulatorHttpError) {
@@ -100,6 +104,7 @@ async function handle(deps: RequestHandlerDeps, req: IncomingMessage, res: Serve
   await sendReply(res, reply, responseFormat(req.headers.accept), {
     slowBytesPerSec: fault.slowBodyBytesPerSec,
     resetMidBody: fault.action === 'reset',
+    pace: wan.pacer(user, 'down'),
   });
 }
 

@@ -1,5 +1,6 @@
 /** The emulator's public option and handle types (see index.ts for the entry point). */
 import type { FaultSpec } from './faults.js';
+import type { WanSpec } from './wan.js';
 
 export interface EmulatorAccount {
   user: string;
@@ -24,6 +25,8 @@ export interface EmulatorOptions {
   /** Decoded bytes accepted by one write call; default 16 MiB (DEFAULT_MAX_WRITE_BYTES). */
   maxWriteBytes?: number;
   faults?: FaultSpec;
+  /** A simulated WAN: latency per request, bandwidth per account (wan.ts). Default: none. */
+  wan?: WanSpec;
   /** Throttles imaging so progress is observable; default unlimited. */
   imagingBytesPerSec?: number;
   /** How long an ACPI shutdown takes before the server stops; default 200 ms. */
@@ -51,6 +54,8 @@ export interface Emulator {
   accounts: EmulatorAccount[];
   dataDir: string;
   setFaults(spec: FaultSpec | undefined): void;
+  /** Replaces the WAN simulation (undefined: none), like setFaults; throws RangeError on a bad value. */
+  setWan(spec: WanSpec | undefined): void;
   /**
    * Test hook: writes `data` at `offset` into a drive as the guest of a running server that has it attached
    * (`server` picks one when several share it) would: no API call, no claim check, and the drive's

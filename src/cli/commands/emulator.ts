@@ -7,7 +7,17 @@
 import type { Argv, CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import { parseSize } from '../../util/size.js';
-import { type EmulatorAccount, type EmulatorOptions, parseAccount, parseAccountList, parseFaultSpec, startEmulator } from '../../emulator/index.js';
+import {
+  type EmulatorAccount,
+  type EmulatorOptions,
+  parseAccount,
+  parseAccountList,
+  parseBandwidth,
+  parseFaultSpec,
+  parseLatency,
+  startEmulator,
+  type WanSpec,
+} from '../../emulator/index.js';
 import { type GlobalOptions, Output } from '../output.js';
 
 export const ACCOUNTS_ENV = 'DRIVESNAP_EMULATOR_ACCOUNTS';
@@ -21,6 +31,8 @@ interface EmulatorArgs extends GlobalOptions {
   'max-write'?: string;
   'imaging-rate'?: string;
   'shutdown-delay'?: number;
+  latency?: string;
+  bandwidth?: string;
 }
 
 export function parseListen(text: string): { host: string; port: number } {
@@ -53,7 +65,17 @@ export function emulatorOptions(args: EmulatorArgs, env: NodeJS.ProcessEnv): Emu
   if (maxWrite !== undefined) opts.maxWriteBytes = maxWrite;
   const rate = sizeOption('imaging-rate', args['imaging-rate']);
   if (rate !== undefined) opts.imagingBytesPerSec = rate;
-  if (args['shutdown-delay'] !== undefined) opts.shutdownDelayMs = args['shutdown-delay'];
+  const shutdownDelay = args['shutdown-delay'];
+  if (shutdownDelay !== undefined) {
+    if (!Number.isFinite(shutdownDelay) || shutdownDelay < 0) {
+      throw new UsageError('--shutdown-delay: expected milliseconds, e.g. 200');
+    }
+    opts.shutdownDelayMs = shutdownDelay;
+  }
+  const wan: WanSpec = {};
+  if (args.latency !== undefined) wan.latencyMs = parseLatency(`--latency ${args.latency}`, args.latency);
+  if (args.bandwidth !== undefined) wan.bandwidthBytesPerSec = parseBandwidth(`--bandwidth ${args.bandwidth}`, args.bandwidth);
+  if (Object.keys(wan).length > 0) opts.wan = wan;
   return opts;
 }
 
@@ -73,7 +95,12 @@ export const command: CommandModule<GlobalOptions, EmulatorArgs> = {
       .option('storage-limit', { type: 'string', description: 'Total size of all drives allowed, e.g. 100G' })
       .option('max-write', { type: 'string', description: 'Largest decoded write accepted (default 16M)' })
       .option('imaging-rate', { type: 'string', description: 'Imaging speed in bytes per second, e.g. 50M (default unlimited)' })
-      .option('shutdown-delay', { type: 'number', description: 'Milliseconds an ACPI shutdown takes (default 200)' }) as Argv<EmulatorArgs>,
+      .option('shutdown-delay', { type: 'number', description: 'Milliseconds an ACPI shutdown takes (default 200)' })
+      .option('latency', { type: 'string', description: 'Simulated WAN: milliseconds added to every request, e.g. 30' })
+      .option('bandwidth', {
+        type: 'string',
+        description: 'Simulated WAN: bandwidth per account and direction, e.g. 1Gbit or 125M (bytes/s)',
+      }) as Argv<EmulatorArgs>,
   handler: async (args) => {
     const out = new Output(args);
     const emulator = await startEmulator(emulatorOptions(args, process.env));
