@@ -89,7 +89,7 @@ async function transmit(socket: Socket, reader: SocketReader, source: SnapshotSo
   };
   for (;;) {
     while (inFlight.size >= MAX_IN_FLIGHT || inFlightBytes >= MAX_IN_FLIGHT_BYTES) await Promise.race(inFlight);
-    if (socket.writableNeedDrain) await new Promise((resolve) => socket.once('drain', resolve).once('close', resolve));
+    if (socket.writableNeedDrain) await drained(socket);
     const headerBytes = await reader.read(REQUEST_HEADER_BYTES);
     if (!headerBytes) break;
     const req = decodeRequest(headerBytes);
@@ -162,4 +162,15 @@ function reply(req: Request, state: NegotiationState): Buffer[] {
 
 function errorReply(req: Request, state: NegotiationState, errno: number, message: string): Buffer[] {
   return state.structuredReplies ? encodeStructuredError(req.handle, errno, message) : encodeSimpleReply(req.handle, errno);
+}
+
+/** Resolves when the socket's output drains or the socket closes, leaving no listener behind. */
+function drained(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      socket.off('drain', done).off('close', done);
+      resolve();
+    };
+    socket.on('drain', done).on('close', done);
+  });
 }

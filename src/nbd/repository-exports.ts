@@ -4,6 +4,7 @@
  * format's own decoder (envelope, decryption, gzip and id all checked).
  */
 import pLimit from 'p-limit';
+import { cpuSlots } from '../engine/pipeline.js';
 import { DrivesnapError } from '../errors.js';
 import { decodeChunk } from '../repo/format/index.js';
 import type { Repository } from '../repo/repository.js';
@@ -37,7 +38,7 @@ export function repositoryChunkLoader(repo: Repository): ChunkLoader {
 /** One export per reference (id, unique prefix, or `latest` with `drive`), named by the full snapshot id. */
 export async function snapshotExports(repo: Repository, refs: string[], drive: string | undefined, o: ExportOptions): Promise<NbdExport[]> {
   const load = repositoryChunkLoader(repo);
-  const readAheadLimit = pLimit(Math.max(1, o.readAhead));
+  const loadLimit = pLimit(cpuSlots());
   const out: NbdExport[] = [];
   for (const ref of refs) {
     const row = repo.resolveSnapshot(ref, drive);
@@ -49,7 +50,7 @@ export async function snapshotExports(repo: Repository, refs: string[], drive: s
       layout: { size: meta.size, chunkSize: meta.chunkSize, table },
       load,
       cache: o.cache,
-      readAheadLimit,
+      loadLimit,
       readAhead: o.readAhead,
       log: o.log,
     });

@@ -32,8 +32,11 @@ export interface SourceOptions {
   layout: SnapshotLayout;
   load: ChunkLoader;
   cache: ChunkCache;
-  /** Bounds loads started by read-ahead (demand loads are bounded by the requests in flight). */
-  readAheadLimit: LimitFunction;
+  /**
+   * Bounds the chunks being fetched and decoded at once (each holds the stored object and the inflated range
+   * in memory), shared by every export. Read-ahead only takes free slots, never queues.
+   */
+  loadLimit: LimitFunction;
   /** Ranges fetched ahead of a sequential reader. */
   readAhead: number;
   log: (line: string) => void;
@@ -62,16 +65,16 @@ export class SnapshotSource {
   /** The pieces of [offset, offset+length), each with its bytes; rejects with ChunkReadError. */
   async read(offset: number, length: number): Promise<PieceData[]> {
     const pieces = readPieces(this.o.layout, offset, length);
-    const first = pieces[0]!;
-    const last = pieces[pieces.length - 1]!;
-    for (let i = first.index; i <= last.index; i++) this.noteAccess(i);
-    return Promise.all(
+    // Demand loads first, so that read-ahead only takes the load slots they leave free.
+    const loaded = Promise.all(
       pieces.map(async (p): Promise<PieceData> => {
         if (p.zero) return p;
         const range = await this.range(p.index);
         return { ...p, data: range.subarray(p.start, p.start + p.length) };
       }),
     );
+    for (let i = pieces[0]!.index; i <= pieces[pieces.length - 1]!.index; i++) this.noteAccess(i);
+    return loaded;
   }
 
   private noteAccess(index: number): void {
@@ -84,8 +87,9 @@ export class SnapshotSource {
     const n = Math.ceil(this.o.layout.size / this.o.layout.chunkSize);
     for (let i = index + 1; i <= Math.min(n - 1, index + this.o.readAhead); i++) {
       const key = this.key(i);
+      if (this.o.loadLimit.activeCount >= this.o.loadLimit.concurrency) return;
       if (key === undefined || this.o.cache.has(key) || this.loading.has(key) || this.failed.has(key)) continue;
-      void this.o.readAheadLimit(() => this.range(i)).catch(() => undefined);
+      void this.range(i).catch(() => undefined);
     }
   }
 
@@ -106,7 +110,7 @@ export class SnapshotSource {
     const { chunkSize, size, table } = this.o.layout;
     const length = Math.min(chunkSize, size - index * chunkSize);
     const loaded = this.o
-      .load(tableEntry(table, index), length)
+      .loadLimit(() => this.o.load(tableEntry(table, index), length))
       .then((data) => {
         this.failed.delete(key);
         this.o.cache.set(key, data);

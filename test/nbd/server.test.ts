@@ -37,7 +37,7 @@ beforeEach(async () => {
     layout: { size: SIZE, chunkSize: CHUNK, table },
     load: (id, length) => load(id, length),
     cache: new ChunkCache(0),
-    readAheadLimit: pLimit(1),
+    loadLimit: pLimit(1),
     readAhead: 0,
     log: (l) => logged.push(l),
   });

@@ -34,7 +34,8 @@ describe('SnapshotSource', () => {
         return Buffer.alloc(length, id[0]!);
       },
       cache: new ChunkCache(8 * CHUNK),
-      readAheadLimit: pLimit(2),
+      // One slot for the reader, two for read-ahead.
+      loadLimit: pLimit(3),
       readAhead,
       log: () => undefined,
     });

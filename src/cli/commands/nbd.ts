@@ -37,7 +37,7 @@ export const command: CommandModule<object, NbdArgs> = {
       .option('drive', { type: 'string', description: 'With latest: the drive whose latest snapshot to serve' })
       .option('socket', { type: 'string', description: 'Unix socket to listen on (default: a new one in a private temp directory)' })
       .option('listen', { type: 'string', description: 'Listen on TCP HOST:PORT instead (unencrypted, no authentication: keep it on trusted hosts)' })
-      .option('cache-size', { type: 'string', default: '256M', description: 'Memory for inflated chunks, e.g. 1G' })
+      .option('cache-size', { type: 'string', default: '128M', description: 'Memory for inflated chunks, e.g. 1G' })
       .option('read-ahead', { type: 'number', default: 4, description: 'Chunks fetched ahead of a sequential reader' })
       .conflicts('socket', 'listen') as never,
   handler: async (args) => {
