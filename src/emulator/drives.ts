@@ -9,7 +9,7 @@ import { UUID_RE, validateDriveKeys } from './keys.js';
 import { type InfoBlock, rememberListKeys } from './list-keys.js';
 import { checkAllocation } from './limits.js';
 import { standardImages } from './standard-library.js';
-import { type DriveRecord, type ImagingConversion, newCounters } from './state.js';
+import { countIo, type DriveRecord, type ImagingConversion, newCounters } from './state.js';
 
 function byName(a: ApiObject, b: ApiObject): number {
   return (a.name ?? '').localeCompare(b.name ?? '') || (a.drive ?? '').localeCompare(b.drive ?? '');
@@ -71,6 +71,12 @@ export function driveHandlers(imaging: ImagingManager): Record<string, Handler> 
     if (size !== undefined && size !== record.size) {
       ctx.core.assertNotBusy(record, 'resize it');
       checkAllocation(ctx.core, ctx.user, size - record.size, 0);
+      // Shrinking discards the tail, which reads as zeros if the drive grows back: count that as a write,
+      // so a shrink-and-grow never leaves a drive looking unchanged (same size, same counters).
+      if (size < record.size) {
+        countIo(record.counters, true, record.size - size);
+        await ctx.core.saver.save();
+      }
       await ctx.core.resizeDriveFile(record.drive, size);
       record.size = size;
     }

@@ -76,6 +76,16 @@ describe('drive I/O counters', () => {
     expect((await counters(fromLibrary)).writeBytes).toBe(4096 + Number(lib.rawsize));
   });
 
+  it('counts a shrink as a write of the discarded tail, so shrinking and growing back is never "unchanged"', async () => {
+    const drive = await createDrive(emu, '2M');
+    await call(emu, `/drives/${drive}/write/1536k`, { method: 'POST', body: Buffer.from('tail') });
+    const before = await counters(drive);
+    expect((await post(emu, `/drives/${drive}/set`, 'size 1M')).status).toBe(200);
+    expect((await post(emu, `/drives/${drive}/set`, 'size 2M')).status).toBe(200);
+    expect((await call(emu, `/drives/${drive}/read/1536k/4`)).body.equals(Buffer.alloc(4))).toBe(true);
+    expect(await counters(drive)).toMatchObject({ writeBytes: before.writeBytes + MiB, writeRequests: before.writeRequests + 1 });
+  });
+
   describe('a running server\'s own I/O (test hook)', () => {
     it('writes into the drive as the guest, moving the drive and per-device counters; reads move the read ones', async () => {
       const drive = await createDrive(emu, '2M');
