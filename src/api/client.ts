@@ -18,6 +18,7 @@ import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { DrivesnapError } from '../errors.js';
 import { MiB } from '../util/size.js';
+import type { MinimumRate } from './deadline.js';
 import { type DriveInfo, parseDriveInfo } from './drive-info.js';
 import { ApiError } from './errors.js';
 import { type HttpCall, type HttpResponse, HttpTransport, failedBeforeSending } from './http.js';
@@ -55,6 +56,8 @@ export interface ApiClientOptions {
   retry?: Partial<RetryPolicy>;
   /** Longest wait for headers, and longest silence inside a body; default 120 s. */
   timeoutMs?: number;
+  /** The slowest link accepted: each exchange must finish within base + bytes / rate (./deadline.ts). */
+  minimumRate?: Partial<MinimumRate>;
   /** Called before each retry's wait (every retry is also published on RETRY_CHANNEL). */
   onRetry?: RetryListener;
   /** Random source for retry jitter, [0, 1); default Math.random. For tests. */
@@ -108,6 +111,7 @@ export class ApiClient {
       secret: opts.secret,
       connections,
       timeoutMs: opts.timeoutMs ?? 120_000,
+      ...(opts.minimumRate !== undefined ? { minimumRate: opts.minimumRate } : {}),
     });
     this.url = this.#http.url;
     this.user = opts.user;

@@ -72,8 +72,25 @@ export class ApiConnectionError extends DrivesnapError {
   constructor(
     readonly call: string,
     reason: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; code?: string; message?: string },
   ) {
-    super('EH_CONNECTION', `${call}: connection failed: ${reason}`, ExitCode.failure, options);
+    super(options?.code ?? 'EH_CONNECTION', options?.message ?? `${call}: connection failed: ${reason}`, ExitCode.failure, options);
+  }
+}
+
+/**
+ * An exchange that did not finish within its deadline (./deadline.ts): the link moved data more slowly than
+ * the minimum rate. A connection fault like the others, so it is retried; the job fails if it persists.
+ */
+export class ApiStalledError extends ApiConnectionError {
+  override name = 'ApiStalledError';
+  constructor(call: string, what: string, minRate: string, deadlineMs: number) {
+    const reason = `stalled below ${minRate}`;
+    super(call, reason, {
+      code: 'EH_STALLED',
+      message:
+        `${what} ${reason} (not done within ${Math.round(deadlineMs / 100) / 10} s): the link or the server is too slow; ` +
+        'drivesnap retries, and fails the job if it stays below that rate (DRIVESNAP_API_MIN_RATE sets the minimum)',
+    });
   }
 }

@@ -11,7 +11,9 @@
  */
 import { Pool } from 'undici';
 import { DrivesnapError, ExitCode } from '../errors.js';
-import { ApiConnectionError, ApiError, isErrorWord, wordForStatus } from './errors.js';
+import { formatBytes, formatRate } from '../util/size.js';
+import { type MinimumRate, exchangeDeadlineMs, resolveMinimumRate } from './deadline.js';
+import { ApiConnectionError, ApiError, ApiStalledError, isErrorWord, wordForStatus } from './errors.js';
 
 export interface HttpTransportOptions {
   url: string;
@@ -21,6 +23,8 @@ export interface HttpTransportOptions {
   connections: number;
   /** Longest wait for response headers, and longest silence while a body arrives. */
   timeoutMs: number;
+  /** The slowest link accepted: each exchange must finish within the deadline it implies (./deadline.ts). */
+  minimumRate?: Partial<MinimumRate>;
 }
 
 export interface HttpCall {
@@ -75,6 +79,7 @@ export class HttpTransport {
   readonly #pool: Pool;
   readonly #basePath: string;
   readonly #authorization: string;
+  readonly #minimumRate: MinimumRate;
 
   constructor(opts: HttpTransportOptions) {
     let parsed: URL;
@@ -88,6 +93,7 @@ export class HttpTransport {
     }
     this.#basePath = parsed.pathname.replace(/\/+$/, '');
     this.url = parsed.origin + this.#basePath;
+    this.#minimumRate = resolveMinimumRate(opts.minimumRate);
     this.#authorization = 'Basic ' + Buffer.from(`${opts.user}:${opts.secret}`).toString('base64');
     this.#pool = new Pool(parsed.origin, {
       connections: opts.connections,
@@ -99,8 +105,34 @@ export class HttpTransport {
     });
   }
 
+  /**
+   * One exchange within its deadline: the bytes sent plus those expected back (known up front for reads,
+   * from Content-Length otherwise) at the minimum rate, plus the base allowance. Past it the request is
+   * aborted and fails as ApiStalledError, which the client retries like any connection fault.
+   */
   async send(call: HttpCall): Promise<HttpResponse> {
     const label = `${call.method} ${call.path}`;
+    const sent = call.body === undefined ? 0 : Buffer.byteLength(call.body);
+    const started = performance.now();
+    const controller = new AbortController();
+    let allowedMs = exchangeDeadlineMs(this.#minimumRate, sent + (call.expectBytes ?? 0));
+    let timer = setTimeout(() => controller.abort(), allowedMs);
+    const expectReply = (bytes: number): void => {
+      allowedMs = exchangeDeadlineMs(this.#minimumRate, sent + bytes);
+      clearTimeout(timer);
+      timer = setTimeout(() => controller.abort(), Math.max(0, started + allowedMs - performance.now()));
+    };
+    try {
+      return await this.#sendWithin(call, label, controller.signal, expectReply);
+    } catch (err) {
+      if (!controller.signal.aborted) throw err;
+      throw new ApiStalledError(label, describeTransfer(call, label, sent), formatRate(this.#minimumRate.bytesPerSecond), allowedMs);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #sendWithin(call: HttpCall, label: string, signal: AbortSignal, expectReply: (bytes: number) => void): Promise<HttpResponse> {
     let response: Awaited<ReturnType<Pool['request']>>;
     try {
       response = await this.#pool.request({
@@ -109,10 +141,13 @@ export class HttpTransport {
         headers: { ...call.headers, authorization: this.#authorization },
         // A Buffer or string body makes undici send Content-Length, never chunked transfer encoding.
         body: call.body ?? (call.method === 'POST' ? '' : undefined),
+        signal,
       });
     } catch (err) {
       throw transportFault(label, err);
     }
+    const announced = Number(headerValue(response.headers['content-length']));
+    if (call.expectBytes === undefined && Number.isSafeInteger(announced) && announced > 0) expectReply(announced);
     const contentType = headerValue(response.headers['content-type']);
     if (response.statusCode >= 200 && response.statusCode < 300) {
       const body =
@@ -142,6 +177,14 @@ export class HttpTransport {
   async close(): Promise<void> {
     if (!this.#pool.closed) await this.#pool.close();
   }
+}
+
+/** `read of 4.00 MiB from drive UUID`, `write of 1.00 MiB to drive UUID`, or the call itself. */
+function describeTransfer(call: HttpCall, label: string, sent: number): string {
+  const drive = call.object !== undefined ? ` drive ${call.object}` : '';
+  if (/\/read\/\d+\/\d+$/.test(call.path) && call.expectBytes !== undefined) return `read of ${formatBytes(call.expectBytes)} from${drive}`;
+  if (/\/write\/\d+$/.test(call.path)) return `write of ${formatBytes(sent)} to${drive}`;
+  return label;
 }
 
 /**

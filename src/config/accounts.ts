@@ -14,7 +14,9 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ApiClient, type ApiClientOptions } from '../api/client.js';
-import { DrivesnapError, ExitCode } from '../errors.js';
+import type { MinimumRate } from '../api/deadline.js';
+import { DrivesnapError, ExitCode, UsageError } from '../errors.js';
+import { parseSize } from '../util/size.js';
 
 /** The account `EHURI` + `EHAUTH` define. */
 export const ENV_ACCOUNT = 'eh';
@@ -26,6 +28,8 @@ export interface Account {
   secret: string;
   format?: 'text' | 'json';
   connections?: number;
+  /** The slowest link accepted for one API exchange (DRIVESNAP_API_MIN_RATE, DRIVESNAP_API_BASE_MS). */
+  minimumRate?: Partial<MinimumRate>;
 }
 
 const accountSchema = z
@@ -162,10 +166,12 @@ function expandPath(path: string, configFile: string | undefined, env: Env): str
  */
 export async function resolveAccount(name: string, opts: { env?: Env; config?: Config } = {}): Promise<Account> {
   const env = opts.env ?? process.env;
+  const minimumRate = minimumRateFromEnv(env);
+  const withRate = (account: Account): Account => (minimumRate ? { ...account, minimumRate } : account);
   const config = opts.config ?? (await loadConfig(env));
   const account = config.accounts[name];
   if (!account) {
-    if (name === ENV_ACCOUNT) return envAccount(env);
+    if (name === ENV_ACCOUNT) return withRate(envAccount(env));
     const known = accountNames(config, env);
     const where = config.path ?? configPath(env);
     throw new DrivesnapError(
@@ -179,7 +185,30 @@ export async function resolveAccount(name: string, opts: { env?: Env; config?: C
   const resolved: Account = { name, url: account.url, user: account.user, secret: await readSecret(name, account, config, env) };
   if (account.format !== undefined) resolved.format = account.format;
   if (account.connections !== undefined) resolved.connections = account.connections;
-  return resolved;
+  return withRate(resolved);
+}
+
+/**
+ * DRIVESNAP_API_MIN_RATE (bytes per second, k/M suffixes: `64k`) and DRIVESNAP_API_BASE_MS: every API
+ * exchange must finish within base + bytes / rate, or it counts as stalled (defaults: 64 KiB/s, 10 s).
+ */
+function minimumRateFromEnv(env: Env): Partial<MinimumRate> | undefined {
+  const rate: Partial<MinimumRate> = {};
+  if (env.DRIVESNAP_API_MIN_RATE) {
+    const bytesPerSecond = parseSize(env.DRIVESNAP_API_MIN_RATE);
+    if (!bytesPerSecond) {
+      throw new UsageError(`DRIVESNAP_API_MIN_RATE=${env.DRIVESNAP_API_MIN_RATE} is not a rate: give bytes per second > 0, e.g. 64k`);
+    }
+    rate.bytesPerSecond = bytesPerSecond;
+  }
+  if (env.DRIVESNAP_API_BASE_MS) {
+    const baseMs = parseSize(env.DRIVESNAP_API_BASE_MS);
+    if (baseMs === undefined || /[a-z]/i.test(env.DRIVESNAP_API_BASE_MS)) {
+      throw new UsageError(`DRIVESNAP_API_BASE_MS=${env.DRIVESNAP_API_BASE_MS} is not a whole number of milliseconds`);
+    }
+    rate.baseMs = baseMs;
+  }
+  return Object.keys(rate).length > 0 ? rate : undefined;
 }
 
 /** An API client for the account; `opts` override the account's own format and connections. */
@@ -187,5 +216,6 @@ export function openClient(account: Account, opts: Partial<Omit<ApiClientOptions
   const options: ApiClientOptions = { url: account.url, user: account.user, secret: account.secret, ...opts };
   if (options.format === undefined && account.format !== undefined) options.format = account.format;
   if (options.connections === undefined && account.connections !== undefined) options.connections = account.connections;
+  if (options.minimumRate === undefined && account.minimumRate !== undefined) options.minimumRate = account.minimumRate;
   return new ApiClient(options);
 }

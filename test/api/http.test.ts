@@ -36,7 +36,7 @@ afterEach(async () => {
 /** Starts a server answering with `handle`; returns a client for it and the requests seen. */
 async function serve(
   handle: (req: Seen, res: ServerResponse, n: number) => void,
-  opts: { format?: 'text' | 'json'; maxAttempts?: number } = {},
+  opts: { format?: 'text' | 'json'; maxAttempts?: number; minimumRate?: { bytesPerSecond: number; baseMs: number } } = {},
 ): Promise<{ client: ApiClient; seen: Seen[] }> {
   const seen: Seen[] = [];
   server = createServer((req, res) => {
@@ -56,6 +56,7 @@ async function serve(
     secret: SECRET,
     format: opts.format ?? 'text',
     retry: { maxAttempts: opts.maxAttempts ?? 4, baseDelayMs: 1, maxDelayMs: 2 },
+    ...(opts.minimumRate ? { minimumRate: opts.minimumRate } : {}),
   });
   clients.push(client);
   return { client, seen };
@@ -172,6 +173,33 @@ describe('odd answers', () => {
       res.end('{"drive": ');
     });
     await expect(client.driveInfo(DRIVE)).rejects.toMatchObject({ code: 'EH_BAD_RESPONSE' });
+  });
+});
+
+describe('a body that trickles', () => {
+  it('fails each exchange at its deadline (base + bytes / minimum rate) as stalled, retries it, then gives up', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    const { client, seen } = await serve(
+      (_s, res) => {
+        // 100 bytes announced, one sent every 50 ms: the idle timeout never fires, the deadline must.
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+        timers.push(setInterval(() => res.write('x'), 50));
+      },
+      { maxAttempts: 2, minimumRate: { bytesPerSecond: 1024, baseMs: 150 } },
+    );
+    try {
+      const err = (await client.listDrives().catch((e: unknown) => e)) as Error & { code: string };
+      expect(err).toBeInstanceOf(ApiConnectionError);
+      expect(err.code).toBe('EH_STALLED');
+      expect(err.message).toBe(
+        'GET /drives/list stalled below 1.00 KiB/s (not done within 0.2 s): the link or the server is too slow; ' +
+          'drivesnap retries, and fails the job if it stays below that rate (DRIVESNAP_API_MIN_RATE sets the minimum)',
+      );
+      expect(seen.map((s) => s.url)).toEqual(['/api/drives/list', '/api/drives/list']); // retried once, per maxAttempts 2
+      expect(client.stats().retries).toBe(1);
+    } finally {
+      for (const t of timers) clearInterval(t);
+    }
   });
 });
 

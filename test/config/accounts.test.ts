@@ -116,3 +116,22 @@ describe('openClient', () => {
     }
   });
 });
+
+describe('the minimum API transfer rate', () => {
+  const eh = { EHURI: 'http://127.0.0.1:1/', EHAUTH: `${USER}:s`, XDG_CONFIG_HOME: '/nonexistent' };
+  it('comes from DRIVESNAP_API_MIN_RATE (k/M suffixes) and DRIVESNAP_API_BASE_MS', async () => {
+    expect(await resolveAccount('eh', { env: { ...eh, DRIVESNAP_API_MIN_RATE: '1M', DRIVESNAP_API_BASE_MS: '300' } })).toMatchObject({
+      minimumRate: { bytesPerSecond: 1024 * 1024, baseMs: 300 },
+    });
+    expect((await resolveAccount('eh', { env: eh })).minimumRate).toBeUndefined();
+  });
+  it('refuses a rate that is not a positive size, naming the variable', async () => {
+    for (const bad of ['abc', '0', '-5']) {
+      await expect(resolveAccount('eh', { env: { ...eh, DRIVESNAP_API_MIN_RATE: bad } })).rejects.toMatchObject({
+        code: 'USAGE',
+        message: expect.stringContaining(`DRIVESNAP_API_MIN_RATE=${bad} is not a rate`),
+      });
+    }
+    await expect(resolveAccount('eh', { env: { ...eh, DRIVESNAP_API_BASE_MS: '2s' } })).rejects.toMatchObject({ code: 'USAGE' });
+  });
+});
