@@ -1,14 +1,19 @@
 /**
  * In-process throughput of the hot-path primitives on 4 MiB chunks of the workload: node:zlib against
- * pako (the reason drivesnap uses node:zlib), SHA-256, and the repository's chunk codec.
+ * pako (the reason drivesnap uses node:zlib), node:zlib against ISA-L per level, SHA-256, the repository's
+ * chunk codec, and the chunk encode path on incompressible (random) data against the previous one.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { deflate as pakoGzip, inflate as pakoInflate } from 'pako';
-import { chunkId, decodeChunk, deriveKeys, encodeChunk, newConfig, newMasterKey } from '../repo/format/index.js';
+import { gzipIfSmaller } from '../codec/incompressible.js';
+import { isalAddon, isalCodec } from '../codec/isal.js';
+import { codecLabel, type GzipCodec } from '../codec/types.js';
+import { zlibCodec } from '../codec/zlib.js';
 import { isAllZero } from '../engine/codec.js';
+import { chunkId, decodeChunk, deriveKeys, encodeChunk, gzipCodecLabel, newConfig, newMasterKey, sealEnvelope } from '../repo/format/index.js';
 
 const MiB = 1024 * 1024;
 const gzipAsync = promisify(gzip);
@@ -20,7 +25,7 @@ export interface CodecResult {
   ratio?: number;
 }
 
-async function sampleChunks(image: string, count: number): Promise<Buffer[]> {
+export async function sampleChunks(image: string, count: number): Promise<Buffer[]> {
   const fh = await open(image, 'r');
   try {
     const size = (await fh.stat()).size;
@@ -36,7 +41,7 @@ async function sampleChunks(image: string, count: number): Promise<Buffer[]> {
   }
 }
 
-async function timeIt(bytes: number, fn: () => Promise<unknown> | unknown): Promise<number> {
+export async function timeIt(bytes: number, fn: () => Promise<unknown> | unknown): Promise<number> {
   const t0 = performance.now();
   await fn();
   return bytes / 1e6 / ((performance.now() - t0) / 1000);
@@ -77,6 +82,15 @@ export async function codecBenchmarks(image: string, log: (l: string) => void): 
     for (const c of chunks) createHash('sha256').update(c).digest();
   }));
   record('sha256 WebCrypto (all in flight)', await timeIt(raw, () => parallel(chunks, (c) => crypto.subtle.digest('SHA-256', c))));
+  for (const f of await gzipCodecFigures(chunks)) {
+    record(`gzip ${f.codec} L${f.level} (one thread)`, f.gzipMBs, f.ratio);
+    record(`gunzip ${f.codec}, from L${f.level} (one thread)`, f.gunzipMBs);
+  }
+  const random = Array.from({ length: 8 }, () => randomBytes(4 * MiB));
+  for (const [name, decide] of encodeStrategies(newConfig({ encrypted: false }).compression.level)) {
+    const f = await encodePathFigure(random, decide, 4);
+    record(`chunk payload on random data, ${name} (8 in flight)`, f.mbPerSec, f.ratio);
+  }
   for (const encrypted of [false, true]) {
     const config = newConfig({ encrypted });
     const ctx = { config, keys: encrypted ? await deriveKeys(newMasterKey()) : undefined };
@@ -84,13 +98,94 @@ export async function codecBenchmarks(image: string, log: (l: string) => void): 
     let objects: Buffer[] = [];
     const label = encrypted ? 'encrypted' : 'plain';
     record(
-      `chunk encode, ${label}, gzip -${config.compression.level} (all in flight)`,
+      `chunk encode, ${label}, ${gzipCodecLabel(config.compression.level)} (all in flight)`,
       await timeIt(raw, async () => {
         objects = await Promise.all(chunks.map((c, i) => encodeChunk(c, ids[i]!, ctx)));
       }),
       raw / objects.reduce((s, o) => s + o.length, 0),
     );
     record(`chunk decode+verify, ${label} (all in flight)`, await timeIt(raw, () => parallel(objects, (o) => decodeChunk(o, ids[objects.indexOf(o)]!, ctx))));
+  }
+  return out;
+}
+
+/** One 4 MiB block after another on one thread, per codec and level: the per-core figures. */
+export interface GzipFigure {
+  codec: string;
+  level: number;
+  gzipMBs: number;
+  gunzipMBs: number;
+  ratio: number;
+}
+
+async function sequential(blocks: Buffer[], fn: (b: Buffer) => Promise<Buffer>): Promise<{ mbPerSec: number; out: Buffer[] }> {
+  const out: Buffer[] = [];
+  const mbPerSec = await timeIt(
+    blocks.reduce((s, b) => s + b.length, 0),
+    async () => {
+      for (const b of blocks) out.push(await fn(b));
+    },
+  );
+  return { mbPerSec, out };
+}
+
+/** node:zlib and (when built) ISA-L at levels 1..3 on the given blocks. */
+export async function gzipCodecFigures(blocks: Buffer[]): Promise<GzipFigure[]> {
+  const bytes = blocks.reduce((s, b) => s + b.length, 0);
+  const max = Math.max(...blocks.map((b) => b.length));
+  const codecs: [string, (b: Buffer, level: number) => Promise<Buffer>, (g: Buffer) => Promise<Buffer>][] = [
+    ['node:zlib', (b, level) => gzipAsync(b, { level }), (g) => gunzipAsync(g)],
+  ];
+  const addon = isalAddon;
+  if (addon) codecs.push(['isal-igzip', async (b, level) => (await addon.gzip(b, level, -1))!, (g) => addon.gunzip(g, max)]);
+  const figures: GzipFigure[] = [];
+  for (const [codec, gz, gunz] of codecs) {
+    for (const level of [1, 2, 3]) {
+      const packed = await sequential(blocks, (b) => gz(b, level));
+      const unpacked = await sequential(packed.out, gunz);
+      figures.push({ codec, level, gzipMBs: packed.mbPerSec, gunzipMBs: unpacked.mbPerSec, ratio: bytes / packed.out.reduce((s, o) => s + o.length, 0) });
+    }
+  }
+  return figures;
+}
+
+/** How a range becomes its stored payload: undefined keeps it raw. */
+type RawDecision = (data: Buffer) => Promise<Buffer | undefined>;
+
+/** The previous chunk path: gzip all of it, keep raw when that did not shrink it. */
+const gzipAllThenCompare = (codec: GzipCodec, level: number): RawDecision => async (data) => {
+  const out = (await codec.gzip(data, level))!;
+  return out.length < data.length ? out : undefined;
+};
+
+/**
+ * The chunk encode path (compress or keep raw, then seal) over `rounds` passes of the blocks with `inFlight`
+ * blocks at once, as the engine runs it: MB/s and the stored size ratio.
+ */
+export async function encodePathFigure(blocks: Buffer[], decide: RawDecision, rounds = 1, inFlight = 8): Promise<{ mbPerSec: number; ratio: number }> {
+  let stored = 0;
+  let next = 0;
+  const total = blocks.length * rounds;
+  const worker = async () => {
+    for (let i = next++; i < total; i = next++) {
+      const data = blocks[i % blocks.length]!;
+      const payload = await decide(data);
+      const object = await sealEnvelope('chunk', 'bench', payload ?? data, payload === undefined, undefined);
+      stored += object.length; // after the await: `stored += await ...` would read `stored` before it
+    }
+  };
+  const bytes = total * (blocks[0]?.length ?? 0);
+  const mbPerSec = await timeIt(bytes, () => Promise.all(Array.from({ length: inFlight }, worker)));
+  return { mbPerSec, ratio: bytes / stored };
+}
+
+/** The encode strategies compared: the previous path on node:zlib, and sampled on each available codec. */
+export function encodeStrategies(level: number): [string, RawDecision][] {
+  const out: [string, RawDecision][] = [[`gzip all, node:zlib L${level} (previous path)`, gzipAllThenCompare(zlibCodec, level)]];
+  for (const codec of [zlibCodec, isalCodec]) {
+    if (!codec) continue;
+    out.push([`sampled, ${codecLabel(codec, level)}`, (d) => gzipIfSmaller(codec, d, level)]);
+    out.push([`gzip all, ${codecLabel(codec, level)}`, gzipAllThenCompare(codec, level)]);
   }
   return out;
 }

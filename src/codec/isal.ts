@@ -6,7 +6,7 @@
 import { createRequire } from 'node:module';
 import type { GzipCodec } from './types.js';
 
-interface IsalAddon {
+export interface IsalAddon {
   gzip(data: Uint8Array, level: number, maxOutput: number): Promise<Buffer | null>;
   gunzip(data: Uint8Array, maxOutput: number): Promise<Buffer>;
   maxLevel: number;
@@ -38,6 +38,9 @@ function load(): { addon?: IsalAddon; reason?: string } {
 }
 
 const loaded = load();
+
+/** The addon itself, at igzip's own levels 0..3: for the benchmarks only; everything else uses `isalCodec`. */
+export const isalAddon: IsalAddon | undefined = loaded.addon;
 
 /** Why the ISA-L codec is unavailable, when it is. */
 export const isalUnavailableReason: string | undefined = loaded.reason;
