@@ -11,6 +11,7 @@ import { chunkId, chunkObjectName } from '../../src/repo/format/index.js';
 import { listLocks } from '../../src/repo/locks.js';
 import { Cleanup, localRepo, MiB, makeImage, RANGE, sha256, type TestRepo } from '../helpers/engine-fixtures.js';
 import { backupFile, repoEnv, restoredHash } from '../helpers/ops-fixtures.js';
+import { runCli } from '../helpers/engine-cli.js';
 import { hasTool, type NbdChild, runTool, startNbd, stopNbd } from './nbd-fixtures.js';
 
 const libnbd = hasTool('nbdinfo') && hasTool('nbdcopy');
@@ -49,11 +50,13 @@ describe.skipIf(!libnbd)('drivesnap nbd with libnbd clients (nbdinfo, nbdcopy; s
     cleanup.add(() => stopNbd(nbd));
   }, 120_000);
 
-  it('prints one URI per snapshot on a private Unix socket, and holds a shared lock while serving', async () => {
+  it('prints one URI per snapshot on a private Unix socket, and holds a shared lock while serving (prune refused)', async () => {
     expect(nbd.exports.map((e) => e.name)).toEqual([served.sparse.id, served.odd.id, served.tiny.id]);
     expect(nbd.exports[0]!.uri).toBe(`nbd+unix:///${served.sparse.id}?socket=${nbd.socket}`);
     const locks = await listLocks(t.repo.store);
     expect(locks.map((l) => l.exclusive)).toEqual([false]);
+    const prune = await runCli(['prune'], repoEnv(t.dir!, t.indexPath));
+    expect(prune.code, prune.stderr).toBe(11);
   });
 
   it('nbdinfo reports the size, the read-only flag and multi-conn, and lists every export', async () => {
