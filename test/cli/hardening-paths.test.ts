@@ -69,6 +69,15 @@ describe('a read-only repository', () => {
   });
 });
 
+describe('an index SQLite cannot open', () => {
+  it('is explained with what to do, not only "unable to open database file"', async () => {
+    const r = await runBounded(['init', '--repo', join(work, 'dir-index-repo')], { DRIVESNAP_INDEX: work });
+    expect(r.code).toBe(1);
+    expect(errorLines(r)).toEqual([expect.stringContaining('the index database cannot be opened for writing (SQLITE_CANTOPEN')]);
+    expect(r.stderr).toContain('set DRIVESNAP_INDEX to a file in a writable directory');
+  });
+});
+
 describe('an empty password file', () => {
   it('says the file is empty (not "set DRIVESNAP_PASSWORD or --password-file")', async () => {
     const repo = join(work, 'pw-repo');
