@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectNotFoundError } from '../store/errors.js';
 import type { ObjectStore } from '../store/types.js';
+import { backoffDelayMs, type RetryPolicy } from '../util/retry-policy.js';
 import { LockLostError, RepoLockedError } from './locks-errors.js';
 import {
   currentUser,
@@ -29,8 +30,8 @@ export { LockLostError, RepoLockedError } from './locks-errors.js';
 
 export const DEFAULT_STALE_AFTER_MS = 30 * 60_000;
 export const DEFAULT_REFRESH_EVERY_MS = 5 * 60_000;
-const FIRST_RETRY_MS = 100;
-const MAX_RETRY_MS = 5_000;
+/** Waits between tries while the repository is locked; how long to keep trying is the caller's waitMs. */
+const LOCKED_BACKOFF: RetryPolicy = { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 100, maxDelayMs: 5_000 };
 
 export interface AcquireLockOptions {
   exclusive: boolean;
@@ -82,9 +83,8 @@ export async function acquireLock(store: ObjectStore, opts: AcquireLockOptions):
     await store.delete(own.name);
     const remaining = giveUpAt - performance.now();
     if (remaining <= 0) throw new RepoLockedError(store.location, holders);
-    // Jitter keeps two contenders that backed off together from colliding again on every retry.
-    const backoff = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt) * (0.5 + Math.random());
-    await sleep(Math.min(remaining, backoff));
+    // The shared full-jitter backoff keeps two contenders that backed off together from colliding again.
+    await sleep(Math.min(remaining, backoffDelayMs(LOCKED_BACKOFF, attempt + 1)));
   }
 }
 
