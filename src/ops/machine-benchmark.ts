@@ -1,8 +1,8 @@
 /**
  * `drivesnap benchmark`: how fast this machine (and, when asked, an API endpoint and a repository's store)
  * does each thing a backup does to a 4 MiB range, so users can plan windows: hash, gzip and gunzip
- * (node:zlib at the levels drivesnap uses, and pako for comparison), AES-256-GCM, the repository's chunk
- * codec, drive API writes and reads, store puts and gets.
+ * (ISA-L when its addon is built, node:zlib, and pako for comparison), AES-256-GCM, the repository's chunk
+ * codec, drive API writes and reads, store puts and gets. The report names the gzip codec chunks use.
  *
  * Each measurement repeats its operation until its share of the time budget is spent (at least once) and
  * reports bytes per second of input. One stream each: the engine runs several ranges at once, so a job's
@@ -13,7 +13,18 @@ import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { gunzip, gzip } from 'node:zlib';
 import type { ApiClient } from '../api/client.js';
-import { type CodecContext, chunkId, decodeChunk, deriveKeys, encodeChunk, newConfig, newMasterKey } from '../repo/format/index.js';
+import { isalCodec, isalUnavailableReason } from '../codec/isal.js';
+import { codecLabel } from '../codec/types.js';
+import {
+  type CodecContext,
+  chunkId,
+  decodeChunk,
+  deriveKeys,
+  encodeChunk,
+  gzipCodecLabel,
+  newConfig,
+  newMasterKey,
+} from '../repo/format/index.js';
 import type { ObjectStore } from '../store/types.js';
 import { MiB } from '../util/size.js';
 
@@ -63,6 +74,8 @@ export interface BenchmarkReport {
   results: Measurement[];
   skipped: Skipped[];
   blockBytes: number;
+  /** The gzip codec and level chunks are compressed with: "isal-igzip L1", "node:zlib L2". */
+  codec: string;
 }
 
 /** Half text-like (compresses like file system contents), half random (like compressed media). */
@@ -126,7 +139,7 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<BenchmarkR
   // A repository may use chunks smaller than 4 MiB: the codec refuses larger blocks.
   const block = sampleBlock(Math.min(BENCH_BLOCK, ctx.config.chunkSize));
   const pako = await loadPako();
-  const cpuCount = 11;
+  const cpuCount = 13;
   const shares = cpuCount + (o.api ? 2 : 0) + (o.store ? 2 : 0);
   const budgetMs = ((o.seconds ?? DEFAULT_BENCH_SECONDS) * 1000) / shares;
   const results: Measurement[] = [];
@@ -142,6 +155,15 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<BenchmarkR
   add(result('gzip level 1 (node:zlib)', 'cpu', await measure(budgetMs, async () => bytesOf(await gzipAsync(block, { level: 1 }), block)), { ratio: gz1.length / block.length }));
   add(result('gzip level 6 (node:zlib)', 'cpu', await measure(budgetMs, async () => bytesOf(await gzipAsync(block, { level: 6 }), block)), { ratio: gz6.length / block.length }));
   add(result('gunzip (node:zlib)', 'cpu', await measure(budgetMs, async () => (await gunzipAsync(gz6)).length)));
+  const level = ctx.config.compression.level;
+  if (isalCodec) {
+    const name = codecLabel(isalCodec, level);
+    const gzIsal = (await isalCodec.gzip(block, level))!;
+    add(result(`gzip (${name})`, 'cpu', await measure(budgetMs, async () => bytesOf((await isalCodec!.gzip(block, level))!, block)), { ratio: gzIsal.length / block.length }));
+    add(result('gunzip (isal-igzip)', 'cpu', await measure(budgetMs, async () => (await isalCodec!.gunzip(gz6, block.length)).length)));
+  } else {
+    for (const name of ['gzip (isal-igzip)', 'gunzip (isal-igzip)']) skipped.push({ name, reason: isalUnavailableReason ?? 'not available' });
+  }
   if (pako) {
     const pz = pako.gzip(block, { level: 6 });
     add(result('gzip level 6 (pako)', 'cpu', await measure(budgetMs, () => bytesOf(pako.gzip(block, { level: 6 }), block)), { ratio: pz.length / block.length }));
@@ -157,7 +179,7 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<BenchmarkR
   const id = await chunkId(block, ctx);
   const object = await encodeChunk(block, id, ctx);
   const codec = ctx.config.encryption === 'none' ? 'plain' : 'encrypted';
-  const note = `${codec} repository, gzip level ${ctx.config.compression.level}`;
+  const note = `${codec} repository, gzip level ${level}, ${gzipCodecLabel(level)}`;
   add(result('chunk id', 'cpu', await measure(budgetMs, async () => bytesOf(await chunkId(block, ctx), block)), { note }));
   add(
     result('chunk encode', 'cpu', await measure(budgetMs, async () => bytesOf(await encodeChunk(block, id, ctx), block)), {
@@ -170,7 +192,7 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<BenchmarkR
   const parallel = o.connections ?? 4;
   if (o.api) for (const m of await apiBenchmark(o.api, block, budgetMs, parallel)) add(m);
   if (o.store) for (const m of await storeBenchmark(o.store, block, budgetMs, parallel)) add(m);
-  return { results, skipped, blockBytes: block.length };
+  return { results, skipped, blockBytes: block.length, codec: gzipCodecLabel(level) };
 }
 
 async function encryptedContext(): Promise<CodecContext> {

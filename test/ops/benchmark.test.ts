@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import type { Emulator } from '../../src/emulator/index.js';
+import { isalCodec } from '../../src/codec/isal.js';
 import { type Measurement, STORE_PREFIX } from '../../src/ops/machine-benchmark.js';
 import { cliEnv, runCli } from '../helpers/engine-cli.js';
 import { ACCOUNT_A, apiClient, Cleanup, emulator, localRepo, type TestRepo } from '../helpers/engine-fixtures.js';
@@ -16,6 +17,8 @@ const CPU = [
   'gzip level 1 (node:zlib)',
   'gzip level 6 (node:zlib)',
   'gunzip (node:zlib)',
+  // ISA-L's lines when its addon is built (CI installs libisal-dev), else they are listed as skipped.
+  ...(isalCodec ? ['gzip (isal-igzip L1)', 'gunzip (isal-igzip)'] : []),
   'gzip level 6 (pako)',
   'gunzip (pako)',
   'aes-256-gcm encrypt',
@@ -59,12 +62,26 @@ describe('benchmark', () => {
     const env = cliEnv({ EHURI: emu.url, EHAUTH: `${ACCOUNT_A.user}:${ACCOUNT_A.secret}`, HOME: home });
     const res = await runCli(['benchmark', '--json', '--seconds', '0.5', '--account', 'eh', '--repo', r.dir!, '--connections', '2'], env);
     expect(res.code, res.stderr).toBe(0);
-    const out = res.json.find((j) => j.event === 'benchmark') as { results: Measurement[]; skipped: unknown[] };
+    const out = res.json.find((j) => j.event === 'benchmark') as { codec: string; results: Measurement[]; skipped: { name: string }[] };
     expect(out.results.map((m) => m.name)).toEqual([...CPU, 'api write (raw)', 'api read', 'store put', 'store get']);
-    expect(out.skipped).toEqual([]);
+    expect(out.skipped.map((s) => s.name)).toEqual(isalCodec ? [] : ['gzip (isal-igzip)', 'gunzip (isal-igzip)']);
+    // The repository's default gzip level 2 runs as igzip level 1 (measured the better trade), or zlib's 2.
+    expect(out.codec).toBe(isalCodec ? 'isal-igzip L1' : 'node:zlib L2');
     sane(out.results);
     // The scratch drive was destroyed and the scratch objects deleted.
     expect(await a.listDrives()).toEqual(before);
     expect(await storeObjects(STORE_PREFIX)).toEqual([]);
+  });
+
+  it('names node:zlib as the chunk codec when DRIVESNAP_CODEC=zlib forces the fallback, in --json and in the table', async () => {
+    const env = cliEnv({ HOME: await cleanup.tempDir('drivesnap-bench-home-'), DRIVESNAP_CODEC: 'zlib' });
+    const json = await runCli(['benchmark', '--json', '--seconds', '0.2'], env);
+    expect(json.code, json.stderr).toBe(0);
+    const out = json.json.find((j) => j.event === 'benchmark') as { codec: string; results: Measurement[] };
+    expect(out.codec).toBe('node:zlib L2');
+    expect(out.results.find((m) => m.name === 'chunk encode')?.note).toContain('node:zlib L2');
+    const text = await runCli(['benchmark', '--seconds', '0.2'], env);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toContain('chunks compress with node:zlib L2');
   });
 });

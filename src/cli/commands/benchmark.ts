@@ -55,8 +55,8 @@ export const command: CommandModule<object, BenchmarkArgs> = {
       const rows = report.results.map((m) => [m.name, `${formatBytes(m.throughput)}/s`, m.ops, detail(m)]);
       const skipped = report.skipped.map((s) => `skipped ${s.name}: ${s.reason}`).join('\n');
       out.result(
-        { event: 'benchmark', blockBytes: report.blockBytes, results: report.results, skipped: report.skipped },
-        table(['MEASUREMENT', 'THROUGHPUT', 'OPS', 'DETAIL'], rows) + (skipped ? `\n${skipped}` : ''),
+        { event: 'benchmark', codec: report.codec, blockBytes: report.blockBytes, results: report.results, skipped: report.skipped },
+        `chunks compress with ${report.codec}\n${table(['MEASUREMENT', 'THROUGHPUT', 'OPS', 'DETAIL'], rows)}${skipped ? `\n${skipped}` : ''}`,
       );
     } finally {
       await api?.close();
