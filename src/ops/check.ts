@@ -15,7 +15,8 @@ export type ProblemKind =
   | 'chunk-corrupt'
   | 'index-stale-snapshot'
   | 'index-missing-snapshot'
-  | 'index-stale-chunk';
+  | 'index-stale-chunk'
+  | 'index-wrong-snapshot';
 
 export interface Problem {
   kind: ProblemKind;
@@ -67,6 +68,13 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
       storeSnapshots.add(id);
       try {
         const m = await repo.loadManifest(id);
+        if (repo.indexMatches(id, m) === 'differs') {
+          problems.push({
+            kind: 'index-wrong-snapshot',
+            object: `snapshots/${id}`,
+            message: `the index's record of snapshot ${id.slice(0, 12)} (its size or chunk table) differs from the repository: run \`check --repair-index\``,
+          });
+        }
         let missing = 0;
         let firstMissing = '';
         for (let i = 0; i < m.table.length; i += 32) {

@@ -29,6 +29,8 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
   try {
     // Under the exclusive lock nobody adds snapshots: what the store holds now is the whole truth.
     await repo.sync();
+    // The index's tables decide what is deleted: each is proven against its snapshot id first.
+    await repo.proveIndexSnapshots();
     const referenced = repo.index.referencedChunkIds();
     const unreferenced: { name: string; id: Buffer; size: number }[] = [];
     let stored = 0;

@@ -21,6 +21,11 @@ export interface SnapshotRow {
   newCount: number;
   claimed: boolean;
   meta: Record<string, unknown>;
+  /**
+   * The manifest's metadata exactly as its id covers it. The index keeps this text (not a re-serialisation
+   * of `meta`) so that a cached row and table can be proven against the snapshot id before they are trusted.
+   */
+  metaJson?: string;
 }
 
 /** One finished range of a resumable job; id null = all-zero or done without storing a chunk. */
@@ -67,7 +72,7 @@ export function snapshotToColumns(row: SnapshotRow): SnapshotColumns {
     zero_count: row.zeroCount,
     new_count: row.newCount,
     claimed: row.claimed ? 1 : 0,
-    meta: JSON.stringify(row.meta),
+    meta: row.metaJson ?? JSON.stringify(row.meta),
   };
 }
 
@@ -87,6 +92,7 @@ export function snapshotFromColumns(cols: SnapshotColumns): SnapshotRow {
     newCount: cols.new_count,
     claimed: cols.claimed !== 0,
     meta: JSON.parse(cols.meta) as Record<string, unknown>,
+    metaJson: cols.meta,
   };
   if (cols.parent !== null) row.parent = cols.parent;
   return row;

@@ -4,13 +4,17 @@
  * other hosts, chunks deleted by a prune anywhere: see `sync`).
  */
 import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import pLimit from 'p-limit';
 import { hostname } from 'node:os';
 import { DrivesnapError, ExitCode } from '../errors.js';
 import { ObjectNotFoundError } from '../store/errors.js';
 import type { ObjectStore } from '../store/types.js';
 import {
   type CodecContext,
-  type Manifest,
+  type StoredManifest,
+  parseManifestMeta,
+  provesManifest,
   type RepoConfig,
   type SnapshotMeta,
   chunkObjectName,
@@ -172,7 +176,7 @@ export class Repository {
     const unreadable: string[] = [];
     for (const id of inStore) {
       if (inIndex.has(id)) continue;
-      let m: Manifest;
+      let m: StoredManifest;
       try {
         m = await this.loadManifest(id);
       } catch (err) {
@@ -181,7 +185,7 @@ export class Repository {
         this.warnings.push(`snapshot ${id.slice(0, 12)} is unreadable and was skipped: ${err.message} (run \`drivesnap check\`)`);
         continue;
       }
-      this.index.addSnapshot(snapshotRow(id, m.meta), m.table);
+      this.index.addSnapshot(snapshotRow(id, m.meta, m.metaJson), m.table);
       added++;
     }
     for (const id of inIndex) {
@@ -235,15 +239,97 @@ export class Repository {
 
   /** Writes the manifest (after every chunk it names) and records it in the index. */
   async saveSnapshot(meta: SnapshotMeta, table: Buffer): Promise<string> {
-    const { id, name, object } = await encodeManifest({ meta, table }, this.ctx);
+    const { id, name, object, metaJson } = await encodeManifest({ meta, table }, this.ctx);
     await this.store.put(name, object);
-    this.index.addSnapshot(snapshotRow(id, meta), table);
+    this.index.addSnapshot(snapshotRow(id, meta, metaJson), table);
     return id;
   }
 
-  async loadManifest(id: string): Promise<Manifest> {
+  async loadManifest(id: string): Promise<StoredManifest> {
     const object = await this.store.get(SNAPSHOT_PREFIX + id);
     return decodeManifest(object, id, this.ctx);
+  }
+
+  /**
+   * A snapshot's metadata and table as the repository holds them: the manifest is read from the store and
+   * authenticated. What restores and verification use; the index is never trusted for them. When the
+   * index's copy differs, it is corrected and a warning says so.
+   */
+  async authenticSnapshot(id: string): Promise<AuthenticSnapshot> {
+    const m = await this.loadManifest(id);
+    const cached = this.indexMatches(id, m);
+    if (cached !== 'same') {
+      this.index.addSnapshot(snapshotRow(id, m.meta, m.metaJson), m.table);
+      if (cached === 'differs') this.warnings.push(`the index's record of snapshot ${id.slice(0, 12)} differed from the repository and was corrected`);
+    }
+    return { id, meta: m.meta, table: m.table };
+  }
+
+  /** How the index's record of snapshot `id` compares with its manifest `m` (read from the store). */
+  indexMatches(id: string, m: StoredManifest): 'same' | 'differs' | 'absent' {
+    const row = this.index.findSnapshot(id);
+    if (!row || row.id !== id) return 'absent';
+    const same = this.index.snapshotTable(id)?.equals(m.table) && sameRow(row, snapshotRow(id, m.meta, m.metaJson));
+    return same ? 'same' : 'differs';
+  }
+
+  /**
+   * Proves every snapshot the index holds against its id (a hash, or a MAC, of the metadata text and the
+   * table: CPU only, no request). A record that fails the proof is replaced by the manifest read from the
+   * store. Returns the ids corrected. Prune calls this before it trusts the index's tables.
+   */
+  async proveIndexSnapshots(): Promise<string[]> {
+    const corrected: string[] = [];
+    for (const row of this.index.listSnapshots()) {
+      const table = this.index.snapshotTable(row.id);
+      if (table && row.metaJson !== undefined && (await this.rowIsProven(row, table))) continue;
+      const m = await this.loadManifest(row.id);
+      this.index.addSnapshot(snapshotRow(row.id, m.meta, m.metaJson), m.table);
+      corrected.push(row.id);
+      this.warnings.push(`the index's record of snapshot ${row.id.slice(0, 12)} did not match its id and was reloaded from the repository`);
+    }
+    return corrected;
+  }
+
+  /** A snapshot's table, from the index when it is proven against the snapshot id, else from the store. */
+  async provenTable(id: string): Promise<Buffer> {
+    const row = this.index.findSnapshot(id);
+    const table = this.index.snapshotTable(id);
+    if (row && table && row.metaJson !== undefined && (await this.rowIsProven(row, table))) return table;
+    return (await this.authenticSnapshot(id)).table;
+  }
+
+  /** The row's columns must also be those its proven metadata gives (size, drive...), not just the text. */
+  private async rowIsProven(row: SnapshotRow, table: Buffer): Promise<boolean> {
+    if (!(await provesManifest(row.id, row.metaJson!, table, this.ctx))) return false;
+    try {
+      return sameRow(row, snapshotRow(row.id, parseManifestMeta(row.metaJson!, SNAPSHOT_PREFIX + row.id), row.metaJson));
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Which of these chunks the store itself does not hold (asked of the store, never the index). Few ids are
+   * stat'ed one by one; many are checked against one listing of the store's chunks (cheaper on S3).
+   */
+  async missingChunks(hexIds: Iterable<string>): Promise<string[]> {
+    const wanted = [...new Set(hexIds)];
+    if (wanted.length > LIST_INSTEAD_OF_STAT) {
+      const present = new Set<string>();
+      for await (const o of this.store.list(CHUNK_PREFIX)) present.add(o.name.slice(o.name.lastIndexOf('/') + 1));
+      return wanted.filter((hex) => !present.has(hex));
+    }
+    const missing: string[] = [];
+    const limit = pLimit(STAT_CONCURRENCY);
+    await Promise.all(
+      wanted.map((hex) =>
+        limit(async () => {
+          if (!(await this.store.stat(chunkObjectName(Buffer.from(hex, 'hex'))))) missing.push(hex);
+        }),
+      ),
+    );
+    return missing;
   }
 
   async deleteSnapshot(id: string): Promise<void> {
@@ -330,7 +416,7 @@ async function unlockMasterKey(store: ObjectStore, names: string[], password: st
   throw wrongPassword ?? damaged!;
 }
 
-export function snapshotRow(id: string, meta: SnapshotMeta): SnapshotRow {
+export function snapshotRow(id: string, meta: SnapshotMeta, metaJson?: string): SnapshotRow {
   return {
     id,
     driveUuid: meta.driveUuid,
@@ -347,5 +433,24 @@ export function snapshotRow(id: string, meta: SnapshotMeta): SnapshotRow {
     newCount: meta.counts.new,
     claimed: meta.claimed,
     meta: meta as unknown as Record<string, unknown>,
+    ...(metaJson === undefined ? {} : { metaJson }),
   };
 }
+
+/** A snapshot as the repository holds it (authenticated, or proven against its id). */
+export interface AuthenticSnapshot {
+  id: string;
+  meta: SnapshotMeta;
+  table: Buffer;
+}
+
+/** Whether every column of a cached row is what the manifest gives (meta compared by its exact text). */
+function sameRow(a: SnapshotRow, b: SnapshotRow): boolean {
+  const { meta: _a, ...restA } = a;
+  const { meta: _b, ...restB } = b;
+  return isDeepStrictEqual({ parent: undefined, ...restA }, { parent: undefined, ...restB });
+}
+
+/** Above this many chunks, one listing of the store is cheaper than a request per chunk. */
+const LIST_INSTEAD_OF_STAT = 2048;
+const STAT_CONCURRENCY = 16;

@@ -110,6 +110,7 @@ async function backupOne(run: Run, text: string, opened: OpenedSource, stopped?:
     if (claimed) {
       out.warn(`${text} is in use by a running server (${opened.drive!.claimed.join(' ')}): the backup is crash-consistent only`);
     }
+    const warned = run.repo.warnings.length;
     const result = await backup({
       repo: run.repo,
       source: opened.source,
@@ -121,6 +122,7 @@ async function backupOne(run: Run, text: string, opened: OpenedSource, stopped?:
       extra: stopped ? shutdownExtra(stopped) : claimed ? { claimedBy: opened.drive!.claimed } : {},
     }).finally(() => opened.source.close());
     view.stop();
+    for (const w of run.repo.warnings.slice(warned)) out.warn(w);
     const s = result.progress.snapshot();
     out.event({ event: 'snapshot', location: text, snapshot: result.snapshotId, ...s });
     out.info(`${summarize(`snapshot ${result.snapshotId.slice(0, 12)} of ${text}`, s)}`);

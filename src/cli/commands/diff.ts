@@ -1,7 +1,6 @@
 /** `drivesnap diff SNAP1 SNAP2`: which byte ranges changed between two snapshots, from their chunk tables. */
 import type { CommandModule } from 'yargs';
 import { diffTables } from '../../ops/diff.js';
-import type { Repository } from '../../repo/repository.js';
 import { formatBytes } from '../../util/size.js';
 import { Output, table } from '../output.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
@@ -23,11 +22,12 @@ export const command: CommandModule<object, DiffArgs> = {
   handler: async (args) => {
     const out = new Output(args);
     await withRepository(args, async (repo) => {
-      const a = repo.resolveSnapshot(args.snap1, args.drive);
-      const b = repo.resolveSnapshot(args.snap2, args.drive);
+      // Tables and sizes from the authenticated manifests: the index is only a cache.
+      const a = await repo.authenticSnapshot(repo.resolveSnapshot(args.snap1, args.drive).id);
+      const b = await repo.authenticSnapshot(repo.resolveSnapshot(args.snap2, args.drive).id);
       const d = diffTables(
-        { table: await tableOf(repo, a.id), size: a.size, chunkSize: repo.config.chunkSize },
-        { table: await tableOf(repo, b.id), size: b.size, chunkSize: repo.config.chunkSize },
+        { table: a.table, size: a.meta.size, chunkSize: repo.config.chunkSize },
+        { table: b.table, size: b.meta.size, chunkSize: repo.config.chunkSize },
       );
       const summary =
         `${d.changedRanges} of ${d.changedRanges + d.unchangedRanges} range(s) differ: ` +
@@ -45,8 +45,3 @@ export const command: CommandModule<object, DiffArgs> = {
     });
   },
 };
-
-/** The index holds every snapshot's table; the manifest is the fallback should the index lack it. */
-async function tableOf(repo: Repository, id: string): Promise<Buffer> {
-  return repo.index.snapshotTable(id) ?? (await repo.loadManifest(id)).table;
-}

@@ -19,7 +19,9 @@ export const command: CommandModule<object, PruneArgs> = {
   handler: async (args) => {
     const out = new Output(args);
     await withRepository(args, async (repo) => {
+      const warned = repo.warnings.length;
       const r = await pruneWith(repo, args);
+      for (const w of repo.warnings.slice(warned)) out.warn(w);
       out.result(
         r,
         r.dryRun

@@ -40,13 +40,16 @@ export const command: CommandModule<object, RestoreArgs> = {
     const clients = new Clients(args.concurrency);
     try {
       await withRepository(args, async (repo) => {
-        const snapshot = repo.resolveSnapshot(args.snapshot, args.drive);
+        // The table and size come from the authenticated manifest, never from the index alone.
+        const warned = repo.warnings.length;
+        const snapshot = await repo.authenticSnapshot(repo.resolveSnapshot(args.snapshot, args.drive).id);
+        for (const w of repo.warnings.slice(warned)) out.warn(w);
         const targetText = args['to-new'] ?? args.to!;
         const loc = parseLocation(targetText);
         // An image file that does not exist yet is a new target, as with --to-new.
         const create = args['to-new'] !== undefined || (loc.kind === 'file' && !(await fileExists(loc.path)));
         const opened = await openSink(targetText, clients, {
-          createSize: create ? snapshot.size : undefined,
+          createSize: create ? snapshot.meta.size : undefined,
           force: args.force,
           resumes: (description) => repo.index.jobInfo(restoreJobKey(snapshot.id, description)) !== undefined,
         });

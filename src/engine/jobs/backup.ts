@@ -67,6 +67,9 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     const cpu = pLimit(cpuSlots());
     // Two ranges with the same content in flight at once: the second waits for the first's upload.
     const inFlight = new Map<string, Promise<void>>();
+    // Chunks taken as stored because the index says so: proven against the store before the commit.
+    const reused = new Set<string>();
+    for (const id of done.values()) if (id) reused.add(id.toString('hex'));
     let newCount = 0;
     let zeroCount = 0;
     let storedBytes = 0;
@@ -89,7 +92,9 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
         const pending = inFlight.get(hex);
         if (pending) {
           await pending;
-        } else if (!repo.index.hasChunk(id)) {
+        } else if (repo.index.hasChunk(id)) {
+          reused.add(hex);
+        } else {
           const upload = (async () => {
             const object = await cpu(() => encodeChunk(data, id, repo.ctx));
             await repo.putChunk(id, object);
@@ -118,6 +123,9 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
     assertAllRangesAccounted(`backup of ${source.description}`, progress.snapshot().rangesDone, n);
 
     const parent = repo.index.listSnapshots({ driveUuid: o.target.driveUuid }).at(-1)?.id;
+    const restored = await storeMissingReused(o, table, reused, parent, chunkSize, progress);
+    newCount += restored.count;
+    storedBytes += restored.bytes;
     const zeroTotal = zeroCount + [...done.values()].filter((id) => id === null).length;
     const meta: SnapshotMeta = {
       driveUuid: o.target.driveUuid,
@@ -141,6 +149,56 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   } finally {
     await lock.release();
   }
+}
+
+/**
+ * The index is a cache: a chunk it lists may be gone from the store (a damaged or edited index, a chunk
+ * deleted behind drivesnap's back). Before a snapshot may reference the chunks this backup reused, they
+ * are asked of the store, except those the parent snapshot references (its table proven against its id):
+ * a chunk lost from under a snapshot is damage `check` reports. Missing ones are dropped from the index
+ * and stored again from the source, so the snapshot committed is whole.
+ */
+async function storeMissingReused(
+  o: BackupOptions,
+  table: Buffer,
+  reused: Set<string>,
+  parent: string | undefined,
+  chunkSize: number,
+  progress: Progress,
+): Promise<{ count: number; bytes: number }> {
+  const { repo, source } = o;
+  if (parent) {
+    const parentTable = await repo.provenTable(parent);
+    for (let at = 0; at < parentTable.length; at += 32) reused.delete(parentTable.toString('hex', at, at + 32));
+  }
+  const missing = new Set(await repo.missingChunks(reused));
+  if (missing.size === 0) return { count: 0, bytes: 0 };
+  repo.index.removeChunks([...missing].map((hex) => Buffer.from(hex, 'hex')));
+  repo.warnings.push(`the index listed ${missing.size} chunk(s) the repository does not hold: they were stored again (run \`drivesnap check\`)`);
+  const stored = new Set<string>();
+  let bytes = 0;
+  const failures = await runRanges(
+    ranges(source.size, chunkSize, (i) => !missing.has(table.toString('hex', i * 32, i * 32 + 32))),
+    async (r) => {
+      const data = await source.read(r.offset, r.length);
+      progress.io({ read: r.length });
+      const id = await chunkId(data, repo.ctx);
+      const hex = id.toString('hex');
+      if (!stored.has(hex) && !repo.index.hasChunk(id)) {
+        stored.add(hex);
+        const object = await encodeChunk(data, id, repo.ctx);
+        await repo.putChunk(id, object);
+        repo.index.addChunks([{ id, size: object.length }]);
+        bytes += object.length;
+        progress.io({ written: object.length });
+      }
+      // The source may have changed since the first pass: the snapshot names what was read now.
+      id.copy(table, r.index * 32);
+    },
+    { concurrency: o.concurrency ?? 8, signal: o.signal, isFatal: isFatalError },
+  );
+  if (failures.length > 0) throw new RangesFailedError(`backup of ${source.description}`, failures, chunkSize, true);
+  return { count: stored.size, bytes };
 }
 
 /** Errors that will fail every range alike: stop at once instead of trying the rest. */

@@ -6,7 +6,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { chunkId, openChunkPayload } from '../../repo/format/index.js';
 import type { SnapshotRow } from '../../repo/index-db.js';
-import type { Repository } from '../../repo/repository.js';
+import type { AuthenticSnapshot, Repository } from '../../repo/repository.js';
 import { DrivesnapError, ExitCode } from '../../errors.js';
 import { CheckpointWriter, resumeJob } from '../checkpoint.js';
 import { gunzipBody, isAllZero, zeroBuffer } from '../codec.js';
@@ -20,7 +20,8 @@ import { verifyTarget } from './verify.js';
 
 export interface RestoreOptions {
   repo: Repository;
-  snapshot: SnapshotRow;
+  /** Which snapshot; its table and size are always the authenticated manifest's, never the index's. */
+  snapshot: SnapshotRow | AuthenticSnapshot;
   sink: BlockSink;
   concurrency?: number;
   /** Read the target back afterwards and compare every range with the manifest. */
@@ -41,11 +42,13 @@ export function restoreJobKey(snapshotId: string, target: string): string {
 }
 
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
-  const { repo, snapshot, sink } = o;
+  const { repo, sink } = o;
   const chunkSize = repo.config.chunkSize;
   const lock = await repo.lock(false);
   try {
-    const table = repo.index.snapshotTable(snapshot.id) ?? (await repo.loadManifest(snapshot.id)).table;
+    const authentic = 'table' in o.snapshot ? o.snapshot : await repo.authenticSnapshot(o.snapshot.id);
+    const { table } = authentic;
+    const snapshot = { id: authentic.id, size: authentic.meta.size };
     const n = rangeCount(snapshot.size, chunkSize);
     if (sink.size < snapshot.size) {
       throw new DrivesnapError(
@@ -136,32 +139,14 @@ async function loadRange(repo: Repository, id: Buffer, length: number, sink: Blo
   return { encoding: 'raw', data: plain, incompressible: encoding === 'raw' };
 }
 
-/**
- * Refuses, before writing anything, a snapshot whose chunks are not all in the repository. Asks the store
- * itself, not the index: the index may remember a chunk that was lost behind its back. Small snapshots stat
- * each chunk; large ones list the store's chunks once (cheaper than one request per chunk on S3).
- */
+/** Refuses, before writing anything, a snapshot whose chunks are not all in the store (asked of the store, not the index). */
 async function assertChunksPresent(repo: Repository, table: Buffer, n: number): Promise<void> {
-  const wanted = new Set<string>();
+  const wanted: string[] = [];
   for (let i = 0; i < n; i++) {
     const id = table.subarray(i * 32, i * 32 + 32);
-    if (!id.equals(ZERO_ID)) wanted.add(id.toString('hex'));
+    if (!id.equals(ZERO_ID)) wanted.push(id.toString('hex'));
   }
-  const missing: string[] = [];
-  if (wanted.size > LIST_INSTEAD_OF_STAT) {
-    const present = new Set<string>();
-    for await (const o of repo.store.list('chunks/')) present.add(o.name.slice(o.name.lastIndexOf('/') + 1));
-    for (const hex of wanted) if (!present.has(hex)) missing.push(hex);
-  } else {
-    const limit = pLimit(16);
-    await Promise.all(
-      [...wanted].map((hex) =>
-        limit(async () => {
-          if (!(await repo.store.stat(`chunks/${hex.slice(0, 2)}/${hex}`))) missing.push(hex);
-        }),
-      ),
-    );
-  }
+  const missing = await repo.missingChunks(wanted);
   if (missing.length > 0) {
     throw new DrivesnapError(
       'SNAPSHOT_INCOMPLETE',
@@ -170,5 +155,3 @@ async function assertChunksPresent(repo: Repository, table: Buffer, n: number): 
     );
   }
 }
-
-const LIST_INSTEAD_OF_STAT = 2048;

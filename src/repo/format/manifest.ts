@@ -75,6 +75,47 @@ export interface Manifest {
   table: Buffer;
 }
 
+/** A manifest as stored: also the exact metadata text its id covers, so a cached copy can be proven later. */
+export interface StoredManifest extends Manifest {
+  metaJson: string;
+}
+
+function manifestPlaintext(metaJson: string, table: Buffer): Buffer {
+  const metaBytes = Buffer.from(metaJson, 'utf8');
+  const length = Buffer.alloc(META_LENGTH_BYTES);
+  length.writeUInt32BE(metaBytes.length);
+  return Buffer.concat([length, metaBytes, table]);
+}
+
+async function idOfPlaintext(plain: Buffer, ctx: CodecContext): Promise<string> {
+  const keys = contextKeys(ctx);
+  return (keys ? await hmacSha256(keys.id, plain) : await sha256(plain)).toString('hex');
+}
+
+/**
+ * Whether metadata text and a table are exactly what snapshot `id` holds: the id is the hash (or, encrypted,
+ * the MAC) of them, so a copy kept outside the repository (the index) is proven without reading the store.
+ */
+export async function provesManifest(id: string, metaJson: string, table: Buffer, ctx: CodecContext): Promise<boolean> {
+  return (await idOfPlaintext(manifestPlaintext(metaJson, table), ctx)) === id;
+}
+
+/** The metadata of a proven manifest text, validated as a decoded manifest's is. */
+export function parseManifestMeta(metaJson: string, name: string): SnapshotMeta {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(metaJson);
+  } catch (err) {
+    throw new CorruptObjectError('snapshot', name, 'metadata is not JSON', { cause: err });
+  }
+  const parsed = metaSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new CorruptObjectError('snapshot', name, `metadata field ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
 export function rangeCount(size: number, chunkSize: number): number {
   if (!Number.isSafeInteger(size) || size < 0 || !Number.isSafeInteger(chunkSize) || chunkSize <= 0) {
     throw new FormatUsageError(`cannot split ${size} bytes into ranges of ${chunkSize}`);
@@ -90,7 +131,7 @@ export function tableEntry(table: Buffer, index: number): Buffer {
 export async function encodeManifest(
   m: Manifest,
   ctx: CodecContext,
-): Promise<{ id: string; name: string; object: Buffer }> {
+): Promise<{ id: string; name: string; object: Buffer; metaJson: string }> {
   const keys = contextKeys(ctx);
   const meta = metaSchema.safeParse(m.meta);
   if (!meta.success) {
@@ -104,20 +145,17 @@ export async function encodeManifest(
   if (m.table.length !== ranges * ID_BYTES) {
     throw new FormatUsageError(`the table of a ${m.meta.size}-byte drive holds ${ranges} ids, got ${m.table.length} bytes`);
   }
-  const metaJson = Buffer.from(JSON.stringify(m.meta), 'utf8');
-  const length = Buffer.alloc(META_LENGTH_BYTES);
-  length.writeUInt32BE(metaJson.length);
-  const plain = Buffer.concat([length, metaJson, m.table]);
-  const hash = keys ? await hmacSha256(keys.id, plain) : await sha256(plain);
-  const id = hash.toString('hex');
+  const metaJson = JSON.stringify(m.meta);
+  const plain = manifestPlaintext(metaJson, m.table);
+  const id = await idOfPlaintext(plain, ctx);
   const name = snapshotObjectName(id);
   const compressed = await gzip(plain, ctx.config.compression.level);
   const raw = compressed.length >= plain.length;
   const object = await sealEnvelope('snapshot', name, raw ? plain : compressed, raw, keys);
-  return { id, name, object };
+  return { id, name, object, metaJson };
 }
 
-export async function decodeManifest(object: Buffer, id: string, ctx: CodecContext): Promise<Manifest> {
+export async function decodeManifest(object: Buffer, id: string, ctx: CodecContext): Promise<StoredManifest> {
   const keys = contextKeys(ctx);
   const name = snapshotObjectName(id);
   const corrupt = (reason: string, cause?: unknown) => new CorruptObjectError('snapshot', name, reason, { cause });
@@ -130,26 +168,15 @@ export async function decodeManifest(object: Buffer, id: string, ctx: CodecConte
       throw corrupt('gzip stream is damaged', err);
     }
   }
-  const hash = keys ? await hmacSha256(keys.id, plain) : await sha256(plain);
-  if (hash.toString('hex') !== id) throw corrupt('content does not match its id');
+  if ((await idOfPlaintext(plain, ctx)) !== id) throw corrupt('content does not match its id');
 
   if (plain.length < META_LENGTH_BYTES) throw corrupt('too short to hold metadata');
   const metaLength = plain.readUInt32BE(0);
   if (metaLength > MAX_META_BYTES || META_LENGTH_BYTES + metaLength > plain.length) {
     throw corrupt(`metadata length ${metaLength} is out of bounds`);
   }
-  let rawMeta: unknown;
-  try {
-    rawMeta = JSON.parse(plain.toString('utf8', META_LENGTH_BYTES, META_LENGTH_BYTES + metaLength));
-  } catch (err) {
-    throw corrupt('metadata is not JSON', err);
-  }
-  const parsed = metaSchema.safeParse(rawMeta);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw corrupt(`metadata field ${issue?.path.join('.') || '(root)'}: ${issue?.message}`);
-  }
-  const meta: SnapshotMeta = parsed.data;
+  const metaJson = plain.toString('utf8', META_LENGTH_BYTES, META_LENGTH_BYTES + metaLength);
+  const meta = parseManifestMeta(metaJson, name);
   if (meta.chunkSize !== ctx.config.chunkSize) {
     throw corrupt(`chunk size ${meta.chunkSize} differs from the repository's ${ctx.config.chunkSize}`);
   }
@@ -158,5 +185,5 @@ export async function decodeManifest(object: Buffer, id: string, ctx: CodecConte
   if (table.length !== ranges * ID_BYTES) {
     throw corrupt(`table holds ${table.length} bytes, a ${meta.size}-byte drive needs ${ranges * ID_BYTES}`);
   }
-  return { meta, table };
+  return { meta, table, metaJson };
 }
