@@ -15,6 +15,7 @@ export interface StatsInput {
   /** Bytes the chunk object takes in the store, or undefined when the repository does not hold it. */
   storedSize: (idHex: string) => number | undefined;
   chunkSize: number;
+  compression?: CompressionInfo;
 }
 
 export interface RepositoryStats {
@@ -46,8 +47,18 @@ export interface DriveStats {
   dedupRatio: number;
 }
 
+/** The repository's compression setting, and the gzip codec this host runs it with (streams are plain gzip
+ * whichever codec wrote them, so the repository does not record one). */
+export interface CompressionInfo {
+  type: 'gzip';
+  level: number;
+  /** "isal-igzip L1", "node:zlib L2". */
+  codec: string;
+}
+
 export interface Stats {
   repository: RepositoryStats;
+  compression?: CompressionInfo;
   /** Sorted by drive name, then uuid. */
   perDrive: DriveStats[];
 }
@@ -149,5 +160,10 @@ export function computeStats(input: StatsInput): Stats {
   perDrive.sort((x, y) =>
     x.driveName !== y.driveName ? (x.driveName < y.driveName ? -1 : 1) : x.driveUuid < y.driveUuid ? -1 : 1,
   );
-  return { repository, perDrive };
+  return input.compression ? { repository, perDrive, compression: input.compression } : { repository, perDrive };
+}
+
+/** The text line for `stats`: "compression: gzip level 2, written by this host with isal-igzip L1". */
+export function compressionLine(c: CompressionInfo): string {
+  return `compression: ${c.type} level ${c.level}, written by this host with ${c.codec}`;
 }

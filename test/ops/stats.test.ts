@@ -1,5 +1,10 @@
-import { describe, expect, it, vi } from 'vitest';
-import { computeStats, type StatsInput } from '../../src/ops/stats.js';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { isalCodec } from '../../src/codec/isal.js';
+import { computeStats, compressionLine, type StatsInput } from '../../src/ops/stats.js';
+import { Cleanup } from '../helpers/engine-fixtures.js';
+import { runOps } from '../helpers/ops-cli.js';
+import { initRepo, repoEnv } from '../helpers/ops-fixtures.js';
 import { idHex, table } from './tables.js';
 
 const cs = 4;
@@ -87,5 +92,30 @@ describe('computeStats', () => {
     const base = input();
     base.snapshots[1]!.table = table(1, 3);
     expect(() => computeStats(base)).toThrow(/snapshot s2: chunk table has 64 bytes/);
+  });
+});
+
+describe('the compression line of stats', () => {
+  const cleanup = new Cleanup();
+  afterAll(() => cleanup.run());
+
+  it('passes the compression setting and codec through computeStats, and renders them', () => {
+    const compression = { type: 'gzip' as const, level: 2, codec: 'isal-igzip L1' };
+    expect(computeStats({ ...input(), compression }).compression).toEqual(compression);
+    expect(computeStats(input()).compression).toBeUndefined();
+    expect(compressionLine(compression)).toBe('compression: gzip level 2, written by this host with isal-igzip L1');
+  });
+
+  it('names the codec this host uses in --json and text, node:zlib when DRIVESNAP_CODEC=zlib forces it', async () => {
+    const dir = await cleanup.tempDir('drivesnap-stats-codec-');
+    await initRepo(cleanup, join(dir, 'repo'), join(dir, 'index.sqlite'));
+    const env = repoEnv(join(dir, 'repo'), join(dir, 'index.sqlite'));
+    const auto = await runOps(['stats', '--json'], env);
+    expect(auto.code, auto.stderr).toBe(0);
+    const codec = isalCodec ? 'isal-igzip L1' : 'node:zlib L2';
+    expect(auto.json.find((j) => 'compression' in j)?.compression).toEqual({ type: 'gzip', level: 2, codec });
+    const forced = await runOps(['stats'], { ...env, DRIVESNAP_CODEC: 'zlib' });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(forced.stdout).toContain('compression: gzip level 2, written by this host with node:zlib L2');
   });
 });

@@ -1,9 +1,10 @@
 /**
  * `drivesnap stats`: logical size, stored size and dedup ratio per drive and for the repository
- * (figures defined in src/ops/stats.ts).
+ * (figures defined in src/ops/stats.ts), and the gzip codec this host compresses chunks with.
  */
 import type { CommandModule } from 'yargs';
-import { computeStats } from '../../ops/stats.js';
+import { computeStats, compressionLine } from '../../ops/stats.js';
+import { gzipCodecLabel } from '../../repo/format/index.js';
 import type { Repository } from '../../repo/repository.js';
 import { formatBytes } from '../../util/size.js';
 import { Output, table } from '../output.js';
@@ -31,7 +32,9 @@ export const command: CommandModule<object, StatsArgs> = {
         table: repo.index.snapshotTable(s.id) ?? Buffer.alloc(0),
       }));
       const sizes = await chunkSizes(repo);
-      const st = computeStats({ snapshots, storedSize: (hex) => sizes.get(hex), chunkSize: repo.config.chunkSize });
+      const { level } = repo.config.compression;
+      const compression = { type: 'gzip' as const, level, codec: gzipCodecLabel(level) };
+      const st = computeStats({ snapshots, storedSize: (hex) => sizes.get(hex), chunkSize: repo.config.chunkSize, compression });
       const r = st.repository;
       const ratio = (x: number) => `${x.toFixed(2)}x`;
       const text = [
@@ -44,6 +47,7 @@ export const command: CommandModule<object, StatsArgs> = {
           `${r.uniqueChunks} distinct chunk(s) of ${formatBytes(r.uniqueLogicalBytes)} stored in ${formatBytes(r.storedBytes)}; ` +
           `dedup ${ratio(r.dedupRatio)}, compression ${ratio(r.compressionRatio)}` +
           (r.missingChunks ? `; ${r.missingChunks} chunk(s) MISSING: run check` : ''),
+        compressionLine(compression),
       ].join('\n');
       out.result(st, text);
     });
