@@ -9,6 +9,7 @@
  *
  * Parsing is pure. Turning a drive name into a UUID needs the API: resolveDrive.
  */
+import { resolve } from 'node:path';
 import type { ApiClient } from '../api/client.js';
 import type { DriveInfo } from '../api/drive-info.js';
 import { DrivesnapError, ExitCode, UsageError } from '../errors.js';
@@ -57,6 +58,26 @@ export function formatLocation(loc: Location): string {
     case 'stdio':
       return '-';
   }
+}
+
+/**
+ * The drive a `--drive` argument names, in the form snapshots record it. A backup of an image file records
+ * `file:` and the file's absolute path, so a path given here (relative, `./one.bin`, or `file:one.bin`) is
+ * made absolute the same way; a drive name, UUID or ACCOUNT:DRIVE is returned as it is.
+ */
+export function snapshotDriveSelector(text: string): string {
+  let loc: Location;
+  try {
+    loc = parseLocation(text);
+  } catch {
+    return text; // a bare drive name or UUID
+  }
+  return loc.kind === 'file' ? fileDriveId(loc.path) : text;
+}
+
+/** How a backup records an image file as its drive: `file:` and the absolute path. */
+export function fileDriveId(path: string): string {
+  return `file:${resolve(path)}`;
 }
 
 /** Parses and insists on a kind, naming the argument in the error. */

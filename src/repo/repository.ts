@@ -342,7 +342,7 @@ export class Repository {
     if (ref === 'latest') {
       const all = this.index
         .listSnapshots()
-        .filter((s) => !drive || s.driveUuid === drive || s.driveName === drive || `${s.account}:${s.driveName}` === drive);
+        .filter((s) => !drive || isSnapshotOfDrive(s, drive));
       const last = all[all.length - 1];
       if (!last) {
         throw new DrivesnapError('SNAPSHOT_NOT_FOUND', drive ? `no snapshot of ${drive} in the repository` : 'the repository holds no snapshot', ExitCode.failure);
@@ -435,6 +435,11 @@ export function snapshotRow(id: string, meta: SnapshotMeta, metaJson?: string): 
     meta: meta as unknown as Record<string, unknown>,
     ...(metaJson === undefined ? {} : { metaJson }),
   };
+}
+
+/** Whether a snapshot is of the drive named by its UUID, its name, or ACCOUNT:NAME (an image file: `file:` + absolute path). */
+export function isSnapshotOfDrive(s: SnapshotRow, drive: string): boolean {
+  return s.driveUuid === drive || s.driveName === drive || `${s.account}:${s.driveName}` === drive;
 }
 
 /** A snapshot as the repository holds it (authenticated, or proven against its id). */

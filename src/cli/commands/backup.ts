@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { DrivesnapError, ExitCode, UsageError, errorMessage } from '../../errors.js';
+import { fileDriveId } from '../../config/locations.js';
 import { backup } from '../../engine/jobs/backup.js';
 import { claimingServers, groupByServers } from '../../ops/server-claims.js';
 import { guardInterrupts } from '../../ops/server-interrupt.js';
@@ -235,7 +236,7 @@ function targetOf(opened: OpenedSource, claimed: boolean) {
     return { driveUuid: opened.drive.uuid, driveName: opened.drive.name, account: loc.account, endpoint: opened.client.url, claimed };
   }
   const path = loc.kind === 'file' ? resolve(loc.path) : opened.source.description;
-  return { driveUuid: `file:${path}`, driveName: path, account: 'file', endpoint: hostname(), claimed: false };
+  return { driveUuid: loc.kind === 'file' ? fileDriveId(loc.path) : `file:${path}`, driveName: path, account: 'file', endpoint: hostname(), claimed: false };
 }
 
 async function allDrives(accountText: string, tags: string[], clients: Clients): Promise<string[]> {

@@ -1,5 +1,6 @@
 /** `drivesnap diff SNAP1 SNAP2`: which byte ranges changed between two snapshots, from their chunk tables. */
 import type { CommandModule } from 'yargs';
+import { snapshotDriveSelector } from '../../config/locations.js';
 import { diffTables } from '../../ops/diff.js';
 import { formatBytes } from '../../util/size.js';
 import { Output, table } from '../output.js';
@@ -23,8 +24,9 @@ export const command: CommandModule<object, DiffArgs> = {
     const out = new Output(args);
     await withRepository(args, async (repo) => {
       // Tables and sizes from the authenticated manifests: the index is only a cache.
-      const a = await repo.authenticSnapshot(repo.resolveSnapshot(args.snap1, args.drive).id);
-      const b = await repo.authenticSnapshot(repo.resolveSnapshot(args.snap2, args.drive).id);
+      const drive = args.drive === undefined ? undefined : snapshotDriveSelector(args.drive);
+      const a = await repo.authenticSnapshot(repo.resolveSnapshot(args.snap1, drive).id);
+      const b = await repo.authenticSnapshot(repo.resolveSnapshot(args.snap2, drive).id);
       const d = diffTables(
         { table: a.table, size: a.meta.size, chunkSize: repo.config.chunkSize },
         { table: b.table, size: b.meta.size, chunkSize: repo.config.chunkSize },

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { parseLocation } from '../../config/locations.js';
+import { parseLocation, snapshotDriveSelector } from '../../config/locations.js';
 import { UsageError } from '../../errors.js';
 import { fileExists } from '../../engine/ends/file.js';
 import { restore, restoreJobKey } from '../../engine/jobs/restore.js';
@@ -42,7 +42,7 @@ export const command: CommandModule<object, RestoreArgs> = {
       await withRepository(args, async (repo) => {
         // The table and size come from the authenticated manifest, never from the index alone.
         const warned = repo.warnings.length;
-        const snapshot = await repo.authenticSnapshot(repo.resolveSnapshot(args.snapshot, args.drive).id);
+        const snapshot = await repo.authenticSnapshot(repo.resolveSnapshot(args.snapshot, args.drive === undefined ? undefined : snapshotDriveSelector(args.drive)).id);
         for (const w of repo.warnings.slice(warned)) out.warn(w);
         const targetText = args['to-new'] ?? args.to!;
         const loc = parseLocation(targetText);

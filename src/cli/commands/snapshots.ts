@@ -1,4 +1,6 @@
 import type { CommandModule } from 'yargs';
+import { snapshotDriveSelector } from '../../config/locations.js';
+import { isSnapshotOfDrive } from '../../repo/repository.js';
 import { formatBytes } from '../../util/size.js';
 import { Output, table } from '../output.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
@@ -14,14 +16,17 @@ export const command: CommandModule<object, SnapshotsArgs> = {
   describe: 'List snapshots, oldest first',
   builder: (y) =>
     withRepoOptions(y)
-      .option('drive', { type: 'string', description: 'Only snapshots of this drive (UUID or name)' })
+      .option('drive', { type: 'string', description: 'Only snapshots of this drive (UUID, name, or image file path)' })
       .option('tag', { type: 'string', description: 'Only snapshots with this tag' })
       .option('host', { type: 'string', description: 'Only snapshots taken on this host' }) as never,
   handler: async (args) => {
     const out = new Output(args);
     await withRepository(args, async (repo) => {
       let rows = repo.index.listSnapshots({ tag: args.tag, host: args.host });
-      if (args.drive) rows = rows.filter((s) => s.driveUuid === args.drive || s.driveName === args.drive);
+      if (args.drive) {
+        const drive = snapshotDriveSelector(args.drive);
+        rows = rows.filter((s) => isSnapshotOfDrive(s, drive));
+      }
       const text =
         rows.length === 0
           ? 'no snapshots'
@@ -38,7 +43,7 @@ export const command: CommandModule<object, SnapshotsArgs> = {
               ]),
             );
       out.result(
-        rows.map(({ meta: _meta, ...s }) => s),
+        rows.map(({ meta: _meta, metaJson: _metaJson, ...s }) => s),
         text,
       );
     });
