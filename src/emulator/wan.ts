@@ -36,13 +36,6 @@ export function parseBandwidth(what: string, text: string): number {
   return rate;
 }
 
-/** `what` names the value in the error, e.g. `--latency abc`. */
-export function parseLatency(what: string, text: string): number {
-  const ms = Number(text);
-  if (!Number.isFinite(ms) || ms < 0 || text.trim() === '') throw new UsageError(`${what}: expected milliseconds, e.g. 30`);
-  return ms;
-}
-
 export class Wan {
   private spec: WanSpec = {};
   private readonly buckets = new Map<string, TokenBucket>();

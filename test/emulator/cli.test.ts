@@ -37,7 +37,7 @@ describe('emulator command options', () => {
 
 describe('emulator WAN options', () => {
   it('takes --latency in ms and --bandwidth in bytes or bits per second', () => {
-    expect(emulatorOptions({ listen: ':0', latency: '30', bandwidth: '1Gbit' }, {}).wan).toEqual({ latencyMs: 30, bandwidthBytesPerSec: 125_000_000 });
+    expect(emulatorOptions({ listen: ':0', latency: 30, bandwidth: '1Gbit' }, {}).wan).toEqual({ latencyMs: 30, bandwidthBytesPerSec: 125_000_000 });
     expect(emulatorOptions({ listen: ':0', bandwidth: '125M/s' }, {}).wan).toEqual({ bandwidthBytesPerSec: 125 * 1024 ** 2 });
     expect(emulatorOptions({ listen: ':0', bandwidth: '100Mbit/s' }, {}).wan).toEqual({ bandwidthBytesPerSec: 12_500_000 });
     expect(emulatorOptions({ listen: ':0' }, {}).wan).toBeUndefined();
@@ -45,8 +45,8 @@ describe('emulator WAN options', () => {
 
   it('refuses malformed numbers, naming the option', () => {
     for (const [args, name] of [
-      [{ latency: 'abc' }, '--latency'],
-      [{ latency: '-5' }, '--latency'],
+      [{ latency: Number.NaN }, '--latency'],
+      [{ latency: -5 }, '--latency'],
       [{ bandwidth: 'fast' }, '--bandwidth'],
       [{ bandwidth: '0' }, '--bandwidth'],
       [{ 'shutdown-delay': Number.NaN }, '--shutdown-delay'],

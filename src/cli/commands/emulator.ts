@@ -14,10 +14,10 @@ import {
   parseAccountList,
   parseBandwidth,
   parseFaultSpec,
-  parseLatency,
   startEmulator,
   type WanSpec,
 } from '../../emulator/index.js';
+import { checkNumber, type NumberSpec, withNumbers } from '../options.js';
 import { type GlobalOptions, Output } from '../output.js';
 
 export const ACCOUNTS_ENV = 'DRIVESNAP_EMULATOR_ACCOUNTS';
@@ -31,9 +31,14 @@ interface EmulatorArgs extends GlobalOptions {
   'max-write'?: string;
   'imaging-rate'?: string;
   'shutdown-delay'?: number;
-  latency?: string;
+  latency?: number;
   bandwidth?: string;
 }
+
+const NUMBER_OPTIONS = {
+  'shutdown-delay': { description: 'Milliseconds an ACPI shutdown takes (default 200)', min: 0 },
+  latency: { description: 'Simulated WAN: milliseconds added to every request, e.g. 30', min: 0 },
+} satisfies Record<string, NumberSpec>;
 
 export function parseListen(text: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
@@ -65,15 +70,11 @@ export function emulatorOptions(args: EmulatorArgs, env: NodeJS.ProcessEnv): Emu
   if (maxWrite !== undefined) opts.maxWriteBytes = maxWrite;
   const rate = sizeOption('imaging-rate', args['imaging-rate']);
   if (rate !== undefined) opts.imagingBytesPerSec = rate;
+  // Checked here too (not only by yargs) so callers of this function get the same usage errors.
   const shutdownDelay = args['shutdown-delay'];
-  if (shutdownDelay !== undefined) {
-    if (!Number.isFinite(shutdownDelay) || shutdownDelay < 0) {
-      throw new UsageError('--shutdown-delay: expected milliseconds, e.g. 200');
-    }
-    opts.shutdownDelayMs = shutdownDelay;
-  }
+  if (shutdownDelay !== undefined) opts.shutdownDelayMs = checkNumber('shutdown-delay', NUMBER_OPTIONS['shutdown-delay'], shutdownDelay);
   const wan: WanSpec = {};
-  if (args.latency !== undefined) wan.latencyMs = parseLatency(`--latency ${args.latency}`, args.latency);
+  if (args.latency !== undefined) wan.latencyMs = checkNumber('latency', NUMBER_OPTIONS.latency, args.latency);
   if (args.bandwidth !== undefined) wan.bandwidthBytesPerSec = parseBandwidth(`--bandwidth ${args.bandwidth}`, args.bandwidth);
   if (Object.keys(wan).length > 0) opts.wan = wan;
   return opts;
@@ -83,7 +84,7 @@ export const command: CommandModule<GlobalOptions, EmulatorArgs> = {
   command: 'emulator',
   describe: 'Serve the drive API locally (for trying drivesnap, tests and benchmarks)',
   builder: (y: Argv<GlobalOptions>) =>
-    y
+    withNumbers(y, NUMBER_OPTIONS)
       .option('listen', { type: 'string', default: '127.0.0.1:8020', description: 'HOST:PORT to listen on (port 0: any free port)' })
       .option('data', { type: 'string', description: 'Directory for drives and state (default: a temp dir removed on exit)' })
       .option('account', {
@@ -95,8 +96,6 @@ export const command: CommandModule<GlobalOptions, EmulatorArgs> = {
       .option('storage-limit', { type: 'string', description: 'Total size of all drives allowed, e.g. 100G' })
       .option('max-write', { type: 'string', description: 'Largest decoded write accepted (default 16M)' })
       .option('imaging-rate', { type: 'string', description: 'Imaging speed in bytes per second, e.g. 50M (default unlimited)' })
-      .option('shutdown-delay', { type: 'number', description: 'Milliseconds an ACPI shutdown takes (default 200)' })
-      .option('latency', { type: 'string', description: 'Simulated WAN: milliseconds added to every request, e.g. 30' })
       .option('bandwidth', {
         type: 'string',
         description: 'Simulated WAN: bandwidth per account and direction, e.g. 1Gbit or 125M (bytes/s)',
