@@ -2,6 +2,7 @@
  * The process's gzip codec: ISA-L when its addon loads, node:zlib otherwise. DRIVESNAP_CODEC is read here
  * and only here: `zlib` forces the fallback, `isal` insists on ISA-L, unset or `auto` picks the best.
  */
+import { UsageError } from '../errors.js';
 import { isalCodec, isalUnavailableReason } from './isal.js';
 import type { GzipCodec } from './types.js';
 import { zlibCodec } from './zlib.js';
@@ -9,7 +10,8 @@ import { zlibCodec } from './zlib.js';
 export const CODEC_ENV = 'DRIVESNAP_CODEC';
 const SETTINGS = ['auto', 'isal', 'zlib'] as const;
 
-export class CodecSettingError extends Error {
+/** A bad DRIVESNAP_CODEC: a usage error (exit code 2, one line). */
+export class CodecSettingError extends UsageError {
   override name = 'CodecSettingError';
 }
 

@@ -1,10 +1,13 @@
 /**
  * The engine's view of the format's compression and zero detection (src/repo/format): bodies for drive
- * writes are gzip at a chosen level, and inflated bodies must come out exactly the range's length.
+ * writes are gzip at a chosen level, and inflated bodies must come out exactly the range's length. Both
+ * run through the process's codec (ISA-L when its addon is built, node:zlib otherwise; src/codec).
  */
 import { DrivesnapError } from '../errors.js';
 import { gunzip, gzip } from '../repo/format/compress.js';
 
+/** For --json summaries: the codec name ("isal-igzip", "node:zlib") and, at a level, "isal-igzip L1". */
+export { gzipCodecLabel, gzipCodecName } from '../repo/format/compress.js';
 export { isAllZero } from '../repo/format/zero.js';
 
 export function gzipBody(data: Buffer, level = 1): Promise<Buffer> {

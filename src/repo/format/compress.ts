@@ -30,6 +30,11 @@ export function gunzip(data: Uint8Array, maxOutput: number = bufferConstants.MAX
   return activeCodec().gunzip(data, maxOutput);
 }
 
+/** The codec gzip and gunzip run through: "isal-igzip" or "node:zlib". */
+export function gzipCodecName(): string {
+  return activeCodec().name;
+}
+
 /** The codec and level gzip runs at, for display: "isal-igzip L1", "node:zlib L2". */
 export function gzipCodecLabel(level: number): string {
   return codecLabel(activeCodec(), level);

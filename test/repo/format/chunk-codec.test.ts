@@ -1,0 +1,72 @@
+/**
+ * The chunk codec on both gzip paths: the process's codec (ISA-L when its addon is built, as in CI) and the
+ * node:zlib fallback forced with DRIVESNAP_CODEC=zlib (modules loaded afresh under that setting).
+ */
+import { randomBytes } from 'node:crypto';
+import { gunzipSync, gzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { isalCodec } from '../../../src/codec/isal.js';
+import { CHUNK, plainContext, textData } from './fixtures.js';
+
+type Format = typeof import('../../../src/repo/format/index.js');
+
+function chunkTests(expectedLabel: () => string, load: () => Promise<Format>) {
+  let f: Format;
+  beforeAll(async () => {
+    f = await load();
+  });
+
+  it('runs gzip through the expected codec', () => {
+    expect(f.gzipCodecLabel(2)).toBe(expectedLabel());
+  });
+
+  it('stores a text-like range as a gzip stream any gunzip reads, and decodes it byte-exact', async () => {
+    const ctx = plainContext();
+    const data = textData(CHUNK);
+    const id = await f.chunkId(data, ctx);
+    const object = await f.encodeChunk(data, id, ctx);
+    const { encoding, payload } = await f.openChunkPayload(object, id, ctx);
+    expect(encoding).toBe('gzip');
+    expect(gunzipSync(payload).equals(data)).toBe(true);
+    expect((await f.decodeChunk(object, id, ctx)).equals(data)).toBe(true);
+  });
+
+  it('stores a random range raw, as is', async () => {
+    const ctx = plainContext();
+    const data = randomBytes(CHUNK);
+    const id = await f.chunkId(data, ctx);
+    const { encoding, payload } = await f.openChunkPayload(await f.encodeChunk(data, id, ctx), id, ctx);
+    expect(encoding).toBe('raw');
+    expect(payload.equals(data)).toBe(true);
+  });
+
+  it("decodes a chunk whose gzip stream node:zlib wrote at level 9 (another host's codec)", async () => {
+    const ctx = plainContext();
+    const data = textData(CHUNK, 7);
+    const id = await f.chunkId(data, ctx);
+    const object = await f.sealEnvelope('chunk', f.chunkObjectName(id), gzipSync(data, { level: 9 }), false, undefined);
+    expect((await f.decodeChunk(object, id, ctx)).equals(data)).toBe(true);
+  });
+}
+
+describe('chunks on the process codec', () => {
+  chunkTests(
+    () => (isalCodec ? 'isal-igzip L1' : 'node:zlib L2'),
+    () => import('../../../src/repo/format/index.js'),
+  );
+});
+
+describe('chunks on the node:zlib fallback (DRIVESNAP_CODEC=zlib)', () => {
+  afterAll(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+  chunkTests(
+    () => 'node:zlib L2',
+    async () => {
+      vi.stubEnv('DRIVESNAP_CODEC', 'zlib');
+      vi.resetModules();
+      return import('../../../src/repo/format/index.js');
+    },
+  );
+});
