@@ -12,7 +12,7 @@ const DEVICE_MEDIA = /^(ide:[01]:[01]|scsi:0:[0-7]|block:[0-7]):media$/;
 const CONFIG = /^(name|cpu|smp|mem|persistent|boot|nic:[0-3]:(model|dhcp|vlan|mac)|vnc|vnc:password|vnc:tls|tags|avoid:drives|avoid:servers)$/;
 /** What a server reports about itself while it runs: never configuration. */
 const STATE =
-  /^(server|user|status|started|smp:cores|claimed|nic:[0-3]:dhcp:ip|rx|tx|rx:packets|tx:packets|.*:(read|write):(bytes|requests))$/;
+  /^(server|user|status|started|smp:cores|claimed|nic:[0-3]:dhcp:ip|vnc:ip|rx|tx|rx:packets|tx:packets|.*:(read|write):(bytes|requests))$/;
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 export interface TranslateOptions {

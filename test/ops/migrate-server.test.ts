@@ -27,7 +27,7 @@ import {
 } from '../helpers/engine-fixtures.js';
 
 /** What a running server reports about itself: not configuration. */
-const STATE_KEY = /^(server|user|status|started|smp:cores|nic:\d:dhcp:ip|rx|tx|rx:packets|tx:packets|.*:(read|write):(bytes|requests))$/;
+const STATE_KEY = /^(server|user|status|started|smp:cores|nic:\d:dhcp:ip|vnc:ip|rx|tx|rx:packets|tx:packets|.*:(read|write):(bytes|requests))$/;
 const DEVICE = /^(ide:[01]:[01]|scsi:0:[0-7]|block:[0-7])$/;
 const CDROM = STANDARD_DRIVES.find((d) => d.media === 'cdrom')!;
 
