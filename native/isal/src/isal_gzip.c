@@ -196,9 +196,10 @@ static void execute(napi_env env, void *data) {
   else run_gunzip(j);
 }
 
+/* V8 is told about the malloc'd bytes, so it collects these buffers as eagerly as its own. */
 static void free_external(napi_env env, void *data, void *hint) {
-  (void)env;
-  (void)hint;
+  int64_t ignored;
+  napi_adjust_external_memory(env, -(int64_t)(uintptr_t)hint, &ignored);
   free(data);
 }
 
@@ -214,7 +215,9 @@ static void complete(napi_env env, napi_status status, void *data) {
   } else if (j->overflow) {
     napi_get_null(env, &result);
     napi_resolve_deferred(env, j->deferred, result);
-  } else if (napi_create_external_buffer(env, j->out_len, j->out, free_external, NULL, &result) == napi_ok) {
+  } else if (napi_create_external_buffer(env, j->out_len, j->out, free_external, (void *)(uintptr_t)j->out_len, &result) == napi_ok) {
+    int64_t ignored;
+    napi_adjust_external_memory(env, (int64_t)j->out_len, &ignored);
     j->out = NULL; /* owned by the buffer now */
     napi_resolve_deferred(env, j->deferred, result);
   } else {
