@@ -17,6 +17,7 @@ import {
   startEmulator,
   type WanSpec,
 } from '../../emulator/index.js';
+import { parseListen } from '../listen.js';
 import { checkNumber, type NumberSpec, withNumbers } from '../options.js';
 import { type GlobalOptions, Output } from '../output.js';
 
@@ -39,13 +40,6 @@ const NUMBER_OPTIONS = {
   'shutdown-delay': { description: 'Milliseconds an ACPI shutdown takes (default 200)', min: 0 },
   latency: { description: 'Simulated WAN: milliseconds added to every request, e.g. 30', min: 0 },
 } satisfies Record<string, NumberSpec>;
-
-export function parseListen(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(text);
-  const port = m ? Number(m[3]) : Number.NaN;
-  if (!m || port > 65535) throw new UsageError(`--listen ${text}: expected HOST:PORT, e.g. 127.0.0.1:8020`);
-  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
-}
 
 function sizeOption(name: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;

@@ -15,9 +15,9 @@ import { ChunkCache } from '../../nbd/chunk-cache.js';
 import { snapshotExports } from '../../nbd/repository-exports.js';
 import { type ListenAddress, NbdServer } from '../../nbd/server.js';
 import { formatBytes, parseSize } from '../../util/size.js';
+import { parseListen } from '../listen.js';
 import { Output } from '../output.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
-import { parseListen } from './emulator.js';
 
 interface NbdArgs extends RepoArgs {
   snapshot: string[];
