@@ -3,8 +3,8 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cleanup, makeImage, MiB, PASSWORD, s3Repo } from '../helpers/engine-fixtures.js';
-import { cliEnv } from '../helpers/engine-cli.js';
 import { backupFile } from '../helpers/ops-fixtures.js';
+import { s3CliEnv } from '../helpers/s3-cli-env.js';
 import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
 import { hasTool, runTool, startNbd, stopNbd } from './nbd-fixtures.js';
 
@@ -25,12 +25,7 @@ describe.skipIf(!hasTool('nbdcopy'))('drivesnap nbd on an S3 repository (skipped
     const path = join(work, 'drive.img');
     await writeFile(path, image);
     const id = await backupFile(t.repo, path);
-    const env = cliEnv({
-      DRIVESNAP_REPO: `s3://${s3.bucket}/nbd/repo`,
-      DRIVESNAP_S3_ENDPOINT: s3.endpoint,
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      AWS_REGION: s3.region,
+    const env = s3CliEnv(s3, 'nbd/repo', {
       DRIVESNAP_PASSWORD: PASSWORD,
       DRIVESNAP_INDEX: t.indexPath,
       HOME: work,
