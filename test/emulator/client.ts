@@ -1,5 +1,6 @@
 /** A minimal raw HTTP client for the emulator tests: undici request() with Basic auth, no retries. */
 import { request } from 'undici';
+import { expect, vi } from 'vitest';
 import type { Emulator, EmulatorAccount } from '../../src/emulator/index.js';
 
 export interface RawAnswer {
@@ -61,4 +62,21 @@ export function keysOf(text: string): Record<string, string> {
     if (line !== '') out[i < 0 ? line : line.slice(0, i)] = i < 0 ? '' : line.slice(i + 1);
   }
   return out;
+}
+
+/**
+ * Polls a drive until its imaging job is gone and returns the progress values seen on the way. Bounded: if
+ * the drive is still imaging after `timeoutMs`, the test fails saying which drive it waited for.
+ */
+export async function waitImaged(emu: Emulator, id: string, timeoutMs = 30_000, intervalMs = 20): Promise<string[]> {
+  const seen: string[] = [];
+  await vi.waitFor(
+    async () => {
+      const imaging = keysOf((await call(emu, `/drives/${id}/info/full`)).text).imaging;
+      if (imaging !== undefined) seen.push(imaging);
+      expect(imaging, `imaging of drive ${id} to finish within ${timeoutMs} ms`).toBeUndefined();
+    },
+    { timeout: timeoutMs, interval: intervalMs },
+  );
+  return seen;
 }

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseDriveInfo } from '../../src/api/drive-info.js';
 import { parseJsonObjects } from '../../src/api/wire.js';
 import { type Emulator, GuestIoError, startEmulator } from '../../src/emulator/index.js';
-import { call, createDrive, keysOf, post } from './client.js';
+import { call, createDrive, keysOf, post, waitImaged } from './client.js';
 
 const DEBIAN = '980cf63c-f21e-4382-997b-6541d5809629';
 const MiB = 1024 * 1024;
@@ -21,14 +21,6 @@ afterAll(async () => {
 async function counters(drive: string) {
   const info = parseDriveInfo(keysOf((await call(emu, `/drives/${drive}/info`)).text));
   return { readBytes: info.readBytes, readRequests: info.readRequests, writeBytes: info.writeBytes, writeRequests: info.writeRequests };
-}
-
-async function waitImaged(drive: string): Promise<void> {
-  for (let i = 0; i < 500; i++) {
-    if (keysOf((await call(emu, `/drives/${drive}/info`)).text).imaging === undefined) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`imaging of ${drive} did not finish`);
 }
 
 describe('drive I/O counters', () => {
@@ -64,7 +56,7 @@ describe('drive I/O counters', () => {
     const dst = await createDrive(emu, '4M');
     const before = await counters(src);
     expect((await post(emu, `/drives/${dst}/image/${src}`)).status).toBe(204);
-    await waitImaged(dst);
+    await waitImaged(emu, dst);
     expect(await counters(dst)).toMatchObject({ writeBytes: 4096 + 3 * MiB });
     expect((await counters(dst)).writeRequests).toBeGreaterThan(1);
     expect((await counters(src)).readBytes).toBe(before.readBytes + 3 * MiB);
@@ -72,7 +64,7 @@ describe('drive I/O counters', () => {
     const lib = keysOf((await call(emu, `/drives/${DEBIAN}/info`)).text);
     const fromLibrary = await createDrive(emu, '8M');
     expect((await post(emu, `/drives/${fromLibrary}/image/${DEBIAN}/gunzip`)).status).toBe(204);
-    await waitImaged(fromLibrary);
+    await waitImaged(emu, fromLibrary);
     expect((await counters(fromLibrary)).writeBytes).toBe(4096 + Number(lib.rawsize));
   });
 

@@ -2,7 +2,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { call, createDrive, keysOf, post } from './client.js';
+import { call, createDrive, keysOf, post, waitImaged } from './client.js';
 
 const DEBIAN = '980cf63c-f21e-4382-997b-6541d5809629';
 const MiB = 1024 * 1024;
@@ -14,15 +14,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await emu.close();
 });
-
-async function waitImaged(id: string, seen: string[] = []): Promise<string[]> {
-  for (;;) {
-    const info = keysOf((await call(emu, `/drives/${id}/info/full`)).text);
-    if (info.imaging === undefined) return seen;
-    seen.push(info.imaging);
-    await new Promise((r) => setTimeout(r, 40));
-  }
-}
 
 async function readAll(id: string, size: number): Promise<Buffer> {
   const parts: Buffer[] = [];
@@ -45,7 +36,7 @@ describe('imaging', () => {
     expect([d.status, d.error]).toEqual([409, 'busy']);
     const resize = await post(emu, `/drives/${id}/set`, 'size 20M');
     expect([resize.status, resize.error]).toEqual([409, 'busy']);
-    const seen = await waitImaged(id);
+    const seen = await waitImaged(emu, id);
     const percents = seen.filter((s) => s.endsWith('%')).map((s) => Number.parseInt(s, 10));
     expect(percents.length).toBeGreaterThan(1);
     expect(percents).toEqual([...percents].sort((a, b) => a - b));
@@ -61,8 +52,8 @@ describe('imaging', () => {
     const packed = await createDrive(emu, '1M');
     expect((await post(emu, `/drives/${copy}/image/${src}`)).status).toBe(204);
     expect((await post(emu, `/drives/${packed}/image/${src}/gzip`)).status).toBe(204);
-    await waitImaged(copy);
-    await waitImaged(packed);
+    await waitImaged(emu, copy);
+    await waitImaged(emu, packed);
     expect((await readAll(copy, MiB)).equals(data)).toBe(true);
     expect(gunzipSync(await readAll(packed, MiB), { finishFlush: 2 }).subarray(0, MiB).equals(data)).toBe(true);
   });
@@ -85,7 +76,7 @@ describe('imaging', () => {
     expect(states).toContain('queued');
     const srcWrite = await call(emu, `/drives/${src}/write/0`, { method: 'POST', body: Buffer.from('x') });
     expect([srcWrite.status, srcWrite.error]).toEqual([409, 'busy']);
-    for (const d of dsts) await waitImaged(d);
+    for (const d of dsts) await waitImaged(emu, d);
     const last = await call(emu, `/drives/${dsts[2]}/read/4194000/4`);
     expect([...last.body]).toEqual([3, 3, 3, 3]);
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, startEmulator } from '../../src/emulator/index.js';
-import { call, createDrive, keysOf, post } from './client.js';
+import { call, createDrive, keysOf, post, waitImaged } from './client.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -52,9 +52,7 @@ describe('persistence', () => {
     emu = await startEmulator({ dataDir: sub });
     try {
       expect(keysOf((await call(emu, `/drives/${dst}/info`)).text).imaging).toBeDefined();
-      while (keysOf((await call(emu, `/drives/${dst}/info`)).text).imaging !== undefined) {
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await waitImaged(emu, dst);
       expect((await call(emu, `/drives/${dst}/read/4194300/4`)).text).toBe('tail');
     } finally {
       await emu.close();

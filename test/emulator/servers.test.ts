@@ -1,5 +1,5 @@
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseTextObjects } from '../../src/api/wire.js';
 import { type Emulator, type EmulatorAccount, startEmulator } from '../../src/emulator/index.js';
 import { call, createDrive, keysOf, post } from './client.js';
@@ -64,11 +64,14 @@ describe('servers', () => {
     expect((await post(emu, `/servers/${s.server}/reset`)).status).toBe(204);
     expect((await post(emu, `/servers/${s.server}/shutdown`)).status).toBe(204);
     expect(keysOf((await call(emu, `/servers/${s.server}/info`)).text).status).toBe('active');
-    let status = 'active';
-    while (status === 'active') {
-      await new Promise((r) => setTimeout(r, 30));
-      status = keysOf((await call(emu, `/servers/${s.server}/info`)).text).status!;
-    }
+    const status = await vi.waitFor(
+      async () => {
+        const now = keysOf((await call(emu, `/servers/${s.server}/info`)).text).status;
+        expect(now, `server ${s.server} to leave 'active' within 10 s of an ACPI shutdown`).not.toBe('active');
+        return now;
+      },
+      { timeout: 10_000, interval: 30 },
+    );
     expect(status).toBe('stopped');
     const set = await post(emu, `/servers/${s.server}/set`, 'name renamed\nmem 4096');
     expect(keysOf(set.text)).toMatchObject({ name: 'renamed', mem: '4096' });
