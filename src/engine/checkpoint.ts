@@ -38,3 +38,30 @@ export function resumeJob(index: RepoIndex, key: string, info: Record<string, un
   index.beginJob(key, info);
   return new Map();
 }
+
+/** A job's record in its jobs database: the key it is found by and the parameters a resume must match. */
+export interface JobRecord {
+  key: string;
+  info: Record<string, unknown>;
+}
+
+/**
+ * What a job that creates its target (a new drive or file) records about it, in its job record: written
+ * before the target is created (`id` null) and again once it exists (`id` = the drive's UUID, the file's
+ * device:inode). A rerun of the same job adopts that target, and only that one.
+ */
+export interface CreatedTarget {
+  id: string | null;
+}
+
+export function recordCreatedTarget(index: RepoIndex, job: JobRecord, target: CreatedTarget): void {
+  index.beginJob(job.key, { ...job.info, createdTarget: target });
+}
+
+/** The target an earlier, interrupted run of this job (same parameters) recorded creating, if any. */
+export function recalledCreatedTarget(index: RepoIndex, job: JobRecord): CreatedTarget | undefined {
+  const info = index.jobInfo(job.key);
+  if (!info || !Object.entries(job.info).every(([k, v]) => info[k] === v)) return undefined;
+  const target = info.createdTarget as CreatedTarget | undefined;
+  return target && (target.id === null || typeof target.id === 'string') ? target : undefined;
+}

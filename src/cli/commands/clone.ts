@@ -2,10 +2,10 @@ import type { CommandModule } from 'yargs';
 import { resolveDrive } from '../../config/locations.js';
 import { parseLocation } from '../../config/locations.js';
 import { UsageError } from '../../errors.js';
-import { copy } from '../../engine/jobs/copy.js';
+import { copy, copyJob } from '../../engine/jobs/copy.js';
 import { RepoIndex } from '../../repo/index-db.js';
 import { jobsIndexPath } from '../jobs-db.js';
-import { Clients, openSink, openSource } from '../open-ends.js';
+import { Clients, creationIn, openSink, openSource, runOntoSink } from '../open-ends.js';
 import { Output } from '../output.js';
 import { formatDuration, progressView, summarize } from '../progress-view.js';
 import { concurrency, withNumbers } from '../options.js';
@@ -59,10 +59,13 @@ export const command: CommandModule<object, CloneArgs> = {
       }
       const jobs = RepoIndex.open(jobsIndexPath());
       const src = await openSource(`${loc.account}:${source.uuid}`, clients);
-      const dst = await openSink(`${destAccount}:${args.name}`, clients, { createSize: source.size });
+      const creation = creationIn(jobs, (description) => copyJob(src.source, description));
+      const dst = await openSink(`${destAccount}:${args.name}`, clients, { createSize: source.size, creation });
       const view = progressView(out, `${destAccount}:${args.name}`);
       try {
-        const result = await copy({ source: src.source, sink: dst.sink, jobs, concurrency: args.concurrency, onProgress: (p) => view.update(p) });
+        const result = await runOntoSink(dst, creation, (sink) =>
+          copy({ source: src.source, sink, jobs, concurrency: args.concurrency, onProgress: (p) => view.update(p) }),
+        );
         view.stop();
         const s = result.progress.snapshot();
         out.result(

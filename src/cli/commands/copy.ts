@@ -1,10 +1,10 @@
 import type { CommandModule } from 'yargs';
 import { parseLocation } from '../../config/locations.js';
 import { fileExists } from '../../engine/ends/file.js';
-import { copy, copyJobKey } from '../../engine/jobs/copy.js';
+import { copy, copyJob } from '../../engine/jobs/copy.js';
 import { RepoIndex } from '../../repo/index-db.js';
 import { jobsIndexPath } from '../jobs-db.js';
-import { Clients, openSink, openSource } from '../open-ends.js';
+import { Clients, creationIn, openSink, openSource, runOntoSink } from '../open-ends.js';
 import { Output } from '../output.js';
 import { progressView, summarize } from '../progress-view.js';
 import { compressLevel, concurrency, withNumbers } from '../options.js';
@@ -38,23 +38,20 @@ export const command: CommandModule<object, CopyArgs> = {
     try {
       const src = await openSource(args.src, clients);
       const dstLoc = parseLocation(args.dst);
-      const create = args['to-new'] || (dstLoc.kind === 'file' && !(await fileExists(dstLoc.path)));
+      const creation = creationIn(jobs, (description) => copyJob(src.source, description));
+      const create =
+        args['to-new'] || (dstLoc.kind === 'file' && (!(await fileExists(dstLoc.path)) || creation.recall(dstLoc.path) !== undefined));
       const dst = await openSink(args.dst, clients, {
         createSize: create ? src.source.size : undefined,
         force: args.force,
         compressLevel: args.compress,
-        resumes: (description) => jobs.jobInfo(copyJobKey(src.source.description, description)) !== undefined,
+        creation,
       });
       const view = progressView(out, args.dst);
       try {
-        const result = await copy({
-          source: src.source,
-          sink: dst.sink,
-          jobs,
-          concurrency: args.concurrency,
-          verify: args.verify,
-          onProgress: (p) => view.update(p),
-        });
+        const result = await runOntoSink(dst, creation, (sink) =>
+          copy({ source: src.source, sink, jobs, concurrency: args.concurrency, verify: args.verify, onProgress: (p) => view.update(p) }),
+        );
         view.stop();
         const s = result.progress.snapshot();
         out.result(

@@ -2,8 +2,8 @@ import type { CommandModule } from 'yargs';
 import { parseLocation, snapshotDriveSelector } from '../../config/locations.js';
 import { UsageError } from '../../errors.js';
 import { fileExists } from '../../engine/ends/file.js';
-import { restore, restoreJobKey } from '../../engine/jobs/restore.js';
-import { Clients, openSink } from '../open-ends.js';
+import { restore, restoreJob } from '../../engine/jobs/restore.js';
+import { Clients, creationIn, openSink, runOntoSink } from '../open-ends.js';
 import { Output } from '../output.js';
 import { progressView, summarize } from '../progress-view.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
@@ -46,23 +46,17 @@ export const command: CommandModule<object, RestoreArgs> = {
         for (const w of repo.warnings.slice(warned)) out.warn(w);
         const targetText = args['to-new'] ?? args.to!;
         const loc = parseLocation(targetText);
-        // An image file that does not exist yet is a new target, as with --to-new.
-        const create = args['to-new'] !== undefined || (loc.kind === 'file' && !(await fileExists(loc.path)));
-        const opened = await openSink(targetText, clients, {
-          createSize: create ? snapshot.meta.size : undefined,
-          force: args.force,
-          resumes: (description) => repo.index.jobInfo(restoreJobKey(snapshot.id, description)) !== undefined,
-        });
+        const creation = creationIn(repo.index, (description) => restoreJob({ id: snapshot.id, size: snapshot.meta.size }, description));
+        // An image file that does not exist yet, or that an interrupted run of this restore created, is a
+        // new target, as with --to-new.
+        const create =
+          args['to-new'] !== undefined || (loc.kind === 'file' && (!(await fileExists(loc.path)) || creation.recall(loc.path) !== undefined));
+        const opened = await openSink(targetText, clients, { createSize: create ? snapshot.meta.size : undefined, force: args.force, creation });
         const view = progressView(out, targetText);
         try {
-          const result = await restore({
-            repo,
-            snapshot,
-            sink: opened.sink,
-            concurrency: args.concurrency,
-            verify: args.verify,
-            onProgress: (p) => view.update(p),
-          });
+          const result = await runOntoSink(opened, creation, (sink) =>
+            restore({ repo, snapshot, sink, concurrency: args.concurrency, verify: args.verify, onProgress: (p) => view.update(p) }),
+          );
           view.stop();
           const s = result.progress.snapshot();
           out.result(

@@ -5,7 +5,7 @@
  */
 import { DrivesnapError, ExitCode } from '../../errors.js';
 import type { RepoIndex } from '../../repo/index-db.js';
-import { CheckpointWriter, resumeJob } from '../checkpoint.js';
+import { CheckpointWriter, type JobRecord, resumeJob } from '../checkpoint.js';
 import { isAllZero } from '../codec.js';
 import type { BlockSink, BlockSource } from '../ends/types.js';
 import { RangesFailedError, assertAllRangesAccounted } from '../errors.js';
@@ -36,6 +36,11 @@ export function copyJobKey(source: string, target: string): string {
   return `copy:${source}:${target}`;
 }
 
+/** The job record of copying `source` onto the target described as `target`. */
+export function copyJob(source: Pick<BlockSource, 'description' | 'size'>, target: string, chunkSize = DEFAULT_CHUNK_SIZE): JobRecord {
+  return { key: copyJobKey(source.description, target), info: { size: source.size, chunkSize } };
+}
+
 export async function copy(o: CopyOptions): Promise<CopyResult> {
   const { source, sink } = o;
   const chunkSize = o.chunkSize ?? DEFAULT_CHUNK_SIZE;
@@ -47,8 +52,8 @@ export async function copy(o: CopyOptions): Promise<CopyResult> {
     );
   }
   const n = rangeCount(source.size, chunkSize);
-  const key = copyJobKey(source.description, sink.description);
-  const done = o.jobs ? resumeJob(o.jobs, key, { size: source.size, chunkSize }) : new Map<number, Buffer | null>();
+  const { key, info } = copyJob(source, sink.description, chunkSize);
+  const done = o.jobs ? resumeJob(o.jobs, key, info) : new Map<number, Buffer | null>();
   const progress = new Progress('copy', source.size, n);
   if (o.onProgress) progress.onUpdate(o.onProgress);
   for (const i of done.keys()) progress.range('resumed', Math.min(chunkSize, source.size - i * chunkSize));

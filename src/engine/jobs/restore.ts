@@ -8,7 +8,7 @@ import { chunkId, openChunkPayload } from '../../repo/format/index.js';
 import type { SnapshotRow } from '../../repo/index-db.js';
 import type { AuthenticSnapshot, Repository } from '../../repo/repository.js';
 import { DrivesnapError, ExitCode } from '../../errors.js';
-import { CheckpointWriter, resumeJob } from '../checkpoint.js';
+import { CheckpointWriter, type JobRecord, resumeJob } from '../checkpoint.js';
 import { gunzipBody, isAllZero, zeroBuffer } from '../codec.js';
 import type { BlockSink, RangeBody } from '../ends/types.js';
 import { RangesFailedError, assertAllRangesAccounted } from '../errors.js';
@@ -41,6 +41,11 @@ export function restoreJobKey(snapshotId: string, target: string): string {
   return `restore:${snapshotId}:${target}`;
 }
 
+/** The job record of restoring `snapshot` onto the target described as `target`. */
+export function restoreJob(snapshot: { id: string; size: number }, target: string): JobRecord {
+  return { key: restoreJobKey(snapshot.id, target), info: { snapshot: snapshot.id, size: snapshot.size } };
+}
+
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const { repo, sink } = o;
   const chunkSize = repo.config.chunkSize;
@@ -59,8 +64,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     }
     await assertChunksPresent(repo, table, n);
 
-    const key = restoreJobKey(snapshot.id, sink.description);
-    const done = resumeJob(repo.index, key, { snapshot: snapshot.id, size: snapshot.size });
+    const { key, info } = restoreJob(snapshot, sink.description);
+    const done = resumeJob(repo.index, key, info);
     const progress = new Progress('restore', snapshot.size, n);
     if (o.onProgress) progress.onUpdate(o.onProgress);
     for (const i of done.keys()) progress.range('resumed', Math.min(chunkSize, snapshot.size - i * chunkSize));
