@@ -30,6 +30,7 @@ import {
 export { parseAccount, parseAccountList } from './accounts.js';
 export { type FaultSpec, parseFaultSpec } from './faults.js';
 export { GuestIoError } from './guest-io.js';
+export { EmulatorStateError } from './state-errors.js';
 export { parseBandwidth, type WanSpec } from './wan.js';
 export { ALL_READERS, LIBRARY_OWNER, STANDARD_DRIVES } from './standard-library.js';
 export {

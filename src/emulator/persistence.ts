@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EmulatorState, emptyState } from './state.js';
+import { EmulatorStateError } from './state-errors.js';
 
 const STATE_FILE = 'state.json';
 const LAZY_SAVE_DELAY_MS = 250;
@@ -30,8 +31,13 @@ export async function loadState(dataDir: string): Promise<EmulatorState> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyState();
     throw err;
   }
-  const parsed = JSON.parse(text) as EmulatorState;
-  if (parsed.version !== 1) throw new Error(`${join(dataDir, STATE_FILE)}: unknown state version ${parsed.version}`);
+  let parsed: EmulatorState;
+  try {
+    parsed = JSON.parse(text) as EmulatorState;
+  } catch (err) {
+    throw new EmulatorStateError(join(dataDir, STATE_FILE), `not valid JSON (${(err as Error).message})`, { cause: err });
+  }
+  if (parsed?.version !== 1) throw new EmulatorStateError(join(dataDir, STATE_FILE), `unknown state version ${parsed?.version}`);
   // Before separate address pools, one `lastIp` counter served both: the pools start afresh and skip
   // whatever is in use.
   const { lastIp: _oldCounter, ...rest } = parsed as EmulatorState & { lastIp?: number };

@@ -1,8 +1,8 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Emulator, startEmulator } from '../../src/emulator/index.js';
+import { type Emulator, EmulatorStateError, startEmulator } from '../../src/emulator/index.js';
 import { call, createDrive, keysOf, post, waitImaged } from './client.js';
 
 let dir: string;
@@ -56,6 +56,27 @@ describe('persistence', () => {
       expect((await call(emu, `/drives/${dst}/read/4194300/4`)).text).toBe('tail');
     } finally {
       await emu.close();
+    }
+  });
+
+  it('refuses a state file it cannot read (another version, not JSON) with EMULATOR_STATE_UNREADABLE, leaving it as it was', async () => {
+    for (const [name, text, why] of [
+      ['future', '{"version":2,"drives":{}}', 'unknown state version 2'],
+      ['garbled', '{"version":1,"dri', 'not valid JSON'],
+    ] as const) {
+      const sub = join(dir, name);
+      await mkdir(sub);
+      await writeFile(join(sub, 'state.json'), text);
+      const err = await startEmulator({ dataDir: sub }).then(
+        (emu) => emu.close().then(() => undefined),
+        (e: unknown) => e,
+      );
+      expect(err, name).toBeInstanceOf(EmulatorStateError);
+      expect((err as EmulatorStateError).code).toBe('EMULATOR_STATE_UNREADABLE');
+      expect((err as Error).message).toContain(join(sub, 'state.json'));
+      expect((err as Error).message).toContain(why);
+      expect((err as Error).message).toContain('--data');
+      expect(await readFile(join(sub, 'state.json'), 'utf8')).toBe(text);
     }
   });
 
