@@ -1,4 +1,7 @@
-/** Renders drive info blocks (api-contract.md, "Drives"): the keys always present, then the optional ones. */
+/**
+ * Renders drive info blocks (the API reference's "Get single drive info"; docs/emulator.md, "I/O counters"):
+ * the keys always present, then the optional ones.
+ */
 import type { ApiObject } from '../api/wire.js';
 import type { EmulatorCore } from './core.js';
 import { ALL_READERS, LIBRARY_OWNER, type StandardImage } from './standard-library.js';

@@ -1,6 +1,7 @@
 /**
  * An error the emulator answers with: a status, the `X-Elastic-Error` word and a one-line text body
- * (api-contract.md, "Errors"). Handlers throw it; the server turns it into the response.
+ * (the API reference's table of HTTP status codes and X-Elastic-Error words; docs/emulator.md, "Choices made
+ * where the contract leaves one"). Handlers throw it; the server turns it into the response.
  */
 import { type ErrorWord, STATUS_OF_WORD } from '../api/errors.js';
 

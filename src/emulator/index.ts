@@ -1,7 +1,8 @@
 /**
- * The drive API emulator: a strict server of api-contract.md on node:http, with drives as sparse files
- * under a data directory, several accounts, imaging, servers that claim drives, quotas, and fault
- * injection. How users try drivesnap, and what the tests and benchmarks run against.
+ * The drive API emulator: a strict server of the ElasticHosts drive API on node:http, with drives as sparse
+ * files under a data directory, several accounts, imaging, servers that claim drives, quotas, and fault
+ * injection. How users try drivesnap, and what the tests and benchmarks run against. Where the API
+ * reference leaves a choice, docs/emulator.md ("Choices made where the contract leaves one") says which.
  */
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:http';

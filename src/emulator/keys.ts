@@ -1,6 +1,7 @@
 /**
- * Validation of request keys and values (api-contract.md): sizes with k/M/G/T suffixes, UUID lists,
- * enumerations. Pure: throws EmulatorHttpError `usage` naming the key and what it expects.
+ * Validation of request keys and values (docs/emulator.md, "Choices made where the contract leaves one":
+ * Reads, Unknown keys): sizes with k/M/G/T suffixes, UUID lists, enumerations. Pure: throws
+ * EmulatorHttpError `usage` naming the key and what it expects.
  */
 import type { ApiObject } from '../api/wire.js';
 import { splitWords } from '../api/wire.js';
