@@ -95,6 +95,12 @@ interface MigrationState {
   drives: Record<string, string>;
   done: string[];
   server?: string;
+  /**
+   * Source drive -> the destination drives of the same name that existed before this job asked for a new
+   * one: recorded before the create call, so a run killed before it learnt the new UUID adopts the drive
+   * of that name that is not among these (and only that one) instead of creating a second.
+   */
+  creating?: Record<string, string[]>;
 }
 
 export async function migrateServer(o: MigrateServerOptions): Promise<MigrateResult> {
@@ -182,7 +188,7 @@ async function resolveServer(client: ApiClient, nameOrUuid: string): Promise<Ser
 
 function loadState(jobs: RepoIndex, key: string): MigrationState {
   const info = jobs.jobInfo(key) as Partial<MigrationState> | undefined;
-  const state: MigrationState = { drives: { ...(info?.drives ?? {}) }, done: [...(info?.done ?? [])] };
+  const state: MigrationState = { drives: { ...(info?.drives ?? {}) }, done: [...(info?.done ?? [])], creating: { ...(info?.creating ?? {}) } };
   if (typeof info?.server === 'string') state.server = info.server;
   return state;
 }
@@ -292,8 +298,26 @@ async function destDrive(
     // Gone (or resized) since: start that drive over.
     state.done = state.done.filter((d) => d !== p.from);
   }
-  const created = await o.dest.createDrive(driveProps(await o.source.driveInfo(p.from)) as { name: string; size: number } & ApiParams);
+  const props = driveProps(await o.source.driveInfo(p.from)) as { name: string; size: number } & ApiParams;
+  const sameName = async () => (await o.dest.listDriveInfo()).filter((d) => d.name === props.name);
+  const creating = (state.creating ??= {});
+  const before = creating[p.from];
+  if (before !== undefined) {
+    const ours = Object.values(state.drives);
+    const made = (await sameName()).filter((d) => !before.includes(d.uuid) && !ours.includes(d.uuid));
+    if (made.length === 1 && made[0]!.size >= p.size) {
+      state.drives[p.from] = made[0]!.uuid;
+      delete creating[p.from];
+      save();
+      o.onEvent?.({ event: 'drive-reused', device: p.device, from: p.from, to: made[0]!.uuid });
+      return { uuid: made[0]!.uuid, createdNow: true };
+    }
+  }
+  creating[p.from] = (await sameName()).map((d) => d.uuid);
+  save();
+  const created = await o.dest.createDrive(props);
   state.drives[p.from] = created.uuid;
+  delete creating[p.from];
   save();
   o.onEvent?.({ event: 'drive-created', device: p.device, from: p.from, to: created.uuid });
   return { uuid: created.uuid, createdNow: true };
