@@ -3,20 +3,23 @@
  * to new, restore onto a 5%-different target, copy between accounts), each as a real CLI process so wall
  * time and peak RSS include everything a user pays for, from a local file and through the emulator.
  */
-import { copyFile, mkdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Emulator } from '../emulator/index.js';
+import type { BenchEmulator } from './emulator-process.js';
 import { dirSize, measureCommand } from './measure.js';
 import type { Workload } from './workload.js';
 
-const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
 
 export interface StepResult {
   tool: 'drivesnap';
-  via: 'file' | 'emulator';
+  via: 'file' | 'emulator' | 'wan';
   step: string;
   wallMs: number;
+  /** CPU of the drivesnap process alone (GNU time of the child): the client's share, not the emulator's. */
+  userMs: number;
+  sysMs: number;
   peakRssBytes: number;
   /** Bytes of drive or image covered by the step (the basis of MB/s). */
   imageBytes: number;
@@ -27,6 +30,10 @@ export interface StepResult {
   counts: Record<string, number>;
   /** Emulator write calls and decoded bytes written during the step. */
   apiWrites?: { requests: number; bytes: number };
+  /** Emulator read calls and bytes read during the step. */
+  apiReads?: { requests: number; bytes: number };
+  /** --concurrency of the step when it is not the run's default (the WAN sweep). */
+  concurrency?: number;
 }
 
 export interface StepContext {
@@ -53,17 +60,19 @@ function parseJobOutput(stdout: string): JobLine {
   return lines.findLast((l) => l.event === 'snapshot' || l.event === undefined) ?? lines.at(-1) ?? {};
 }
 
-async function run(env: NodeJS.ProcessEnv, args: string[]) {
+export async function run(env: NodeJS.ProcessEnv, args: string[]) {
   const m = await measureCommand(process.execPath, [CLI, ...args, '--json'], { env });
   return { m, job: parseJobOutput(m.stdout) };
 }
 
-function result(via: StepResult['via'], step: string, imageBytes: number, r: Awaited<ReturnType<typeof run>>, extra: Partial<StepResult> = {}): StepResult {
+export function result(via: StepResult['via'], step: string, imageBytes: number, r: Awaited<ReturnType<typeof run>>, extra: Partial<StepResult> = {}): StepResult {
   return {
     tool: 'drivesnap',
     via,
     step,
     wallMs: r.m.wallMs,
+    userMs: r.m.userMs,
+    sysMs: r.m.sysMs,
     peakRssBytes: r.m.peakRssBytes,
     imageBytes,
     bytesRead: r.job.bytesRead ?? 0,
@@ -73,7 +82,7 @@ function result(via: StepResult['via'], step: string, imageBytes: number, r: Awa
   };
 }
 
-function baseEnv(dir: string, repo: string): NodeJS.ProcessEnv {
+export function baseEnv(dir: string, repo: string): NodeJS.ProcessEnv {
   return {
     ...process.env,
     DRIVESNAP_REPO: repo,
@@ -111,6 +120,9 @@ export async function fileSteps(ctx: StepContext): Promise<StepResult[]> {
   const fresh = join(dir, 'restored.img');
   out.push(result('file', 'restore', w.sizeBytes, await run(env, ['restore', snap, '--to', fresh, ...c])));
   await rm(fresh, { force: true });
+  ctx.log('drivesnap file: copy to a new file');
+  out.push(result('file', 'copy', w.sizeBytes, await run(env, ['copy', w.base, fresh, '--to-new', ...c])));
+  await rm(fresh, { force: true });
   ctx.log('drivesnap file: restore onto a 5%-different file');
   const target = join(dir, 'target.img');
   await copyFile(w.changed, target);
@@ -120,7 +132,7 @@ export async function fileSteps(ctx: StepContext): Promise<StepResult[]> {
 }
 
 /** The same through the drive API (the emulator on loopback), plus a copy between two accounts. */
-export async function emulatorSteps(ctx: StepContext, emulator: Emulator): Promise<StepResult[]> {
+export async function emulatorSteps(ctx: StepContext, emulator: BenchEmulator): Promise<StepResult[]> {
   const w = ctx.workload;
   const dir = join(ctx.dir, 'api');
   await rm(dir, { recursive: true, force: true });
@@ -132,9 +144,9 @@ export async function emulatorSteps(ctx: StepContext, emulator: Emulator): Promi
   const c = ['--concurrency', String(ctx.concurrency)];
   const out: StepResult[] = [];
   const writes = async <T>(fn: () => Promise<T>): Promise<[T, { requests: number; bytes: number }]> => {
-    emulator.resetStats();
+    await emulator.resetStats();
     const v = await fn();
-    const s = emulator.stats();
+    const s = await emulator.stats();
     return [v, { requests: s.writeRequests, bytes: s.writeBytes }];
   };
   ctx.log('drivesnap api: uploading the images to drives');
@@ -169,21 +181,65 @@ export async function emulatorSteps(ctx: StepContext, emulator: Emulator): Promi
   return out;
 }
 
-/** Peak RSS of a backup of a large sparse drive: memory must not grow with drive size. */
-export async function sparseStep(ctx: StepContext, sizeBytes: number): Promise<StepResult> {
+/**
+ * Backup, restore and copy of a large sparse image: memory must not grow with drive size (compare the peaks
+ * with the same steps on the workload image).
+ */
+export async function sparseSteps(ctx: StepContext, sizeBytes: number): Promise<StepResult[]> {
   const dir = join(ctx.dir, 'sparse');
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const image = join(dir, 'sparse.img');
   // Real data at the start, the rest a hole: as a large, mostly empty disk looks.
   await copyFile(ctx.workload.base, image);
-  const { truncate } = await import('node:fs/promises');
   await truncate(image, sizeBytes);
   const env = baseEnv(dir, join(dir, 'repo'));
   await writeFile(env.DRIVESNAP_CONFIG!, 'accounts: {}\n');
   await measureCommand(process.execPath, [CLI, 'init'], { env });
-  ctx.log(`drivesnap file: backup of a ${sizeBytes / 2 ** 30} GiB sparse image`);
-  const r = await run(env, ['backup', image, '--concurrency', String(ctx.concurrency)]);
+  const c = ['--concurrency', String(ctx.concurrency)];
+  const gib = `${sizeBytes / 2 ** 30}GiB`;
+  const out: StepResult[] = [];
+  try {
+    ctx.log(`drivesnap file: backup of a ${gib} sparse image`);
+    const backup = await run(env, ['backup', image, ...c]);
+    out.push(result('file', `full-sparse-${gib}`, sizeBytes, backup));
+    ctx.log(`drivesnap file: restore of the ${gib} sparse snapshot to a new file`);
+    out.push(result('file', `restore-sparse-${gib}`, sizeBytes, await run(env, ['restore', backup.job.snapshot!, '--to', join(dir, 'restored.img'), ...c])));
+    await rm(join(dir, 'restored.img'), { force: true });
+    ctx.log(`drivesnap file: copy of the ${gib} sparse image to a new file`);
+    out.push(result('file', `copy-sparse-${gib}`, sizeBytes, await run(env, ['copy', image, join(dir, 'copy.img'), '--to-new', ...c])));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+/** Full backup of one image into a fresh repository (the incompressible workload). */
+export async function singleBackupStep(ctx: StepContext, image: string, sizeBytes: number, step: string): Promise<StepResult> {
+  const dir = join(ctx.dir, 'single');
   await rm(dir, { recursive: true, force: true });
-  return result('file', `full-sparse-${sizeBytes / 2 ** 30}GiB`, sizeBytes, r);
+  await mkdir(dir, { recursive: true });
+  const repo = join(dir, 'repo');
+  const env = baseEnv(dir, repo);
+  await writeFile(env.DRIVESNAP_CONFIG!, 'accounts: {}\n');
+  try {
+    await measureCommand(process.execPath, [CLI, 'init'], { env });
+    ctx.log(`drivesnap file: backup ${step}`);
+    const r = await run(env, ['backup', image, '--concurrency', String(ctx.concurrency)]);
+    return result('file', step, sizeBytes, r, { repoBytes: await dirSize(repo, 'apparent') });
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The gzip codec this build compresses chunks with, as `drivesnap benchmark --json` names it. */
+export async function chunkCodec(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const m = await measureCommand(process.execPath, [CLI, 'benchmark', '--seconds', '1', '--json'], { env: baseEnv(dir, join(dir, 'none')), allowFailure: true });
+  const line = m.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { event?: string; codec?: string })
+    .find((l) => l.codec !== undefined);
+  return line?.codec ?? `unknown (benchmark exited ${m.exitCode})`;
 }

@@ -1,7 +1,8 @@
 /**
- * `npm run bench`: builds the workload (2 GiB ext4 images of real files), runs drivesnap's steps from local
- * files and through the emulator, the peers (borg, restic) where installed, and the codec primitives, all
- * in one run, side by side; writes medians and ratios to docs/benchmarks.md with the machine and command.
+ * `npm run bench`: builds the workloads (2 GiB ext4 images of real files, 1 GiB of random data, a fleet of
+ * drives), runs drivesnap's steps from local files and through the emulator (in a child process), the
+ * peers (borg, restic) where installed, the codec primitives, and a section under a simulated WAN, all in
+ * one run, side by side; writes medians, ratios and the issues' targets to docs/benchmarks.md.
  *   npm run bench -- --trials 3 --size-mib 2048 --sparse-gib 64 --no-peers --out docs/benchmarks.md
  */
 import '../util/threadpool.js';
@@ -9,12 +10,17 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startEmulator } from '../emulator/index.js';
+import { parseBandwidth } from '../emulator/index.js';
 import { codecBenchmarks } from './codecs.js';
-import { type StepResult, emulatorSteps, fileSteps, sparseStep } from './drivesnap-steps.js';
+import { type StepResult, chunkCodec, emulatorSteps, fileSteps, singleBackupStep, sparseSteps } from './drivesnap-steps.js';
+import { type BenchEmulator, startEmulatorProcess } from './emulator-process.js';
+import { buildFleet } from './fleet.js';
 import { median } from './measure.js';
+import { runPeerArchives } from './peer-archives.js';
 import { type PeerResult, detectPeers, runPeerBenchmarks } from './peers.js';
+import { buildRandomImage } from './random-image.js';
 import { renderReport } from './report.js';
+import { changeFleetFiles, fleetSteps, resetFleetFiles, wanSteps } from './wan-steps.js';
 import { buildWorkload } from './workload.js';
 
 const MiB = 1024 * 1024;
@@ -30,8 +36,24 @@ async function main(): Promise<void> {
       out: { type: 'string', default: 'docs/benchmarks.md' },
       peers: { type: 'boolean', default: true },
       'no-peers': { type: 'boolean', default: false },
+      'random-mib': { type: 'string', default: '1024' },
+      wan: { type: 'boolean', default: true },
+      'no-wan': { type: 'boolean', default: false },
+      'wan-latency-ms': { type: 'string', default: '30' },
+      'wan-bandwidth': { type: 'string', default: '1Gbit' },
+      'wan-concurrency': { type: 'string', default: '4,8,16,32' },
+      'fleet-drives': { type: 'string', default: '20' },
+      'fleet-size-mib': { type: 'string', default: '512' },
+      'fleet-changed': { type: 'string', default: '2' },
     },
   });
+  const wan = { latencyMs: Number(values['wan-latency-ms']), bandwidthBytesPerSec: parseBandwidth('--wan-bandwidth', values['wan-bandwidth']) };
+  if (!(wan.latencyMs >= 0)) throw new Error('--wan-latency-ms takes milliseconds, e.g. 30');
+  const wanConcurrencies = values['wan-concurrency'].split(',').map(Number);
+  if (wanConcurrencies.some((n) => !(Number.isInteger(n) && n > 0))) throw new Error('--wan-concurrency takes positive integers separated by commas, e.g. 4,8,16,32');
+  const fleetSizeBytes = Number(values['fleet-size-mib']) * MiB;
+  if (fleetSizeBytes > Number(values['size-mib']) * MiB) throw new Error('--fleet-size-mib must not exceed --size-mib (fleet drives are cut from the base image)');
+  const randomBytes = Number(values['random-mib']) * MiB;
   const trials = Number(values.trials);
   const concurrency = Number(values.concurrency);
   const log = (l: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${l}\n`);
@@ -40,39 +62,61 @@ async function main(): Promise<void> {
   log(`workload ready: ${workload.base}, ${workload.changedBlocks.length} changed blocks`);
   const ctx = { workload, dir: values.dir, concurrency, log };
 
+  const randomImage = await buildRandomImage(join(values.dir, 'workload'), randomBytes, log);
+  const codec = await chunkCodec(join(values.dir, 'codec'));
+  log(`chunk codec: ${codec}`);
   const codecs = await codecBenchmarks(workload.base, log);
   const steps: StepResult[] = [];
   const peers: PeerResult[] = [];
   const runPeers = values.peers && !values['no-peers'];
-  for (let t = 0; t < trials; t++) {
-    log(`trial ${t + 1}/${trials}`);
-    steps.push(...(await fileSteps(ctx)));
-    // A fresh data directory per trial, removed afterwards: each trial creates six 2 GiB drives.
+  const peerVersions = runPeers ? await detectPeers() : {};
+  // A fresh emulator data directory for each use, removed afterwards: each trial creates six drives.
+  const withEmulator = async <T>(fn: (e: BenchEmulator) => Promise<T>): Promise<T> => {
     const emulatorDir = join(values.dir, 'emulator');
     await rm(emulatorDir, { recursive: true, force: true });
-    const emulator = await startEmulator({
-      dataDir: emulatorDir,
-      accounts: [
-        { user: crypto.randomUUID(), secret: crypto.randomUUID() },
-        { user: crypto.randomUUID(), secret: crypto.randomUUID() },
-      ],
-    });
+    const emulator = await startEmulatorProcess(emulatorDir);
     try {
-      steps.push(...(await emulatorSteps(ctx, emulator)));
+      return await fn(emulator);
     } finally {
       await emulator.close();
       await rm(emulatorDir, { recursive: true, force: true });
     }
-    if (runPeers) peers.push(...(await runPeerBenchmarks(workload, join(values.dir, 'peers'), { log })));
+  };
+  for (let t = 0; t < trials; t++) {
+    log(`trial ${t + 1}/${trials}`);
+    steps.push(...(await fileSteps(ctx)));
+    steps.push(await singleBackupStep(ctx, randomImage, randomBytes, 'full-incompressible'));
+    steps.push(...(await withEmulator((e) => emulatorSteps(ctx, e))));
+    if (runPeers) {
+      peers.push(...(await runPeerBenchmarks(workload, join(values.dir, 'peers'), { log })));
+      const plan = [{ step: 'full-incompressible' as const, files: [randomImage], imageBytes: randomBytes }];
+      peers.push(...(await runPeerArchives(peerVersions, join(values.dir, 'peers'), plan, log)));
+    }
   }
-  steps.push(await sparseStep(ctx, Number(values['sparse-gib']) * 1024 * MiB));
+  steps.push(...(await sparseSteps(ctx, Number(values['sparse-gib']) * 1024 * MiB)));
+  if (values.wan && !values['no-wan']) {
+    // Once per run, not per trial: the WAN paces these steps, so they vary little and cost the most time.
+    const fleet = await buildFleet(join(values.dir, 'workload', 'fleet'), workload.base, Number(values['fleet-drives']), fleetSizeBytes, Number(values['fleet-changed']), log);
+    steps.push(...(await withEmulator((e) => wanSteps(ctx, e, { wan, concurrencies: wanConcurrencies }))));
+    steps.push(...(await withEmulator((e) => fleetSteps(ctx, e, fleet, wan))));
+    if (runPeers) {
+      const total = fleet.sizeBytes * fleet.drives.length;
+      const plan = [
+        { step: 'fleet-full' as const, files: fleet.drives, imageBytes: total },
+        { step: 'fleet-nightly' as const, files: fleet.drives, imageBytes: total, before: () => changeFleetFiles(fleet) },
+      ];
+      peers.push(...(await runPeerArchives(peerVersions, join(values.dir, 'peers'), plan, log, () => resetFleetFiles(fleet))));
+    }
+  }
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const report = renderReport({
     date: new Date().toISOString(),
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
     machine: `${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node.js ${process.version}, load average ${startedLoad.toFixed(2)} at start`,
-    peerVersions: await detectPeers(),
+    peerVersions,
+    codec,
+    wan,
     trials,
     workload,
     steps,

@@ -14,7 +14,16 @@ import { dirSize, mbPerSec, measureCommand, type ProcessMeasure } from './measur
 import type { Workload } from './workload.js';
 
 export type PeerTool = 'borg' | 'restic';
-export type PeerStep = 'init' | 'full' | 'incremental' | 'relayout' | 'restore';
+export type PeerStep =
+  | 'init'
+  | 'full'
+  | 'incremental'
+  | 'relayout'
+  | 'restore'
+  | 'restore-durable'
+  | 'full-incompressible'
+  | 'fleet-full'
+  | 'fleet-nightly';
 
 export interface PeerVersions {
   borg?: string;
@@ -131,14 +140,7 @@ function backupSteps(w: Workload): { step: PeerStep; image: string }[] {
 
 async function runBorg(ctx: Ctx, dir: string, compression: string, version: string, trial: number): Promise<PeerResult[]> {
   const repo = join(dir, 'repo');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    // Keeps borg's cache, config, keys and security dirs inside the bench dir, not in ~.
-    BORG_BASE_DIR: join(dir, 'home'),
-    BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
-    BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes',
-    BORG_PASSPHRASE: '',
-  };
+  const env = borgEnv(dir);
   const row = rowMaker('borg', compression, version, trial, ctx.workload.sizeBytes);
   const out: PeerResult[] = [];
   ctx.log(`peers: borg ${compression}: init`);
@@ -155,21 +157,14 @@ async function runBorg(ctx: Ctx, dir: string, compression: string, version: stri
   await mkdir(target, { recursive: true });
   const name = basename(ctx.workload.base);
   const m = await measureCommand('borg', ['extract', `${repo}::full`, name], { env, cwd: target });
-  out.push({ ...row('restore', m), ...(await verify(ctx, join(target, name))) });
+  out.push(row('restore', m), row('restore-durable', await durable(m, join(target, name))));
+  out.at(-1)!.verified = (await verify(ctx, join(target, name))).verified;
   return out;
 }
 
 async function runRestic(ctx: Ctx, dir: string, password: string, version: string, trial: number): Promise<PeerResult[]> {
   const repo = join(dir, 'repo');
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    RESTIC_REPOSITORY: repo,
-    RESTIC_PASSWORD: password,
-    RESTIC_CACHE_DIR: join(dir, 'cache'),
-  };
-  // A password file or command in the caller's environment would override ours or prompt.
-  delete env.RESTIC_PASSWORD_FILE;
-  delete env.RESTIC_PASSWORD_COMMAND;
+  const env = resticEnv(dir, password);
   const init = await measureCommand('restic', ['init'], { env });
   // The variant names the repository format: v2 compresses (zstd, "auto"), v1 does not.
   const format = /"version":\s*(\d+)/.exec((await measureCommand('restic', ['cat', 'config'], { env })).stdout)?.[1];
@@ -186,11 +181,47 @@ async function runRestic(ctx: Ctx, dir: string, password: string, version: strin
   const args = ['restore', 'latest', '--host', 'drivesnap-bench', '--tag', 'full', '--target', target];
   const m = await measureCommand('restic', args, { env });
   // Backed up by a relative name, the file sits at the snapshot's root: <target>/base.img.
-  out.push({ ...row('restore', m), ...(await verify(ctx, join(target, basename(ctx.workload.base)))) });
+  const restored = join(target, basename(ctx.workload.base));
+  out.push(row('restore', m), row('restore-durable', await durable(m, restored)));
+  out.at(-1)!.verified = (await verify(ctx, restored)).verified;
   return out;
 }
 
-function rowMaker(tool: PeerTool, variant: string, version: string, trial: number, imageSize: number) {
+export function borgEnv(dir: string): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    // Keeps borg's cache, config, keys and security dirs inside the bench dir, not in ~.
+    BORG_BASE_DIR: join(dir, 'home'),
+    BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK: 'yes',
+    BORG_RELOCATED_REPO_ACCESS_IS_OK: 'yes',
+    BORG_PASSPHRASE: '',
+  };
+}
+
+export function resticEnv(dir: string, password = process.env.RESTIC_PASSWORD ?? 'drivesnap-bench'): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, RESTIC_REPOSITORY: join(dir, 'repo'), RESTIC_PASSWORD: password, RESTIC_CACHE_DIR: join(dir, 'cache') };
+  // A password file or command in the caller's environment would override ours or prompt.
+  delete env.RESTIC_PASSWORD_FILE;
+  delete env.RESTIC_PASSWORD_COMMAND;
+  return env;
+}
+
+/**
+ * The restore made durable as drivesnap's is: the peer's extract, then `sync -f` of the restored file,
+ * timed together (the peers do not fsync what they write).
+ */
+async function durable(extract: ProcessMeasure, file: string): Promise<ProcessMeasure> {
+  const s = await measureCommand('sync', ['-f', file]);
+  return {
+    ...extract,
+    wallMs: extract.wallMs + s.wallMs,
+    userMs: extract.userMs + s.userMs,
+    sysMs: extract.sysMs + s.sysMs,
+    peakRssBytes: Math.max(extract.peakRssBytes, s.peakRssBytes),
+  };
+}
+
+export function rowMaker(tool: PeerTool, variant: string, version: string, trial: number, imageSize: number) {
   return (step: PeerStep, m: ProcessMeasure, imageBytes = imageSize): PeerResult => ({
     tool,
     variant,
