@@ -105,27 +105,8 @@ export async function openSink(text: string, clients: Clients, opts: SinkOptions
   let created = false;
   let startsZeroed = false;
   if (opts.createSize !== undefined) {
-    const description = `${location.account}:${location.drive}`;
-    const earlier = opts.creation?.recall(description);
-    const existing = (await client.listDriveInfo()).filter((d) => d.name === location.drive);
-    // Killed while the create call was in flight, the UUID was never recorded: the one drive of that name is ours.
-    const adopt = earlier && (earlier.id !== null ? existing.find((d) => d.uuid === earlier.id) : existing.length === 1 ? existing[0] : undefined);
-    if (adopt) {
-      drive = adopt;
-      startsZeroed = true;
-    } else if (existing.length > 0) {
-      throw new DrivesnapError(
-        'DRIVE_EXISTS',
-        `${location.account} already has a drive named ${location.drive}: write onto it as an existing target (restore --to, or copy without --to-new), or choose another name`,
-        ExitCode.usage,
-      );
-    } else {
-      opts.creation?.record(description, { id: null });
-      drive = await client.createDrive({ name: location.drive, size: opts.createSize });
-      opts.creation?.record(description, { id: drive.uuid });
-      created = true;
-      startsZeroed = true;
-    }
+    ({ drive, created } = await createOrAdoptDrive(client, location, opts.createSize, opts.creation));
+    startsZeroed = true;
   } else {
     drive = await resolveDrive(client, location.drive);
     if (drive.claimed.length > 0 && !opts.force) {
@@ -148,6 +129,36 @@ export async function openSink(text: string, clients: Clients, opts: SinkOptions
   const uuid = drive.uuid;
   const discard = created ? () => client.destroyDrive(uuid) : undefined;
   return { sink, location, drive, created, discard };
+}
+
+/**
+ * A new drive named `location.drive`, or the one an interrupted run of the same job created (recorded in
+ * `creation`); refuses when a drive of that name exists that the job did not create.
+ */
+export async function createOrAdoptDrive(
+  client: ApiClient,
+  location: { account: string; drive: string },
+  size: number,
+  creation: TargetCreation | undefined,
+): Promise<{ drive: DriveInfo; created: boolean }> {
+  const description = `${location.account}:${location.drive}`;
+  const earlier = creation?.recall(description);
+  const existing = (await client.listDriveInfo()).filter((d) => d.name === location.drive);
+  // Killed while the create call was in flight, the UUID was never recorded: no drive had that name when
+  // the creation was recorded (else it was refused), so the one drive of that name now is ours.
+  const adopt = earlier && (earlier.id !== null ? existing.find((d) => d.uuid === earlier.id) : existing.length === 1 ? existing[0] : undefined);
+  if (adopt) return { drive: adopt, created: false };
+  if (existing.length > 0) {
+    throw new DrivesnapError(
+      'DRIVE_EXISTS',
+      `${location.account} already has a drive named ${location.drive}: write onto it as an existing target (restore --to, or copy without --to-new), or choose another name`,
+      ExitCode.usage,
+    );
+  }
+  creation?.record(description, { id: null });
+  const drive = await client.createDrive({ name: location.drive, size });
+  creation?.record(description, { id: drive.uuid });
+  return { drive, created: true };
 }
 
 async function openFileTarget(location: Extract<Location, { kind: 'file' }>, opts: SinkOptions): Promise<OpenedSink> {

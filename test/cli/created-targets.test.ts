@@ -48,25 +48,42 @@ afterAll(() => cleanup.run());
 const drivesNamed = async (name: string) => (await c.listDriveInfo()).filter((d) => d.name === name);
 const errorOf = (r: { json: Record<string, unknown>[] }) => r.json.find((j) => 'error' in j)?.error as { code?: string } | undefined;
 
-describe('copy --to-new killed right after it created the drive', () => {
-  it('the rerun adopts the drive it created (its UUID never reached the client) and finishes it', async () => {
-    // The create call answers at 1 byte/s: the drive exists in the API, the client has not learnt its UUID.
-    emu.setFaults({ slowBodyBytesPerSec: 1, calls: ['drives.create'] });
-    const run = spawnCli(['copy', 'eh:source', 'eh:made', '--to-new', '--json'], env);
-    let exited = false;
-    void run.done.then(() => {
-      exited = true;
-    });
-    await waitUntil(async () => exited || (await drivesNamed('made')).length > 0, 'the drive to be created', 60_000, 20);
+/**
+ * Runs the command with the create call answering at 1 byte/s, and SIGKILLs it once the drive exists in the
+ * API: the client never learnt its UUID. Then runs the same command again.
+ */
+async function killAfterCreate(args: string[], name: string) {
+  emu.setFaults({ slowBodyBytesPerSec: 1, calls: ['drives.create'] });
+  const run = spawnCli(args, env);
+  let exited = false;
+  void run.done.then(() => {
+    exited = true;
+  });
+  try {
+    await waitUntil(async () => exited || (await drivesNamed(name)).length > 0, 'the drive to be created', 60_000, 20);
     run.child.kill('SIGKILL');
     expect((await run.done).signal).toBe('SIGKILL');
+  } finally {
     emu.setFaults(undefined);
+  }
+  return runCli(args, env);
+}
 
-    const rerun = await runCli(['copy', 'eh:source', 'eh:made', '--to-new', '--json'], env);
+describe('copy --to-new killed right after it created the drive', () => {
+  it('the rerun adopts the drive it created (its UUID never reached the client) and finishes it', async () => {
+    const rerun = await killAfterCreate(['copy', 'eh:source', 'eh:made', '--to-new', '--json'], 'made');
     expect(rerun.code, rerun.stderr).toBe(0);
     const made = await drivesNamed('made');
     expect(made).toHaveLength(1);
     expect((await readWholeDrive(c, made[0]!.uuid)).equals(IMAGE)).toBe(true);
+  });
+
+  it('clone by server-side imaging, killed the same way: the rerun images into that drive, no second one', async () => {
+    const rerun = await killAfterCreate(['clone', 'eh:source', '--name', 'cloned', '--json'], 'cloned');
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const cloned = await drivesNamed('cloned');
+    expect(cloned).toHaveLength(1);
+    expect((await readWholeDrive(c, cloned[0]!.uuid)).equals(IMAGE)).toBe(true);
   });
 
   it('a drive of that name the job did not create is refused, naming what to do for copy', async () => {

@@ -5,7 +5,9 @@ import { UsageError } from '../../errors.js';
 import { copy, copyJob } from '../../engine/jobs/copy.js';
 import { RepoIndex } from '../../repo/index-db.js';
 import { jobsIndexPath } from '../jobs-db.js';
-import { Clients, creationIn, openSink, openSource, runOntoSink } from '../open-ends.js';
+import { Clients, createOrAdoptDrive, creationIn, openSink, openSource, runOntoSink } from '../open-ends.js';
+import type { ApiClient } from '../../api/client.js';
+import type { DriveInfo } from '../../api/drive-info.js';
 import { Output } from '../output.js';
 import { formatDuration, progressView, summarize } from '../progress-view.js';
 import { concurrency, withNumbers } from '../options.js';
@@ -40,17 +42,17 @@ export const command: CommandModule<object, CloneArgs> = {
       if (srcClient.url === dstClient.url && srcClient.user === dstClient.user) {
         // Same account: the API images the drive itself, no bytes pass through us.
         const started = Date.now();
-        const created = await dstClient.createDrive({ name: args.name, size: source.size });
-        await dstClient.imageDrive(created.uuid, source.uuid);
-        let last = -1;
-        await dstClient.waitForImaging(created.uuid, (percent) => {
-          if (percent !== undefined && percent !== last) {
-            last = percent;
-            out.event({ event: 'imaging', drive: created.uuid, percent });
-            if (!out.json && !out.quiet && process.stderr.isTTY) process.stderr.write(`\rimaging ${percent}%   `);
-          }
-        });
-        if (!out.json && !out.quiet && process.stderr.isTTY) process.stderr.write('\r');
+        // Recorded before the drive is created: a rerun after a kill images into that drive again.
+        const jobs = RepoIndex.open(jobsIndexPath());
+        const job = { key: `clone:${source.uuid}:${destAccount}:${args.name}`, info: { size: source.size } };
+        let created: DriveInfo;
+        try {
+          ({ drive: created } = await createOrAdoptDrive(dstClient, { account: destAccount, drive: args.name }, source.size, creationIn(jobs, () => job)));
+          await imageAndWait(dstClient, created.uuid, source.uuid, out);
+          jobs.endJob(job.key);
+        } finally {
+          jobs.close();
+        }
         out.result(
           { method: 'imaging', source: source.uuid, drive: created.uuid, name: args.name, size: source.size, elapsedMs: Date.now() - started },
           `cloned ${args.drive} to ${destAccount}:${args.name} (${created.uuid}) by server-side imaging in ${formatDuration(Date.now() - started)}`,
@@ -81,3 +83,17 @@ export const command: CommandModule<object, CloneArgs> = {
     }
   },
 };
+
+/** Server-side imaging of `source` into `drive`, with its percentage shown as it goes. */
+async function imageAndWait(client: ApiClient, drive: string, source: string, out: Output): Promise<void> {
+  await client.imageDrive(drive, source);
+  let last = -1;
+  await client.waitForImaging(drive, (percent) => {
+    if (percent !== undefined && percent !== last) {
+      last = percent;
+      out.event({ event: 'imaging', drive, percent });
+      if (!out.json && !out.quiet && process.stderr.isTTY) process.stderr.write(`\rimaging ${percent}%   `);
+    }
+  });
+  if (!out.json && !out.quiet && process.stderr.isTTY) process.stderr.write('\r');
+}
