@@ -179,7 +179,7 @@ describe('odd answers', () => {
 describe('a body that trickles', () => {
   it('fails each exchange at its deadline (base + bytes / minimum rate) as stalled, retries it, then gives up', async () => {
     const timers: NodeJS.Timeout[] = [];
-    const { client, seen } = await serve(
+    const { client } = await serve(
       (_s, res) => {
         // 100 bytes announced, one sent every 50 ms: the idle timeout never fires, the deadline must.
         res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
@@ -195,8 +195,8 @@ describe('a body that trickles', () => {
         'GET /drives/list stalled below 1.00 KiB/s (not done within 0.2 s): the link or the server is too slow; ' +
           'drivesnap retries, and fails the job if it stays below that rate (DRIVESNAP_API_MIN_RATE sets the minimum)',
       );
-      expect(seen.map((s) => s.url)).toEqual(['/api/drives/list', '/api/drives/list']); // retried once, per maxAttempts 2
-      expect(client.stats().retries).toBe(1);
+      // Retried once, per maxAttempts 2 (counted by the client: under load the server may not see the 2nd in time).
+      expect(client.stats()).toEqual({ requests: 2, retries: 1, byWord: { connection: 2 } });
     } finally {
       for (const t of timers) clearInterval(t);
     }
