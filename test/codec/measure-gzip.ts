@@ -1,6 +1,6 @@
 /**
  * One-off measurement of the gzip codecs (not a test; run by hand, nothing else running):
- *   npx tsx test/codec/measure-gzip.ts IMAGE [runs=3] [blocks=64]
+ *   npx tsx test/codec/measure-gzip.ts IMAGE [runs=3] [blocks=64] [encode-only]
  * IMAGE is a drive image such as the bench workload's base.img (src/bench/workload.ts). Reports, as medians
  * of the runs: gzip and gunzip MB/s on one thread and the ratio for node:zlib and ISA-L at levels 1..3 on
  * the image's non-zero 4 MiB blocks and on random blocks; the chunk encode path (8 in flight) on 1 GiB of
@@ -12,7 +12,7 @@ import { encodePathFigure, encodeStrategies, type GzipFigure, gzipCodecFigures, 
 import { median } from '../../src/bench/measure.js';
 import { newConfig } from '../../src/repo/format/index.js';
 
-const [image, runsArg, blocksArg] = process.argv.slice(2);
+const [image, runsArg, blocksArg, only] = process.argv.slice(2);
 if (!image) throw new Error('usage: measure-gzip.ts IMAGE [runs] [blocks]');
 const runs = Number(runsArg ?? 3);
 const MiB = 1024 * 1024;
@@ -41,7 +41,9 @@ async function encodeTable(name: string, blocks: Buffer[], rounds: number): Prom
   }
 }
 
-await codecTable('workload blocks', workload);
-await codecTable('random blocks', random.slice(0, 8));
+if (only !== 'encode-only') {
+  await codecTable('workload blocks', workload);
+  await codecTable('random blocks', random.slice(0, 8));
+}
 await encodeTable('random data', random, 16);
 await encodeTable('workload blocks', workload, 1);
