@@ -126,10 +126,11 @@ export function renderReport(i: ReportInput): string {
     changedShare: (w.changedBlocks.length * 4 * MiB) / w.sizeBytes,
     driveLabel: gib(w.sizeBytes),
     sparseLabel: sparseKey('full')?.split('-').at(-1) ?? 'sparse',
+    randomLabel: gib(lastOf.get('file/full-incompressible')?.imageBytes ?? 2 ** 30),
   });
   out.push('## Targets of issues 10 and 11 (ratios below 1 mean drivesnap is faster or smaller)', '');
   out.push(row(['issue', 'line', 'figure', 'target', 'verdict']), row(Array(5).fill('---')));
-  for (const t of lines) out.push(row([`#${t.issue}`, t.line, t.figure, t.target, verdict(t)]));
+  for (const t of lines) out.push(row([t.issue === 'earlier' ? 'earlier' : `#${t.issue}`, t.line, t.figure, t.target, verdict(t)]));
   out.push('');
 
   out.push('## Primitives on 4 MiB chunks of the workload (in-process)', '', row(['operation', 'MB/s', 'compression ratio']), row(['---', '---', '---']));
