@@ -13,6 +13,13 @@ export interface ImagingState {
   queued: boolean;
 }
 
+export interface IoCounters {
+  readBytes: number;
+  readRequests: number;
+  writeBytes: number;
+  writeRequests: number;
+}
+
 export interface DriveInfo {
   uuid: string;
   name: string;
@@ -33,10 +40,18 @@ export interface DriveInfo {
   tier?: string;
   /** `user:*` keys, without the `user:` prefix. */
   userData: Record<string, string>;
+  /** The four counters below read 0 when the server sent none: use `ioCounters` to tell missing from 0. */
   readBytes: number;
   writeBytes: number;
   readRequests: number;
   writeRequests: number;
+  /**
+   * The cumulative I/O counters, set only when the server sent all four (`read:bytes`, `read:requests`,
+   * `write:bytes`, `write:requests`) as whole numbers: absent means "unknown", which the engine must treat
+   * as "changed" (issue 11: missing counters mean a full read). The API shows no "imaged since" mark;
+   * imaging into a drive moves its `write:*` counters, and `imaging` shows a job in progress.
+   */
+  ioCounters?: IoCounters;
   /** Every key the server sent, as sent. */
   raw: ApiObject;
 }
@@ -60,6 +75,24 @@ export function parseCounter(value: string | undefined): number {
   if (value === undefined || value.trim() === '') return 0;
   const n = Number(value.trim());
   return Number.isFinite(n) && n >= 0 ? n : 0;
+}
+
+/** One counter when it is a whole number as sent (`"123"`, ` 123 `), else undefined. */
+function strictCounter(value: string | undefined): number | undefined {
+  const text = value?.trim();
+  if (text === undefined || !/^\d+$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : undefined;
+}
+
+/** All four counters when every one is present and a whole number; undefined otherwise (never a partial set). */
+export function parseIoCounters(obj: ApiObject): IoCounters | undefined {
+  const readBytes = strictCounter(obj['read:bytes']);
+  const readRequests = strictCounter(obj['read:requests']);
+  const writeBytes = strictCounter(obj['write:bytes']);
+  const writeRequests = strictCounter(obj['write:requests']);
+  if (readBytes === undefined || readRequests === undefined || writeBytes === undefined || writeRequests === undefined) return undefined;
+  return { readBytes, readRequests, writeBytes, writeRequests };
 }
 
 export function parseDriveInfo(obj: ApiObject): DriveInfo {
@@ -90,6 +123,8 @@ export function parseDriveInfo(obj: ApiObject): DriveInfo {
   };
   const imaging = parseImaging(obj.imaging);
   if (imaging) info.imaging = imaging;
+  const counters = parseIoCounters(obj);
+  if (counters) info.ioCounters = counters;
   if (obj['encryption:cipher'] !== undefined) info.encryptionCipher = obj['encryption:cipher'];
   if (obj.tier !== undefined) info.tier = obj.tier;
   return info;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseDriveInfo, parseImaging } from '../../src/api/drive-info.js';
+import { parseDriveInfo, parseImaging, parseIoCounters } from '../../src/api/drive-info.js';
 import { parseResourceInfo, parseResourceList } from '../../src/api/resources.js';
 import { parseServerInfo } from '../../src/api/servers.js';
 import { parseJsonObjects, parseTextObject, parseTextObjects } from '../../src/api/wire.js';
@@ -55,6 +55,27 @@ describe('DriveInfo', () => {
     expect(a).toMatchObject({ size: 1073741824, readBytes: 12, writeRequests: 3, claimType: 'exclusive', claimed: [] });
     expect(a!.imaging).toBeUndefined();
     expect(b).toMatchObject({ size: 2 * 1024 ** 3, claimType: 'shared', readBytes: 0 });
+  });
+  it('sets ioCounters only when all four counters are whole numbers, so missing is never read as 0', () => {
+    const all = { drive: 'a', size: '1', 'read:bytes': ' 12 ', 'read:requests': '3', 'write:bytes': '0', 'write:requests': '0' };
+    expect(parseDriveInfo(all).ioCounters).toEqual({ readBytes: 12, readRequests: 3, writeBytes: 0, writeRequests: 0 });
+    expect(parseDriveInfo(parseTextObject(TEXT_INFO)).ioCounters).toEqual({
+      readBytes: 4096,
+      readRequests: 1,
+      writeBytes: 1048576,
+      writeRequests: 256,
+    });
+    for (const key of ['read:bytes', 'read:requests', 'write:bytes', 'write:requests'] as const) {
+      const { [key]: _dropped, ...missing } = all;
+      const info = parseDriveInfo(missing);
+      expect(info.ioCounters, `without ${key}`).toBeUndefined();
+      expect(parseIoCounters(missing)).toBeUndefined();
+    }
+    for (const bad of ['', '-1', '1.5', '1e3', '0x10', 'lots', '99999999999999999999']) {
+      expect(parseIoCounters({ ...all, 'write:bytes': bad }), JSON.stringify(bad)).toBeUndefined();
+    }
+    // The old fields stay as they were: a missing counter still reads 0 there.
+    expect(parseDriveInfo({ drive: 'b', size: '1' })).toMatchObject({ readBytes: 0, writeBytes: 0 });
   });
   it('reads several text blocks', () => {
     const infos = parseTextObjects('drive a\nsize 1k\n\ndrive b\nsize 4M\n').map(parseDriveInfo);
