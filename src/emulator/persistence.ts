@@ -46,7 +46,9 @@ export async function loadState(dataDir: string): Promise<EmulatorState> {
 
 export class StateSaver {
   private saving: Promise<void> | undefined;
-  private pending = false;
+  /** Saves asked for so far, and how many of them the last completed write covers. */
+  private requested = 0;
+  private written = 0;
   private lazyTimer: NodeJS.Timeout | undefined;
   /** After close(), late updates from requests still in flight are not written. */
   private closed = false;
@@ -56,19 +58,25 @@ export class StateSaver {
     private readonly state: EmulatorState,
   ) {}
 
-  /** Saves now (after any save in flight) and resolves once the current state is on disk. */
+  /**
+   * Saves now (after any save in flight) and resolves once the current state is on disk. A write in flight
+   * may predate this call's change, so this waits for one that started after it: concurrent callers share
+   * that write, and none returns before it lands.
+   */
   async save(): Promise<void> {
     if (this.closed) return;
-    this.pending = true;
-    while (this.pending) {
+    const mine = ++this.requested;
+    while (this.written < mine) {
       if (this.saving) {
         await this.saving;
         continue;
       }
-      this.pending = false;
+      // The state is serialized now, synchronously: this write covers every save asked for so far.
+      const covers = this.requested;
       this.saving = writeFileAtomic(join(this.dataDir, STATE_FILE), JSON.stringify(this.state));
       try {
         await this.saving;
+        this.written = covers;
       } finally {
         this.saving = undefined;
       }

@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Emulator, EmulatorStateError, startEmulator } from '../../src/emulator/index.js';
+import { StateSaver } from '../../src/emulator/persistence.js';
+import { emptyState } from '../../src/emulator/state.js';
 import { call, createDrive, keysOf, post, waitImaged } from './client.js';
 
 let dir: string;
@@ -85,5 +88,24 @@ describe('persistence', () => {
     await createDrive(emu, '1M');
     await emu.close();
     await expect(stat(emu.dataDir)).rejects.toThrow();
+  });
+});
+
+describe('StateSaver', () => {
+  it('resolves each of several concurrent saves only once a write covering its change is on disk', async () => {
+    const sub = join(dir, 'saver');
+    await mkdir(sub);
+    const state = emptyState();
+    const saver = new StateSaver(sub, state);
+    const onDisk = () => (JSON.parse(readFileSync(join(sub, 'state.json'), 'utf8')) as typeof state).ipCursors.static;
+    const checked: Promise<number>[] = [];
+    for (let change = 1; change <= 4; change++) {
+      state.ipCursors.static = change;
+      // Read synchronously the moment the save resolves: a write still in flight cannot land first.
+      checked.push(saver.save().then(onDisk));
+    }
+    const seen = await Promise.all(checked);
+    for (const [i, value] of seen.entries()) expect(value, `save ${i + 1}`).toBeGreaterThanOrEqual(i + 1);
+    await saver.close();
   });
 });
