@@ -13,6 +13,8 @@ const accounts = accountArgs.map((a) => {
 const emulator = await startEmulator({ dataDir, accounts });
 const reply = (r: EmulatorReply) => process.send?.(r);
 reply({ id: 0, result: { url: emulator.url } });
+// The benchmark died or was interrupted: do not outlive it.
+process.on('disconnect', () => void emulator.close().finally(() => process.exit(0)));
 process.on('message', async (m: EmulatorRequest) => {
   try {
     if (m.op === 'stats') reply({ id: m.id, result: emulator.stats() });

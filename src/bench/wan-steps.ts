@@ -82,6 +82,7 @@ export async function wanSteps(ctx: StepContext, emulator: BenchEmulator, opts: 
  * with the same full) as one command per drive, one after another.
  */
 export async function fleetSteps(ctx: StepContext, emulator: BenchEmulator, fleet: Fleet, wan: WanSpec): Promise<StepResult[]> {
+  await resetFleetFiles(fleet); // an interrupted run may have left the day's writes in place
   const { dir, env, io } = await setup(ctx, emulator, 'fleet');
   const seqEnv: NodeJS.ProcessEnv = { ...env, DRIVESNAP_REPO: join(dir, 'repo-seq'), DRIVESNAP_JOBS_DB: join(dir, 'jobs-seq.sqlite') };
   await measureCommand(process.execPath, [CLI, 'init'], { env: seqEnv });
