@@ -1,6 +1,6 @@
 /**
  * The configuration a migrated server is created with: the source server's configuration keys (the ones
- * api-contract.md lists), with the new drive UUIDs in its device slots, without its state (status,
+ * docs/api-contract.md lists), with the new drive UUIDs in its device slots, without its state (status,
  * counters, its own UUID), and without what belongs to the source account alone. Pure.
  */
 import type { ApiObject } from '../api/wire.js';
@@ -8,7 +8,7 @@ import { splitWords } from '../api/wire.js';
 
 const DEVICE = /^(ide:[01]:[01]|scsi:0:[0-7]|block:[0-7])$/;
 const DEVICE_MEDIA = /^(ide:[01]:[01]|scsi:0:[0-7]|block:[0-7]):media$/;
-/** Configuration keys a server is created with (api-contract.md, "Servers"), besides devices and user:*. */
+/** Configuration keys a server is created with (docs/api-contract.md, "Servers"), besides devices and user:*. */
 const CONFIG = /^(name|cpu|smp|mem|persistent|boot|nic:[0-3]:(model|dhcp|vlan|mac)|vnc|vnc:password|vnc:tls|tags|avoid:drives|avoid:servers)$/;
 /** What a server reports about itself while it runs: never configuration. */
 const STATE =
