@@ -8,6 +8,10 @@
  * server start/stop/...) are retried only when the server answered with a retryable error word, or when
  * the connection failed before the request could be sent.
  *
+ * A `busy` answer to a call that changes a drive (write, set, destroy, image into) makes the client fetch
+ * that drive's info once: a running server's claim or an imaging job is final (EH_CLAIMED, EH_IMAGING,
+ * naming the server and what to do), anything else is a transient `busy` and retried.
+ *
  * Drive reads never run past the end of a drive: the client remembers the size of every drive it has seen
  * info for, fetches info once for a drive it has not, and refuses (EH_RANGE) a range past that size. So a
  * body shorter than asked is always a dropped connection, and is retried as one. A drive resized by someone
@@ -19,6 +23,7 @@ import { gzip } from 'node:zlib';
 import { DrivesnapError } from '../errors.js';
 import { MiB } from '../util/size.js';
 import type { MinimumRate } from './deadline.js';
+import { busyCause, parseClaims } from './drive-claims.js';
 import { type DriveInfo, parseDriveInfo } from './drive-info.js';
 import { ApiError } from './errors.js';
 import { type HttpCall, type HttpResponse, HttpTransport, failedBeforeSending } from './http.js';
@@ -71,6 +76,8 @@ export interface ClientStats {
   retries: number;
   /** Failed exchanges (retried or not) by error word, or `connection` / `other`. */
   byWord: Partial<Record<FailureKind, number>>;
+  /** Drive info fetched to explain a `busy` (claimed, imaging or transient); each is one more request. */
+  busyChecks: number;
 }
 
 export interface WaitOptions {
@@ -87,6 +94,12 @@ interface Exchange extends HttpCall {
   repeatable: Repeatable;
   /** For destroy: a `missing` answer to a retry means the lost first attempt did the job. */
   missingOnRetryIsSuccess?: boolean;
+  /**
+   * A call that changes this drive (write, set/resize, destroy, image into): on its first `busy` the client
+   * fetches the drive's info once, and fails at once when a server claims the drive or imaging writes
+   * into it (drive-claims.ts); a `busy` with neither is transient and retried as any other.
+   */
+  changesDrive?: string;
 }
 
 export class ApiClient {
@@ -97,7 +110,7 @@ export class ApiClient {
   readonly #policy: RetryPolicy;
   readonly #onRetry: RetryListener | undefined;
   readonly #random: () => number;
-  readonly #stats: ClientStats = { requests: 0, retries: 0, byWord: {} };
+  readonly #stats: ClientStats = { requests: 0, retries: 0, byWord: {}, busyChecks: 0 };
   readonly #sizes = new Map<string, number>();
 
   constructor(opts: ApiClientOptions) {
@@ -122,7 +135,7 @@ export class ApiClient {
   }
 
   stats(): ClientStats {
-    return { requests: this.#stats.requests, retries: this.#stats.retries, byWord: { ...this.#stats.byWord } };
+    return { ...this.#stats, byWord: { ...this.#stats.byWord } };
   }
 
   async close(): Promise<void> {
@@ -163,7 +176,7 @@ export class ApiClient {
 
   async setDrive(uuid: string, p: ApiParams): Promise<DriveInfo> {
     const call = `/drives/${seg(uuid)}/set`;
-    const [obj] = await this.#objects({ method: 'POST', path: call, object: uuid, repeatable: 'always', ...this.#params(p) });
+    const [obj] = await this.#objects({ method: 'POST', path: call, object: uuid, changesDrive: uuid, repeatable: 'always', ...this.#params(p) });
     return this.#drive(required(obj, `POST ${call}`));
   }
 
@@ -172,6 +185,7 @@ export class ApiClient {
       method: 'POST',
       path: `/drives/${seg(uuid)}/destroy`,
       object: uuid,
+      changesDrive: uuid,
       repeatable: 'always',
       missingOnRetryIsSuccess: true,
     });
@@ -181,7 +195,7 @@ export class ApiClient {
   /** Starts server-side imaging of `src` into `dst` (optionally gzip/gunzip on the way); see waitForImaging. */
   async imageDrive(dst: string, src: string, conversion?: 'gzip' | 'gunzip'): Promise<void> {
     const path = `/drives/${seg(dst)}/image/${seg(src)}${conversion ? `/${conversion}` : ''}`;
-    await this.#exchange({ method: 'POST', path, object: dst, repeatable: 'if-not-done' });
+    await this.#exchange({ method: 'POST', path, object: dst, changesDrive: dst, repeatable: 'if-not-done' });
   }
 
   /**
@@ -239,6 +253,7 @@ export class ApiClient {
       method: 'POST',
       path: `/drives/${seg(uuid)}/write/${offset}`,
       object: uuid,
+      changesDrive: uuid,
       body: Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength),
       headers,
       repeatable: 'always',
@@ -378,6 +393,7 @@ export class ApiClient {
       this.#stats.retries++;
       this.#onRetry?.(event);
     };
+    let causeChecked = false;
     const loop = { policy: this.#policy, layer: 'api', operation: `${call.method} ${call.path}`, classify, onRetry, random: this.#random } as const;
     return withRetries(loop, async (attempt) => {
       this.#stats.requests++;
@@ -389,9 +405,32 @@ export class ApiClient {
         if (attempt > 1 && call.missingOnRetryIsSuccess && err instanceof ApiError && err.word === 'missing') {
           return { status: 204, contentType: undefined, body: Buffer.alloc(0) };
         }
+        if (call.changesDrive !== undefined && !causeChecked && err instanceof ApiError && err.word === 'busy') {
+          causeChecked = true;
+          throw (await this.#busyCause(`${call.method} ${call.path}`, call.changesDrive)) ?? err;
+        }
         throw err;
       }
     });
+  }
+
+  /** Why a change of `drive` got `busy`: a final error (claimed, imaging) or undefined (transient). */
+  async #busyCause(call: string, drive: string): Promise<Error | undefined> {
+    this.#stats.busyChecks++;
+    let info: DriveInfo;
+    try {
+      info = await this.driveInfo(drive);
+    } catch {
+      return undefined; // the info itself failed: treat the busy as transient, the retries decide
+    }
+    const names = new Map<string, string>();
+    for (const { server } of parseClaims(info.claimed)) {
+      if (names.has(server)) continue;
+      // Best effort: a server of another account (a shared drive) is not ours to read.
+      const name = await this.serverInfo(server).then((s) => s.name, () => '');
+      if (name) names.set(server, name);
+    }
+    return busyCause(call, info, names);
   }
 
   async #readOnce(uuid: string, offset: number, length: number, into?: Buffer): Promise<Buffer> {

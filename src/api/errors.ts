@@ -94,3 +94,56 @@ export class ApiStalledError extends ApiConnectionError {
     });
   }
 }
+
+/**
+ * A change refused because running servers hold the drive (a `busy` whose drive info shows `claimed`).
+ * Final: asking again gets the same answer until someone stops the server, so it is never retried.
+ */
+export class DriveClaimedError extends DrivesnapError {
+  override name = 'DriveClaimedError';
+  readonly retryable = false;
+  constructor(
+    readonly call: string,
+    readonly drive: string,
+    readonly claims: readonly { server: string; device: string }[],
+    serverNames: ReadonlyMap<string, string>,
+    rawTokens: readonly string[] = [],
+  ) {
+    const holders =
+      claims.length > 0
+        ? claims
+            .map((c) => {
+              const name = serverNames.get(c.server);
+              return `server ${name ? `"${name}" (${c.server})` : c.server} as ${c.device}`;
+            })
+            .join(', ')
+        : `a server (claimed ${rawTokens.join(' ')})`;
+    super(
+      'EH_CLAIMED',
+      `${call}: drive ${drive} is in use by running ${holders}: stop or shut down the server first ` +
+        '(a backup can do it for you with --shutdown-server, which starts the server again afterwards)',
+      ExitCode.failure,
+    );
+  }
+  get servers(): string[] {
+    return [...new Set(this.claims.map((c) => c.server))];
+  }
+}
+
+/** A change refused because an imaging job is writing into the drive. Final; wait for the job to end. */
+export class DriveImagingError extends DrivesnapError {
+  override name = 'DriveImagingError';
+  readonly retryable = false;
+  constructor(
+    readonly call: string,
+    readonly drive: string,
+    percent: number | undefined,
+  ) {
+    const progress = percent === undefined ? '' : ` (${percent}% done)`;
+    super(
+      'EH_IMAGING',
+      `${call}: drive ${drive} is being imaged${progress}: wait until imaging ends (\`drivesnap drives info ACCOUNT:DRIVE\` shows its progress), then try again`,
+      ExitCode.failure,
+    );
+  }
+}

@@ -125,7 +125,7 @@ describe('odd answers', () => {
     });
     expect((await client.readDrive(DRIVE, 0, 100)).equals(Buffer.alloc(100, 7))).toBe(true);
     expect(seen).toHaveLength(3);
-    expect(client.stats()).toEqual({ requests: 3, retries: 1, byWord: { connection: 1 } });
+    expect(client.stats()).toEqual({ requests: 3, retries: 1, byWord: { connection: 1 }, busyChecks: 0 });
   });
 
   it('retries a body cut off mid-way by a reset, and gives up after maxAttempts with a connection error', async () => {
@@ -138,7 +138,7 @@ describe('odd answers', () => {
     const err = await client.readDrive(DRIVE, 0, 100).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiConnectionError);
     expect((err as ApiConnectionError).code).toBe('EH_CONNECTION');
-    expect(client.stats()).toEqual({ requests: 4, retries: 2, byWord: { connection: 3 } });
+    expect(client.stats()).toEqual({ requests: 4, retries: 2, byWord: { connection: 3 }, busyChecks: 0 });
   });
 
   it('classifies by status when the X-Elastic-Error header is missing, and by its first word when present', async () => {
@@ -196,7 +196,7 @@ describe('a body that trickles', () => {
           'drivesnap retries, and fails the job if it stays below that rate (DRIVESNAP_API_MIN_RATE sets the minimum)',
       );
       // Retried once, per maxAttempts 2 (counted by the client: under load the server may not see the 2nd in time).
-      expect(client.stats()).toEqual({ requests: 2, retries: 1, byWord: { connection: 2 } });
+      expect(client.stats()).toEqual({ requests: 2, retries: 1, byWord: { connection: 2 }, busyChecks: 0 });
     } finally {
       for (const t of timers) clearInterval(t);
     }
