@@ -118,10 +118,11 @@ export interface GzipFigure {
   ratio: number;
 }
 
-async function sequential(blocks: Buffer[], fn: (b: Buffer) => Promise<Buffer>): Promise<{ mbPerSec: number; out: Buffer[] }> {
+/** `fn` over each block in turn; MB/s counts `rawBytes`, the uncompressed side, both ways. */
+async function sequential(blocks: Buffer[], rawBytes: number, fn: (b: Buffer) => Promise<Buffer>): Promise<{ mbPerSec: number; out: Buffer[] }> {
   const out: Buffer[] = [];
   const mbPerSec = await timeIt(
-    blocks.reduce((s, b) => s + b.length, 0),
+    rawBytes,
     async () => {
       for (const b of blocks) out.push(await fn(b));
     },
@@ -141,8 +142,8 @@ export async function gzipCodecFigures(blocks: Buffer[]): Promise<GzipFigure[]> 
   const figures: GzipFigure[] = [];
   for (const [codec, gz, gunz] of codecs) {
     for (const level of [1, 2, 3]) {
-      const packed = await sequential(blocks, (b) => gz(b, level));
-      const unpacked = await sequential(packed.out, gunz);
+      const packed = await sequential(blocks, bytes, (b) => gz(b, level));
+      const unpacked = await sequential(packed.out, bytes, gunz);
       figures.push({ codec, level, gzipMBs: packed.mbPerSec, gunzipMBs: unpacked.mbPerSec, ratio: bytes / packed.out.reduce((s, o) => s + o.length, 0) });
     }
   }

@@ -16,7 +16,7 @@ export interface GzipCodec {
   gunzip(data: Uint8Array, maxOutput: number): Promise<Buffer>;
 }
 
-/** How a codec shows in `benchmark`, `stats` and --json summaries: "isal-igzip L1". */
+/** How a codec shows in `benchmark`, `stats` and --json summaries: "isal-igzip L2". */
 export function codecLabel(codec: GzipCodec, gzipLevel: number): string {
   return `${codec.name} L${codec.nativeLevel(gzipLevel)}`;
 }

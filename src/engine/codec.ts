@@ -6,7 +6,7 @@
 import { DrivesnapError } from '../errors.js';
 import { gunzip, gzip } from '../repo/format/compress.js';
 
-/** For --json summaries: the codec name ("isal-igzip", "node:zlib") and, at a level, "isal-igzip L1". */
+/** For --json summaries: the codec name ("isal-igzip", "node:zlib") and, at a level, "isal-igzip L2". */
 export { gzipCodecLabel, gzipCodecName } from '../repo/format/compress.js';
 export { isAllZero } from '../repo/format/zero.js';
 

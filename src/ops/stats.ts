@@ -52,7 +52,7 @@ export interface DriveStats {
 export interface CompressionInfo {
   type: 'gzip';
   level: number;
-  /** "isal-igzip L1", "node:zlib L2". */
+  /** "isal-igzip L2", "node:zlib L2". */
   codec: string;
 }
 
@@ -163,7 +163,7 @@ export function computeStats(input: StatsInput): Stats {
   return input.compression ? { repository, perDrive, compression: input.compression } : { repository, perDrive };
 }
 
-/** The text line for `stats`: "compression: gzip level 2, written by this host with isal-igzip L1". */
+/** The text line for `stats`: "compression: gzip level 2, written by this host with isal-igzip L2". */
 export function compressionLine(c: CompressionInfo): string {
   return `compression: ${c.type} level ${c.level}, written by this host with ${c.codec}`;
 }

@@ -1,6 +1,6 @@
 /**
  * One-off measurement of the gzip codecs (not a test; run by hand, nothing else running):
- *   npx tsx test/codec/measure-gzip.ts IMAGE [runs=3] [blocks=64] [encode-only]
+ *   npx tsx test/codec/measure-gzip.ts IMAGE [runs=3] [blocks=64] [encode-only|codecs-only]
  * IMAGE is a drive image such as the bench workload's base.img (src/bench/workload.ts). Reports, as medians
  * of the runs: gzip and gunzip MB/s on one thread and the ratio for node:zlib and ISA-L at levels 1..3 on
  * the image's non-zero 4 MiB blocks and on random blocks; the chunk encode path (8 in flight) on 1 GiB of
@@ -45,5 +45,7 @@ if (only !== 'encode-only') {
   await codecTable('workload blocks', workload);
   await codecTable('random blocks', random.slice(0, 8));
 }
-await encodeTable('random data', random, 16);
-await encodeTable('workload blocks', workload, 1);
+if (only !== 'codecs-only') {
+  await encodeTable('random data', random, 16);
+  await encodeTable('workload blocks', workload, 1);
+}

@@ -100,10 +100,10 @@ describe('the compression line of stats', () => {
   afterAll(() => cleanup.run());
 
   it('passes the compression setting and codec through computeStats, and renders them', () => {
-    const compression = { type: 'gzip' as const, level: 2, codec: 'isal-igzip L1' };
+    const compression = { type: 'gzip' as const, level: 2, codec: 'isal-igzip L2' };
     expect(computeStats({ ...input(), compression }).compression).toEqual(compression);
     expect(computeStats(input()).compression).toBeUndefined();
-    expect(compressionLine(compression)).toBe('compression: gzip level 2, written by this host with isal-igzip L1');
+    expect(compressionLine(compression)).toBe('compression: gzip level 2, written by this host with isal-igzip L2');
   });
 
   it('names the codec this host uses in --json and text, node:zlib when DRIVESNAP_CODEC=zlib forces it', async () => {
@@ -112,7 +112,7 @@ describe('the compression line of stats', () => {
     const env = repoEnv(join(dir, 'repo'), join(dir, 'index.sqlite'));
     const auto = await runOps(['stats', '--json'], env);
     expect(auto.code, auto.stderr).toBe(0);
-    const codec = isalCodec ? 'isal-igzip L1' : 'node:zlib L2';
+    const codec = isalCodec ? 'isal-igzip L2' : 'node:zlib L2';
     expect(auto.json.find((j) => 'compression' in j)?.compression).toEqual({ type: 'gzip', level: 2, codec });
     const forced = await runOps(['stats'], { ...env, DRIVESNAP_CODEC: 'zlib' });
     expect(forced.code, forced.stderr).toBe(0);

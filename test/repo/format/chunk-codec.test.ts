@@ -51,7 +51,7 @@ function chunkTests(expectedLabel: () => string, load: () => Promise<Format>) {
 
 describe('chunks on the process codec', () => {
   chunkTests(
-    () => (isalCodec ? 'isal-igzip L1' : 'node:zlib L2'),
+    () => (isalCodec ? 'isal-igzip L2' : 'node:zlib L2'),
     () => import('../../../src/repo/format/index.js'),
   );
 });
