@@ -116,7 +116,7 @@ export class ApiClient {
   constructor(opts: ApiClientOptions) {
     const connections = opts.connections ?? 8;
     if (!Number.isInteger(connections) || connections < 1) {
-      throw new DrivesnapError('USAGE', `connections must be a whole number >= 1, not ${connections}`, 2);
+      throw new DrivesnapError('USAGE', `connections must be a whole number >= 1, not ${connections}`);
     }
     this.#http = new HttpTransport({
       url: opts.url,
@@ -168,7 +168,7 @@ export class ApiClient {
 
   async createDrive(p: { name: string; size: number } & ApiParams): Promise<DriveInfo> {
     if (!Number.isSafeInteger(p.size) || p.size <= 0) {
-      throw new DrivesnapError('USAGE', `a new drive needs a size in whole bytes > 0, not ${p.size}`, 2);
+      throw new DrivesnapError('USAGE', `a new drive needs a size in whole bytes > 0, not ${p.size}`);
     }
     const [obj] = await this.#objects({ method: 'POST', path: '/drives/create', repeatable: 'if-not-done', ...this.#params(p) });
     return this.#drive(required(obj, 'POST /drives/create'));
@@ -494,7 +494,7 @@ function parseBody(res: HttpResponse, call: string): ApiObject[] {
   try {
     return parseObjects(res.body.toString('utf8'), formatFromContentType(res.contentType));
   } catch (err) {
-    throw new DrivesnapError('EH_BAD_RESPONSE', `${call}: the server's answer is not valid ${formatFromContentType(res.contentType)}`, 1, {
+    throw new DrivesnapError('EH_BAD_RESPONSE', `${call}: the server's answer is not valid ${formatFromContentType(res.contentType)}`, {
       cause: err,
     });
   }
@@ -507,10 +507,10 @@ function required(obj: ApiObject | undefined, call: string): ApiObject {
 
 /** A path segment: ids are UUIDs, IPs or names, never `/`-containing paths. */
 function seg(id: string): string {
-  if (id === '') throw new DrivesnapError('USAGE', 'an empty id was given where a drive, server or resource id belongs', 2);
+  if (id === '') throw new DrivesnapError('USAGE', 'an empty id was given where a drive, server or resource id belongs');
   return encodeURIComponent(id);
 }
 
 function checkWhole(what: string, n: number): void {
-  if (!Number.isSafeInteger(n) || n < 0) throw new DrivesnapError('USAGE', `${what} must be a whole number of bytes >= 0, not ${n}`, 2);
+  if (!Number.isSafeInteger(n) || n < 0) throw new DrivesnapError('USAGE', `${what} must be a whole number of bytes >= 0, not ${n}`);
 }

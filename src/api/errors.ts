@@ -2,7 +2,7 @@
  * Typed errors of the drive API (api-contract.md, "Errors"). Classified by the first word of the
  * `X-Elastic-Error` header, never by the body. Each word has a stable code; none carries a secret.
  */
-import { DrivesnapError, ExitCode } from '../errors.js';
+import { DrivesnapError, type ErrorCode } from '../errors.js';
 
 export const ERROR_WORDS = ['usage', 'auth', 'billing', 'missing', 'method', 'busy', 'failed', 'system', 'full'] as const;
 export type ErrorWord = (typeof ERROR_WORDS)[number];
@@ -53,7 +53,7 @@ export class ApiError extends DrivesnapError {
   readonly object?: string;
   constructor(d: ApiErrorDetails) {
     const text = d.body.trim().split('\n')[0] || `HTTP ${d.status}`;
-    super(`EH_${d.word.toUpperCase()}`, `${d.call}: ${d.word} (${d.status}): ${text}`, ExitCode.failure);
+    super(`EH_${d.word.toUpperCase()}` as ErrorCode, `${d.call}: ${d.word} (${d.status}): ${text}`);
     this.status = d.status;
     this.word = d.word;
     this.body = d.body;
@@ -72,9 +72,9 @@ export class ApiConnectionError extends DrivesnapError {
   constructor(
     readonly call: string,
     reason: string,
-    options?: { cause?: unknown; code?: string; message?: string },
+    options?: { cause?: unknown; code?: ErrorCode; message?: string },
   ) {
-    super(options?.code ?? 'EH_CONNECTION', options?.message ?? `${call}: connection failed: ${reason}`, ExitCode.failure, options);
+    super(options?.code ?? 'EH_CONNECTION', options?.message ?? `${call}: connection failed: ${reason}`, options);
   }
 }
 
@@ -122,7 +122,6 @@ export class DriveClaimedError extends DrivesnapError {
       'EH_CLAIMED',
       `${call}: drive ${drive} is in use by running ${holders}: stop or shut down the server first ` +
         '(a backup can do it for you with --shutdown-server, which starts the server again afterwards)',
-      ExitCode.failure,
     );
   }
   get servers(): string[] {
@@ -143,7 +142,6 @@ export class DriveImagingError extends DrivesnapError {
     super(
       'EH_IMAGING',
       `${call}: drive ${drive} is being imaged${progress}: wait until imaging ends (\`drivesnap drives info ACCOUNT:DRIVE\` shows its progress), then try again`,
-      ExitCode.failure,
     );
   }
 }

@@ -10,7 +10,7 @@
  * can ride along in a cause chain.
  */
 import { Pool } from 'undici';
-import { DrivesnapError, ExitCode } from '../errors.js';
+import { DrivesnapError } from '../errors.js';
 import { formatBytes, formatRate } from '../util/size.js';
 import { type MinimumRate, exchangeDeadlineMs, resolveMinimumRate } from './deadline.js';
 import { ApiConnectionError, ApiError, ApiStalledError, isErrorWord, wordForStatus } from './errors.js';
@@ -86,10 +86,10 @@ export class HttpTransport {
     try {
       parsed = new URL(opts.url);
     } catch {
-      throw new DrivesnapError('EH_BAD_URL', `API URL is not a URL (expected e.g. https://api-lon-p.elastichosts.com/)`, 2);
+      throw new DrivesnapError('EH_BAD_URL', `API URL is not a URL (expected e.g. https://api-lon-p.elastichosts.com/)`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
-      throw new DrivesnapError('EH_BAD_URL', `API URL must start with https:// or http://, not ${parsed.protocol}`, 2);
+      throw new DrivesnapError('EH_BAD_URL', `API URL must start with https:// or http://, not ${parsed.protocol}`);
     }
     this.#basePath = parsed.pathname.replace(/\/+$/, '');
     this.url = parsed.origin + this.#basePath;
@@ -197,7 +197,6 @@ function redirectRefused(label: string, status: number, location: string | undef
     `${label}: the API answered HTTP ${status}, redirecting to ${describeLocation(location, base)}; drivesnap does not ` +
       "follow redirects, since that would send the account's credentials to another address: if that address is " +
       "the provider's API, set it as the account's url",
-    ExitCode.failure,
   );
 }
 
@@ -281,15 +280,15 @@ function transportFault(label: string, err: unknown): Error {
   const cause = sanitizedCause(err, code);
   const message = err instanceof Error ? (err.message.split('\n')[0] ?? '') : String(err);
   if (code === 'ENOTFOUND') {
-    return new DrivesnapError('EH_HOST_NOT_FOUND', `${label}: the API host name does not resolve; check the account's url`, 1, {
+    return new DrivesnapError('EH_HOST_NOT_FOUND', `${label}: the API host name does not resolve; check the account's url`, {
       cause,
     });
   }
   if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_CLOSED' || code === 'UND_ERR_ABORTED') {
-    return new DrivesnapError('EH_CLIENT_CLOSED', `${label}: the API client was closed`, 1, { cause });
+    return new DrivesnapError('EH_CLIENT_CLOSED', `${label}: the API client was closed`, { cause });
   }
   if ((code !== undefined && CONNECTION_FAULT_CODES.has(code)) || /^E[A-Z]+$/.test(code ?? '')) {
     return new ApiConnectionError(label, `${message}${code && !message.includes(code) ? ` (${code})` : ''}`, { cause });
   }
-  return new DrivesnapError('EH_INTERNAL', `${label}: ${message}`, 1, { cause });
+  return new DrivesnapError('EH_INTERNAL', `${label}: ${message}`, { cause });
 }

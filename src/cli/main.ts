@@ -22,7 +22,7 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns || 110))
     .fail((msg, err) => {
       if (err) throw err;
-      throw new DrivesnapError('USAGE', `${msg} (see --help)`, ExitCode.usage);
+      throw new DrivesnapError('USAGE', `${msg} (see --help)`);
     })
     .help()
     .alias('help', 'h')
@@ -58,7 +58,6 @@ function explainForeignError(err: unknown): DrivesnapError | undefined {
       'INDEX_OPEN',
       `the index database cannot be opened for writing (${code}: ${errorMessage(err)}): check that the repository's ` +
         'cache directory is writable and the disk not full, or set DRIVESNAP_INDEX to a file in a writable directory',
-      ExitCode.failure,
       { cause: err },
     );
   }

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
-import { DrivesnapError, ExitCode, UsageError } from '../errors.js';
+import { DrivesnapError, UsageError } from '../errors.js';
 import { defaultIndexPath } from '../repo/index-db.js';
 import { writableIndexPath } from '../repo/index-path.js';
 import { Repository } from '../repo/repository.js';
@@ -50,11 +50,11 @@ export async function readPassword(args: RepoArgs, envName = 'DRIVESNAP_PASSWORD
     try {
       text = await readFile(fileOption, 'utf8');
     } catch (err) {
-      throw new DrivesnapError('PASSWORD_FILE', `cannot read the password file ${fileOption} (${errnoCode(err) ?? 'error'})`, ExitCode.usage);
+      throw new DrivesnapError('PASSWORD_FILE', `cannot read the password file ${fileOption} (${errnoCode(err) ?? 'error'})`);
     }
     const password = text.replace(/\r?\n$/, '');
     if (password === '') {
-      throw new DrivesnapError('PASSWORD_FILE', `the password file ${fileOption} is empty: write the password into it`, ExitCode.usage);
+      throw new DrivesnapError('PASSWORD_FILE', `the password file ${fileOption} is empty: write the password into it`);
     }
     return password;
   }

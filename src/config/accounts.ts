@@ -15,7 +15,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ApiClient, type ApiClientOptions } from '../api/client.js';
 import type { MinimumRate } from '../api/deadline.js';
-import { DrivesnapError, ExitCode, UsageError } from '../errors.js';
+import { DrivesnapError, UsageError } from '../errors.js';
 import { parseSize } from '../util/size.js';
 
 /** The account `EHURI` + `EHAUTH` define. */
@@ -66,7 +66,7 @@ export function configPath(env: Env = process.env): string {
 }
 
 function configError(message: string, cause?: unknown): DrivesnapError {
-  return new DrivesnapError('CONFIG_INVALID', message, ExitCode.usage, cause === undefined ? undefined : { cause });
+  return new DrivesnapError('CONFIG_INVALID', message, cause === undefined ? undefined : { cause });
 }
 
 /** Parses and validates config text; `path` only names the file in errors and anchors relative secretFiles. */
@@ -114,12 +114,11 @@ function envAccount(env: Env): Account {
     throw new DrivesnapError(
       'ACCOUNT_ENV_MISSING',
       `account eh needs EHURI (the API URL) and EHAUTH (USER_UUID:SECRET) in the environment; ${missing} is not set`,
-      ExitCode.usage,
     );
   }
   const colon = auth.indexOf(':');
   if (colon <= 0 || colon === auth.length - 1) {
-    throw new DrivesnapError('ACCOUNT_ENV_INVALID', 'EHAUTH must be USER_UUID:SECRET (the value is not shown here)', ExitCode.usage);
+    throw new DrivesnapError('ACCOUNT_ENV_INVALID', 'EHAUTH must be USER_UUID:SECRET (the value is not shown here)');
   }
   return { name: ENV_ACCOUNT, url, user: auth.slice(0, colon), secret: auth.slice(colon + 1) };
 }
@@ -131,7 +130,6 @@ async function readSecret(name: string, account: AccountConfig, config: Config, 
       throw new DrivesnapError(
         'SECRET_MISSING',
         `account ${name}: its secret comes from the environment variable ${account.secretEnv}, which is not set`,
-        ExitCode.usage,
       );
     }
     return secret;
@@ -144,12 +142,11 @@ async function readSecret(name: string, account: AccountConfig, config: Config, 
     throw new DrivesnapError(
       'SECRET_MISSING',
       `account ${name}: cannot read its secret file ${file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`,
-      ExitCode.usage,
     );
   }
   // The file holds the key and perhaps a final newline; nothing else is stripped.
   const secret = text.replace(/\r?\n$/, '');
-  if (secret === '') throw new DrivesnapError('SECRET_MISSING', `account ${name}: its secret file ${file} is empty`, ExitCode.usage);
+  if (secret === '') throw new DrivesnapError('SECRET_MISSING', `account ${name}: its secret file ${file} is empty`);
   return secret;
 }
 
@@ -179,7 +176,6 @@ export async function resolveAccount(name: string, opts: { env?: Env; config?: C
       known.length > 0
         ? `unknown account ${JSON.stringify(name)}; known accounts: ${known.join(', ')} (from ${where} and EHURI/EHAUTH)`
         : `unknown account ${JSON.stringify(name)}; no accounts are configured: add it to ${where}, or set EHURI and EHAUTH for the account eh`,
-      ExitCode.usage,
     );
   }
   const resolved: Account = { name, url: account.url, user: account.user, secret: await readSecret(name, account, config, env) };

@@ -3,7 +3,7 @@
  * would leave the server down; while `guardInterrupts` is in force the first SIGINT only aborts the work
  * (so the `finally` that starts the server again runs) and a second one exits as before.
  */
-import { DrivesnapError, ExitCode } from '../errors.js';
+import { DrivesnapError } from '../errors.js';
 
 export interface InterruptGuard {
   signal: AbortSignal;
@@ -18,7 +18,7 @@ export function guardInterrupts(onFirst?: () => void): InterruptGuard {
     count++;
     if (count === 1) {
       onFirst?.();
-      controller.abort(new DrivesnapError('INTERRUPTED', 'interrupted', ExitCode.interrupted));
+      controller.abort(new DrivesnapError('INTERRUPTED', 'interrupted'));
       return;
     }
     // Second Ctrl-C: the user insists; behave as the CLI normally does.

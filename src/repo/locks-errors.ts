@@ -1,4 +1,4 @@
-import { DrivesnapError, ExitCode } from '../errors.js';
+import { DrivesnapError } from '../errors.js';
 import type { LockInfo } from './locks-object.js';
 
 /** Someone else holds a lock that conflicts with the one asked for. */
@@ -16,7 +16,6 @@ export class RepoLockedError extends DrivesnapError {
       `repository ${location} is locked ${holder.exclusive ? 'exclusively ' : ''}by ${holder.user}@${holder.host} ` +
         `(pid ${holder.pid}) since ${holder.time}${more}; wait for it to finish, or if that process is gone ` +
         'run `drivesnap unlock` (add --remove-all for a lock that is not yet stale)',
-      ExitCode.repoLocked,
     );
   }
 }
@@ -32,7 +31,6 @@ export class LockLostError extends DrivesnapError {
       'LOCK_LOST',
       `repository ${location}: our lock ${lockName} ${why}; stopping, since the work is no longer protected ` +
         'from a concurrent prune: run it again',
-      ExitCode.failure,
       options,
     );
   }

@@ -1,4 +1,4 @@
-import { DrivesnapError, type ExitCodeValue } from '../errors.js';
+import { DrivesnapError, type ErrorCode } from '../errors.js';
 
 export class ObjectNotFoundError extends DrivesnapError {
   override name = 'ObjectNotFoundError';
@@ -15,7 +15,7 @@ export class TransientStoreError extends DrivesnapError {
   override name = 'TransientStoreError';
   readonly retryable = true;
   constructor(message: string, options?: { cause?: unknown }) {
-    super('STORE_TRANSIENT', message, undefined, options);
+    super('STORE_TRANSIENT', message, options);
   }
 }
 
@@ -33,8 +33,8 @@ export class InvalidObjectNameError extends DrivesnapError {
 /** A backend fault that trying again will not fix (permissions, full disk, bad bucket, bad credentials). */
 export class StoreError extends DrivesnapError {
   override name = 'StoreError';
-  constructor(code: string, message: string, options?: { cause?: unknown; exitCode?: ExitCodeValue }) {
-    super(code, message, options?.exitCode, options);
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
   }
 }
 

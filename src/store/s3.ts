@@ -12,7 +12,6 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { ExitCode } from '../errors.js';
 import { isNetworkError, ObjectNotFoundError, StoreError, TransientStoreError } from './errors.js';
 import { checkListPrefix, checkObjectName } from './local.js';
 import type { ObjectInfo, ObjectStore } from './types.js';
@@ -182,7 +181,7 @@ export class S3Store implements ObjectStore {
         return new StoreError(
           'STORE_NO_SUCH_BUCKET',
           `${this.location}: bucket ${this.bucket} does not exist: create it or correct the repository URL`,
-          { cause: err, exitCode: ExitCode.repoNotFound },
+          { cause: err },
         );
       case 'no-credentials':
         return new StoreError(

@@ -18,7 +18,7 @@ export class DirectoryError extends DrivesnapError {
     why: string,
     options?: { cause?: unknown },
   ) {
-    super('DIRECTORY_CREATE', `cannot create directory ${path}: ${errno ?? 'error'}: ${why}`, undefined, options);
+    super('DIRECTORY_CREATE', `cannot create directory ${path}: ${errno ?? 'error'}: ${why}`, options);
   }
 }
 
