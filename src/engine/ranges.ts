@@ -2,7 +2,7 @@
  * Range math for a drive-sized address space cut into fixed-size ranges (4 MiB by default).
  * Pure: the engine, the manifest and the diff all count ranges the same way through these functions.
  */
-export const DEFAULT_CHUNK_SIZE = 4 * 1024 * 1024;
+export { DEFAULT_CHUNK_SIZE } from './defaults.js';
 
 export interface Range {
   index: number;

@@ -366,6 +366,15 @@ export class Repository {
     return keyFile.id;
   }
 
+  /** A setting this computer keeps for this repository (in its index, never in the store). */
+  localSetting(key: string): string | undefined {
+    return this.index.get(key);
+  }
+
+  setLocalSetting(key: string, value: string): void {
+    this.index.set(key, value);
+  }
+
   async close(): Promise<void> {
     this.index.close();
     await this.store.close();
