@@ -5,6 +5,7 @@
 import '../util/threadpool.js';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { debugEnabled } from '../config/env.js';
 import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
 import { loadCommands } from './commands/index.js';
 import { Output, watchRetries } from './output.js';
@@ -40,7 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     const message = errorMessage(known ?? err);
     if (json) process.stdout.write(JSON.stringify({ error: { code, message } }) + '\n');
     process.stderr.write(`drivesnap: ${message}\n`);
-    if (process.env.DRIVESNAP_DEBUG && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+    if (debugEnabled() && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
   } finally {
     stopWatchingRetries();
   }

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
+import { indexPathFromEnv, passwordFromEnv, repoFromEnv } from '../config/env.js';
 import { DrivesnapError, UsageError } from '../errors.js';
 import { defaultIndexPath } from '../repo/index-db.js';
 import { writableIndexPath } from '../repo/index-path.js';
@@ -39,7 +40,7 @@ export function withRepoOptions<T>(y: Argv<T>): Argv<T & RepoArgs> {
 }
 
 export function repoLocation(args: RepoArgs): string {
-  const location = args.repo ?? process.env.DRIVESNAP_REPO;
+  const location = args.repo ?? repoFromEnv();
   if (!location) throw new UsageError('no repository named: pass --repo or set DRIVESNAP_REPO');
   return location;
 }
@@ -58,8 +59,7 @@ export async function readPassword(args: RepoArgs, envName = 'DRIVESNAP_PASSWORD
     }
     return password;
   }
-  const env = process.env[envName];
-  return env === undefined || env === '' ? undefined : env;
+  return passwordFromEnv(envName);
 }
 
 export async function openRepoStore(args: RepoArgs): Promise<{ store: ObjectStore; location: string }> {
@@ -70,7 +70,7 @@ export async function openRepoStore(args: RepoArgs): Promise<{ store: ObjectStor
 
 export function indexPathFor(location: string): (repoId: string) => string {
   const localRepoDir = localRepositoryDir(location);
-  return (repoId) => writableIndexPath(process.env.DRIVESNAP_INDEX ?? defaultIndexPath({ localRepoDir, repoId }));
+  return (repoId) => writableIndexPath(indexPathFromEnv() ?? defaultIndexPath({ localRepoDir, repoId }));
 }
 
 

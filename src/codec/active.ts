@@ -1,13 +1,14 @@
 /**
- * The process's gzip codec: ISA-L when its addon loads, node:zlib otherwise. DRIVESNAP_CODEC is read here
- * and only here: `zlib` forces the fallback, `isal` insists on ISA-L, unset or `auto` picks the best.
+ * The process's gzip codec: ISA-L when its addon loads, node:zlib otherwise. DRIVESNAP_CODEC (read through
+ * ../config/env.ts) is interpreted here and only here: `zlib` forces the fallback, `isal` insists on ISA-L, unset or `auto` picks the best.
  */
+import { CODEC_ENV, codecSetting } from '../config/env.js';
 import { UsageError } from '../errors.js';
 import { isalCodec, isalUnavailableReason } from './isal.js';
 import type { GzipCodec } from './types.js';
 import { zlibCodec } from './zlib.js';
 
-export const CODEC_ENV = 'DRIVESNAP_CODEC';
+export { CODEC_ENV };
 const SETTINGS = ['auto', 'isal', 'zlib'] as const;
 
 /** A bad DRIVESNAP_CODEC: a usage error (exit code 2, one line). */
@@ -31,6 +32,6 @@ let active: GzipCodec | undefined;
 
 /** The codec every gzip in this process goes through (chosen on first use). */
 export function activeCodec(): GzipCodec {
-  active ??= selectCodec(process.env[CODEC_ENV], isalCodec, isalUnavailableReason);
+  active ??= selectCodec(codecSetting(), isalCodec, isalUnavailableReason);
   return active;
 }

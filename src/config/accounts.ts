@@ -9,14 +9,13 @@
  * a missing file named by DRIVESNAP_CONFIG is an error.
  */
 import { readFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ApiClient, type ApiClientOptions } from '../api/client.js';
 import type { MinimumRate } from '../api/deadline.js';
-import { DrivesnapError, UsageError } from '../errors.js';
-import { parseSize } from '../util/size.js';
+import { type Env as EnvVars, apiMinimumRate, configFileFromEnv, ehAccountEnv, homeDir, processEnv, xdgDir } from './env.js';
+import { DrivesnapError } from '../errors.js';
 
 /** The account `EHURI` + `EHAUTH` define. */
 export const ENV_ACCOUNT = 'eh';
@@ -57,11 +56,12 @@ export interface Config {
   accounts: Record<string, AccountConfig>;
 }
 
-type Env = Record<string, string | undefined>;
+type Env = EnvVars;
 
-export function configPath(env: Env = process.env): string {
-  if (env.DRIVESNAP_CONFIG) return resolve(env.DRIVESNAP_CONFIG);
-  const base = env.XDG_CONFIG_HOME && isAbsolute(env.XDG_CONFIG_HOME) ? env.XDG_CONFIG_HOME : join(env.HOME || homedir(), '.config');
+export function configPath(env: Env = processEnv()): string {
+  const file = configFileFromEnv(env);
+  if (file) return resolve(file);
+  const base = xdgDir('XDG_CONFIG_HOME', env) ?? join(homeDir(env), '.config');
   return join(base, 'drivesnap', 'config.yaml');
 }
 
@@ -87,28 +87,28 @@ export function parseConfig(text: string, path: string): Config {
   return { path, accounts: result.data.accounts };
 }
 
-export async function loadConfig(env: Env = process.env): Promise<Config> {
+export async function loadConfig(env: Env = processEnv()): Promise<Config> {
   const path = configPath(env);
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !env.DRIVESNAP_CONFIG) return { path: undefined, accounts: {} };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !configFileFromEnv(env)) return { path: undefined, accounts: {} };
     throw configError(`cannot read the config file ${path}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
   }
   return parseConfig(text, path);
 }
 
 /** Every account name usable here: the config file's and, when EHURI and EHAUTH are set, `eh`. */
-export function accountNames(config: Config, env: Env = process.env): string[] {
+export function accountNames(config: Config, env: Env = processEnv()): string[] {
   const names = Object.keys(config.accounts);
-  if (env.EHURI && env.EHAUTH && !names.includes(ENV_ACCOUNT)) names.push(ENV_ACCOUNT);
+  const eh = ehAccountEnv(env);
+  if (eh.url && eh.auth && !names.includes(ENV_ACCOUNT)) names.push(ENV_ACCOUNT);
   return names.sort();
 }
 
 function envAccount(env: Env): Account {
-  const url = env.EHURI;
-  const auth = env.EHAUTH;
+  const { url, auth } = ehAccountEnv(env);
   if (!url || !auth) {
     const missing = [!url && 'EHURI', !auth && 'EHAUTH'].filter(Boolean).join(' and ');
     throw new DrivesnapError(
@@ -152,7 +152,7 @@ async function readSecret(name: string, account: AccountConfig, config: Config, 
 
 /** `~/x` -> home; relative paths are relative to the config file's directory. */
 function expandPath(path: string, configFile: string | undefined, env: Env): string {
-  if (path === '~' || path.startsWith('~/')) return join(env.HOME || homedir(), path.slice(1));
+  if (path === '~' || path.startsWith('~/')) return join(homeDir(env), path.slice(1));
   if (isAbsolute(path)) return path;
   return resolve(configFile ? dirname(configFile) : process.cwd(), path);
 }
@@ -162,8 +162,8 @@ function expandPath(path: string, configFile: string | undefined, env: Env): str
  * defines an account of that name itself.
  */
 export async function resolveAccount(name: string, opts: { env?: Env; config?: Config } = {}): Promise<Account> {
-  const env = opts.env ?? process.env;
-  const minimumRate = minimumRateFromEnv(env);
+  const env = opts.env ?? processEnv();
+  const minimumRate = apiMinimumRate(env);
   const withRate = (account: Account): Account => (minimumRate ? { ...account, minimumRate } : account);
   const config = opts.config ?? (await loadConfig(env));
   const account = config.accounts[name];
@@ -182,29 +182,6 @@ export async function resolveAccount(name: string, opts: { env?: Env; config?: C
   if (account.format !== undefined) resolved.format = account.format;
   if (account.connections !== undefined) resolved.connections = account.connections;
   return withRate(resolved);
-}
-
-/**
- * DRIVESNAP_API_MIN_RATE (bytes per second, k/M suffixes: `64k`) and DRIVESNAP_API_BASE_MS: every API
- * exchange must finish within base + bytes / rate, or it counts as stalled (defaults: 64 KiB/s, 10 s).
- */
-function minimumRateFromEnv(env: Env): Partial<MinimumRate> | undefined {
-  const rate: Partial<MinimumRate> = {};
-  if (env.DRIVESNAP_API_MIN_RATE) {
-    const bytesPerSecond = parseSize(env.DRIVESNAP_API_MIN_RATE);
-    if (!bytesPerSecond) {
-      throw new UsageError(`DRIVESNAP_API_MIN_RATE=${env.DRIVESNAP_API_MIN_RATE} is not a rate: give bytes per second > 0, e.g. 64k`);
-    }
-    rate.bytesPerSecond = bytesPerSecond;
-  }
-  if (env.DRIVESNAP_API_BASE_MS) {
-    const baseMs = parseSize(env.DRIVESNAP_API_BASE_MS);
-    if (baseMs === undefined || /[a-z]/i.test(env.DRIVESNAP_API_BASE_MS)) {
-      throw new UsageError(`DRIVESNAP_API_BASE_MS=${env.DRIVESNAP_API_BASE_MS} is not a whole number of milliseconds`);
-    }
-    rate.baseMs = baseMs;
-  }
-  return Object.keys(rate).length > 0 ? rate : undefined;
 }
 
 /** An API client for the account; `opts` override the account's own format and connections. */

@@ -5,7 +5,8 @@
  */
 import { accessSync, constants } from 'node:fs';
 import { homedir } from 'node:os';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { xdgDir } from '../config/env.js';
 import { DrivesnapError, UsageError } from '../errors.js';
 import { errnoCode } from '../util/fs-errors.js';
 import { makeDirectorySync } from '../util/make-directory.js';
@@ -22,9 +23,7 @@ export function defaultIndexPath(opts: { localRepoDir?: string; repoId: string }
 
 /** XDG says a relative XDG_CACHE_HOME is invalid and must be ignored. */
 function cacheHome(): string {
-  const xdg = process.env.XDG_CACHE_HOME;
-  if (xdg !== undefined && xdg !== '' && isAbsolute(xdg)) return xdg;
-  return join(homedir(), '.cache');
+  return xdgDir('XDG_CACHE_HOME') ?? join(homedir(), '.cache');
 }
 
 /**

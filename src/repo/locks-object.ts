@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { z } from 'zod';
+import { userNameFromEnv } from '../config/env.js';
 
 export const LOCK_PREFIX = 'locks/';
 
@@ -79,6 +80,6 @@ export function currentUser(): string {
   try {
     return userInfo().username;
   } catch {
-    return process.env.USER ?? process.env.USERNAME ?? String(process.getuid?.() ?? 'unknown');
+    return userNameFromEnv() ?? String(process.getuid?.() ?? 'unknown');
   }
 }

@@ -6,6 +6,7 @@
  */
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { awsRegion, processEnv, s3Endpoint } from '../config/env.js';
 import { UsageError } from '../errors.js';
 import { BandwidthStore } from './bandwidth.js';
 import { LimitStore } from './limit.js';
@@ -30,7 +31,7 @@ export interface OpenStoreOptions {
   retry?: RetryOptions;
   uploadBytesPerSecond?: number;
   downloadBytesPerSecond?: number;
-  /** Environment to read DRIVESNAP_S3_ENDPOINT and AWS_REGION from; process.env by default. */
+  /** Environment to read DRIVESNAP_S3_ENDPOINT and AWS_REGION from (../config/env.ts); the process's by default. */
   env?: Record<string, string | undefined>;
 }
 
@@ -97,20 +98,20 @@ export function localRepositoryDir(url: string): string | undefined {
 
 export function openStore(url: string, options: OpenStoreOptions = {}): OpenedStore {
   const location = parseRepositoryLocation(url);
-  const env = options.env ?? process.env;
+  const env = options.env ?? processEnv();
   let backend: ObjectStore;
   let connections: number;
   if (location.kind === 'local') {
     backend = new LocalStore(location.dir);
     connections = options.connections ?? DEFAULT_CONNECTIONS.local;
   } else {
-    const endpoint = options.endpoint ?? (env.DRIVESNAP_S3_ENDPOINT || undefined);
+    const endpoint = options.endpoint ?? s3Endpoint(env);
     connections = options.connections ?? DEFAULT_CONNECTIONS.s3;
     const s3Options = {
       bucket: location.bucket,
       prefix: location.prefix,
       endpoint,
-      region: options.region ?? (env.AWS_REGION || undefined) ?? 'us-east-1',
+      region: options.region ?? awsRegion(env) ?? 'us-east-1',
       forcePathStyle: options.forcePathStyle ?? endpoint !== undefined,
       credentials: options.credentials,
       maxSockets: connections,

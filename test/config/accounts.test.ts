@@ -128,10 +128,14 @@ describe('the minimum API transfer rate', () => {
   it('refuses a rate that is not a positive size, naming the variable', async () => {
     for (const bad of ['abc', '0', '-5']) {
       await expect(resolveAccount('eh', { env: { ...eh, DRIVESNAP_API_MIN_RATE: bad } })).rejects.toMatchObject({
-        code: 'USAGE',
+        code: 'ENV_INVALID',
+        exitCode: 2,
         message: expect.stringContaining(`DRIVESNAP_API_MIN_RATE=${bad} is not a rate`),
       });
     }
-    await expect(resolveAccount('eh', { env: { ...eh, DRIVESNAP_API_BASE_MS: '2s' } })).rejects.toMatchObject({ code: 'USAGE' });
+    await expect(resolveAccount('eh', { env: { ...eh, DRIVESNAP_API_BASE_MS: '2s' } })).rejects.toMatchObject({
+      code: 'ENV_INVALID',
+      message: expect.stringContaining('DRIVESNAP_API_BASE_MS=2s'),
+    });
   });
 });
