@@ -1,0 +1,6 @@
+/** The chunk id of a range: the same computation as chunkId in src/repo/format/chunk.ts, shared by the pool and its workers. */
+import { createHash, createHmac, type KeyObject } from 'node:crypto';
+
+export function rangeId(data: Uint8Array, key: KeyObject | undefined): Buffer {
+  return key ? createHmac('sha256', key).update(data).digest() : createHash('sha256').update(data).digest();
+}

@@ -1,0 +1,93 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { chunkIdPool, type HashPool, HashWorkerError, SharedSlotBuffers } from '../../src/hashing/index.js';
+import { type CodecContext, chunkId } from '../../src/repo/format/index.js';
+import { CHUNK, encryptedContext, plainContext } from '../repo/format/fixtures.js';
+
+const pools: HashPool[] = [];
+function pool(ctx: CodecContext, workers = 2): HashPool {
+  const p = chunkIdPool(ctx, workers);
+  pools.push(p);
+  return p;
+}
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.close()));
+});
+
+/** Random bytes in a shared slot buffer, as the engine would read them. */
+function sharedRange(buffers: SharedSlotBuffers, slot: number, length: number): Buffer {
+  const b = buffers.get(slot, length);
+  randomBytes(length).copy(b);
+  return b;
+}
+
+const contexts: [string, () => Promise<CodecContext>][] = [
+  ['plain', async () => plainContext()],
+  ['encrypted', () => encryptedContext()],
+];
+
+describe.each(contexts)('HashPool in a %s repository', (_name, makeContext) => {
+  it.each([1, CHUNK - 1, CHUNK])('computes chunkId of a %i-byte range of shared memory', async (length) => {
+    const ctx = await makeContext();
+    const buffers = new SharedSlotBuffers(CHUNK);
+    const data = sharedRange(buffers, 0, length);
+    expect(data.buffer).toBeInstanceOf(SharedArrayBuffer);
+    expect(await pool(ctx).hash(data)).toEqual(await chunkId(data, ctx));
+  });
+
+  it('hashes a range that starts inside the shared buffer (offset and length, not the whole buffer)', async () => {
+    const ctx = await makeContext();
+    const whole = sharedRange(new SharedSlotBuffers(CHUNK), 0, CHUNK);
+    const middle = whole.subarray(1000, 1000 + 65_536);
+    expect(await pool(ctx).hash(middle)).toEqual(await chunkId(middle, ctx));
+  });
+
+  it('answers many concurrent requests each with its own range id', async () => {
+    const ctx = await makeContext();
+    const buffers = new SharedSlotBuffers(CHUNK);
+    const ranges = Array.from({ length: 16 }, (_, slot) => sharedRange(buffers, slot, CHUNK - slot * 4099));
+    const hashes = pool(ctx, 3);
+    const got = await Promise.all([...ranges, ...ranges].map((r) => hashes.hash(r)));
+    const want = await Promise.all([...ranges, ...ranges].map((r) => chunkId(r, ctx)));
+    expect(got).toEqual(want);
+    expect(new Set(got.map((id) => id.toString('hex'))).size).toBe(16);
+  });
+
+  it('hashes an ordinary (not shared) buffer on the calling thread with the same result', async () => {
+    const ctx = await makeContext();
+    const data = randomBytes(CHUNK);
+    expect(data.buffer).not.toBeInstanceOf(SharedArrayBuffer);
+    expect(await pool(ctx).hash(data)).toEqual(await chunkId(data, ctx));
+  });
+});
+
+describe('HashPool workers', () => {
+  it('fails the requests of a terminated worker with a clear error, then hashes on its replacement', async () => {
+    const ctx = await encryptedContext();
+    const hashes = pool(ctx, 1);
+    const data = sharedRange(new SharedSlotBuffers(CHUNK), 0, CHUNK);
+    const pending = Array.from({ length: 4 }, () => hashes.hash(data));
+    await hashes.terminateWorker(0);
+    const outcomes = await Promise.allSettled(pending);
+    const failed = outcomes.filter((o) => o.status === 'rejected');
+    expect(failed.length).toBeGreaterThan(0);
+    for (const f of failed) {
+      expect(f.reason).toBeInstanceOf(HashWorkerError);
+      expect(f.reason.message).toMatch(/hash worker 0 stopped \(exit code \d+\) before hashing the range: run the job again/);
+    }
+    expect(await hashes.hash(data)).toEqual(await chunkId(data, ctx));
+  });
+
+  it('fails pending requests when closed and refuses new ones', async () => {
+    const hashes = pool(plainContext(), 1);
+    const data = sharedRange(new SharedSlotBuffers(CHUNK), 0, CHUNK);
+    const pending = hashes.hash(data);
+    await hashes.close();
+    await expect(pending).rejects.toThrow(/the hash pool was closed before hashing the range/);
+    await expect(hashes.hash(data)).rejects.toThrow(/the hash pool is closed/);
+  });
+
+  it('refuses a slot buffer larger than its size', () => {
+    expect(() => new SharedSlotBuffers(16).get(0, 17)).toThrow(/a slot buffer holds 16 bytes, asked for 17/);
+  });
+});
