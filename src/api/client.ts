@@ -67,6 +67,8 @@ export interface ApiClientOptions {
   onRetry?: RetryListener;
   /** Random source for retry jitter, [0, 1); default Math.random. For tests. */
   random?: () => number;
+  /** Stops retrying, and ends a backoff wait at once, when it aborts (the CLI passes stopSignal()). */
+  signal?: AbortSignal;
 }
 
 export interface ClientStats {
@@ -110,6 +112,7 @@ export class ApiClient {
   readonly #policy: RetryPolicy;
   readonly #onRetry: RetryListener | undefined;
   readonly #random: () => number;
+  readonly #signal: AbortSignal | undefined;
   readonly #stats: ClientStats = { requests: 0, retries: 0, byWord: {}, busyChecks: 0 };
   readonly #sizes = new Map<string, number>();
 
@@ -132,6 +135,7 @@ export class ApiClient {
     this.#policy = resolveRetryPolicy(opts.retry);
     this.#onRetry = opts.onRetry;
     this.#random = opts.random ?? Math.random;
+    this.#signal = opts.signal;
   }
 
   stats(): ClientStats {
@@ -394,7 +398,7 @@ export class ApiClient {
       this.#onRetry?.(event);
     };
     let causeChecked = false;
-    const loop = { policy: this.#policy, layer: 'api', operation: `${call.method} ${call.path}`, classify, onRetry, random: this.#random } as const;
+    const loop = { policy: this.#policy, layer: 'api', operation: `${call.method} ${call.path}`, classify, onRetry, random: this.#random, signal: this.#signal } as const;
     return withRetries(loop, async (attempt) => {
       this.#stats.requests++;
       try {

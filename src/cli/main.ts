@@ -1,6 +1,7 @@
 /**
  * The command line (cli.md). Each command lives in its own file under ./commands and exports a yargs
- * CommandModule named `command`; this file only composes them and maps errors to exit codes.
+ * CommandModule named `command`; this file only composes them, installs the stop handlers (./stop.ts:
+ * Ctrl-C and SIGTERM abort the one stop signal; a second one exits 130) and maps errors to exit codes.
  */
 import '../util/threadpool.js';
 import yargs from 'yargs';
@@ -9,6 +10,7 @@ import { debugEnabled } from '../config/env.js';
 import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
 import { loadCommands } from './commands/index.js';
 import { Output, watchRetries } from './output.js';
+import { installStopHandlers, isInterruption, stopSignal } from './stop.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
@@ -28,13 +30,16 @@ export async function main(argv: string[]): Promise<number> {
     .help()
     .alias('help', 'h')
     .version();
+  const releaseStopHandlers = installStopHandlers();
   const stopWatchingRetries = watchRetries(new Output({ json: argv.includes('--json'), quiet: argv.includes('--quiet') || argv.includes('-q') }));
   try {
     for (const c of await loadCommands(argv)) parser.command(c);
     await parser.parseAsync();
     if (typeof process.exitCode === 'number') exitCode = process.exitCode;
   } catch (err) {
-    const known = err instanceof DrivesnapError ? err : explainForeignError(err);
+    // A stop (Ctrl-C, SIGTERM) surfaces as its reason or as an AbortError: one message, exit 130.
+    const stop = isInterruption(err) && stopSignal().reason instanceof DrivesnapError ? (stopSignal().reason as DrivesnapError) : undefined;
+    const known = stop ?? (err instanceof DrivesnapError ? err : explainForeignError(err));
     exitCode = known?.exitCode ?? ExitCode.failure;
     const json = argv.includes('--json');
     const code = known?.code ?? 'INTERNAL';
@@ -44,6 +49,7 @@ export async function main(argv: string[]): Promise<number> {
     if (debugEnabled() && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
   } finally {
     stopWatchingRetries();
+    releaseStopHandlers();
   }
   return exitCode;
 }
@@ -67,7 +73,6 @@ function explainForeignError(err: unknown): DrivesnapError | undefined {
 
 const isEntry = process.argv[1] && /drivesnap$|cli[\\/]main\.[jt]s$/.test(process.argv[1]);
 if (isEntry) {
-  process.on('SIGINT', () => process.exit(ExitCode.interrupted));
   main(hideBin(process.argv)).then((code) => {
     process.exitCode = code;
   });

@@ -1,11 +1,13 @@
 /**
  * `run --daemon`: keeps the job file's `schedule` itself (croner), for hosts without cron or timers. Runs
- * never overlap: a tick that comes while a run is still going is skipped (croner's `protect`). The first
- * SIGTERM or SIGINT stops the schedule; a run in progress finishes (a half-written snapshot is worth less
- * than waiting) and the daemon then returns. A second signal exits at once with 130.
+ * never overlap: a tick that comes while a run is still going is skipped (croner's `protect`). When `signal`
+ * aborts (the CLI's stop signal: the first SIGTERM or SIGINT, ../cli/stop.ts, which also owns the second
+ * signal and the 5 s safety exit), the schedule stops, a run in progress winds down (it gets the same
+ * signal) and the daemon then returns 0. The daemon adds no process signal listeners of its own.
  */
 import { Cron } from 'croner';
 import { ExitCode, errorMessage } from '../errors.js';
+import { stopRequestedBy, stopSignal } from '../util/stop-request.js';
 import type { RunSummary } from './run-job.js';
 
 export interface DaemonOptions {
@@ -14,6 +16,8 @@ export interface DaemonOptions {
   /** One pass of the job; its errors are reported and the schedule goes on. */
   runOnce: () => Promise<RunSummary>;
   onEvent: (e: Record<string, unknown> & { event: string }) => void;
+  /** Stops the schedule; default the process's stop signal (../util/stop-request.ts). */
+  signal?: AbortSignal;
 }
 
 export async function runDaemon(o: DaemonOptions): Promise<number> {
@@ -44,29 +48,21 @@ export async function runDaemon(o: DaemonOptions): Promise<number> {
     if (!stopping) o.onEvent({ event: 'next-run', time: cron.nextRun()?.toISOString() ?? null });
   };
 
-  // The CLI's default SIGINT handler exits at once; the daemon owns signals while it runs.
-  const saved = process.listeners('SIGINT');
-  process.removeAllListeners('SIGINT');
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (stopping) {
-      // Second signal: the operator wants out now.
-      process.exit(ExitCode.interrupted);
-    }
+  const signal = o.signal ?? stopSignal();
+  const onAbort = () => {
     stopping = true;
     cron.stop();
-    o.onEvent({ event: 'stopping', signal, waitingForRun: running !== undefined });
+    o.onEvent({ event: 'stopping', signal: stopRequestedBy() ?? 'request', waitingForRun: running !== undefined });
     void (running ?? Promise.resolve()).then(() => resolveStopped());
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   scheduleNext();
   try {
     await stopped;
     o.onEvent({ event: 'stopped' });
     return ExitCode.ok;
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    for (const l of saved) process.on('SIGINT', l as NodeJS.SignalsListener);
+    signal.removeEventListener('abort', onAbort);
   }
 }

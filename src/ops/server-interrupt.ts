@@ -1,9 +1,12 @@
 /**
- * Ctrl-C while drivesnap holds a user's server stopped. The CLI's own SIGINT handler exits at once, which
- * would leave the server down; while `guardInterrupts` is in force the first SIGINT only aborts the work
- * (so the `finally` that starts the server again runs) and a second one exits as before.
+ * Ctrl-C while drivesnap holds a user's server stopped: the work must be aborted (so the `finally` that
+ * starts the server again runs), never the process killed. The CLI's stop handlers (../cli/stop.ts) already
+ * turn the first SIGINT/SIGTERM into the process's stop signal and own the second one, so this only hands
+ * out that signal and says a word about the servers on the first signal. No process listeners here.
+ *
+ * @deprecated for new code: pass `stopSignal()` down and use `onStop` from ../cli/stop.ts in the command.
  */
-import { DrivesnapError } from '../errors.js';
+import { onStopRequested, stopSignal } from '../util/stop-request.js';
 
 export interface InterruptGuard {
   signal: AbortSignal;
@@ -11,28 +14,6 @@ export interface InterruptGuard {
 }
 
 export function guardInterrupts(onFirst?: () => void): InterruptGuard {
-  const controller = new AbortController();
-  const previous = process.listeners('SIGINT');
-  let count = 0;
-  const handler = () => {
-    count++;
-    if (count === 1) {
-      onFirst?.();
-      controller.abort(new DrivesnapError('INTERRUPTED', 'interrupted'));
-      return;
-    }
-    // Second Ctrl-C: the user insists; behave as the CLI normally does.
-    release();
-    process.emit('SIGINT');
-  };
-  process.removeAllListeners('SIGINT');
-  process.on('SIGINT', handler);
-  let released = false;
-  function release(): void {
-    if (released) return;
-    released = true;
-    process.off('SIGINT', handler);
-    for (const l of previous) process.on('SIGINT', l as (...args: unknown[]) => void);
-  }
-  return { signal: controller.signal, release };
+  const release = onFirst ? onStopRequested(onFirst) : () => undefined;
+  return { signal: stopSignal(), release };
 }

@@ -10,10 +10,10 @@
  */
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ObjectNotFoundError } from '../store/errors.js';
 import type { ObjectStore } from '../store/types.js';
 import { backoffDelayMs, type RetryPolicy } from '../util/retry-policy.js';
+import { abortableSleep } from '../util/stop-request.js';
 import { LockLostError, RepoLockedError } from './locks-errors.js';
 import {
   currentUser,
@@ -43,6 +43,8 @@ export interface AcquireLockOptions {
   now?: () => number;
   /** Called once if the lock is lost while held; the holder should stop its work. */
   onLost?: (err: Error) => void;
+  /** Ends the wait for a locked repository early, rejecting with the signal's reason (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 interface LockSettings {
@@ -61,6 +63,7 @@ export async function acquireLock(store: ObjectStore, opts: AcquireLockOptions):
   };
   const giveUpAt = performance.now() + (opts.waitMs ?? 0);
   for (let attempt = 0; ; attempt++) {
+    opts.signal?.throwIfAborted();
     const taken = new Date(settings.now()).toISOString();
     const own: LockInfo = {
       name: newLockName(),
@@ -84,7 +87,7 @@ export async function acquireLock(store: ObjectStore, opts: AcquireLockOptions):
     const remaining = giveUpAt - performance.now();
     if (remaining <= 0) throw new RepoLockedError(store.location, holders);
     // The shared full-jitter backoff keeps two contenders that backed off together from colliding again.
-    await sleep(Math.min(remaining, backoffDelayMs(LOCKED_BACKOFF, attempt + 1)));
+    await abortableSleep(Math.min(remaining, backoffDelayMs(LOCKED_BACKOFF, attempt + 1)), opts.signal);
   }
 }
 

@@ -4,7 +4,6 @@
  * once: retrying a missing object or a refused credential only delays the message the user needs.
  * It sits outermost (open.ts), so a backoff sleep never holds a concurrency slot.
  */
-import { setTimeout as sleepFor } from 'node:timers/promises';
 import { errorMessage } from '../errors.js';
 import {
   type RetryListener,
@@ -15,6 +14,7 @@ import {
   resolveRetryPolicy,
   withRetries,
 } from '../util/retry-policy.js';
+import { abortableSleep } from '../util/stop-request.js';
 import { isNetworkError, TransientStoreError } from './errors.js';
 import type { ObjectInfo, ObjectStore } from './types.js';
 
@@ -25,6 +25,8 @@ export interface RetryOptions extends Partial<RetryPolicy> {
   sleep?: (ms: number) => Promise<void>;
   /** Told about every retry (every retry is also published on RETRY_CHANNEL). */
   onRetry?: RetryListener;
+  /** Ends a backoff wait at once, and stops retrying, when it aborts (the CLI passes stopSignal()). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -48,6 +50,7 @@ export class RetryStore implements ObjectStore {
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly onRetry: RetryListener;
+  private readonly signal: AbortSignal | undefined;
 
   constructor(
     private readonly inner: ObjectStore,
@@ -55,7 +58,8 @@ export class RetryStore implements ObjectStore {
   ) {
     this.policy = resolveRetryPolicy(options, DEFAULT_STORE_RETRY_POLICY);
     this.random = options.random ?? Math.random;
-    this.sleep = options.sleep ?? ((ms) => sleepFor(ms));
+    this.signal = options.signal;
+    this.sleep = options.sleep ?? ((ms) => abortableSleep(ms, this.signal));
     this.onRetry = (event) => {
       this.retries++;
       options.onRetry?.(event);
@@ -123,6 +127,6 @@ export class RetryStore implements ObjectStore {
   }
 
   private loop(operation: string, name: string): RetryLoop {
-    return { policy: this.policy, layer: 'store', operation: `${operation} ${name}`, classify, onRetry: this.onRetry, random: this.random, sleep: this.sleep };
+    return { policy: this.policy, layer: 'store', operation: `${operation} ${name}`, classify, onRetry: this.onRetry, random: this.random, sleep: this.sleep, ...(this.signal ? { signal: this.signal } : {}) };
   }
 }

@@ -12,8 +12,8 @@
  * through every command, and publishing costs nothing while nobody subscribes.
  */
 import { channel } from 'node:diagnostics_channel';
-import { setTimeout as sleepFor } from 'node:timers/promises';
 import { errorMessage } from '../errors.js';
+import { abortableSleep } from './stop-request.js';
 
 export interface RetryPolicy {
   /** Attempts in total, the first one included (1 = never retry). */
@@ -107,6 +107,8 @@ export interface RetryLoop {
   onRetry?: RetryListener;
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Ends a backoff wait early (rejecting with the signal's reason), and stops further attempts. */
+  signal?: AbortSignal;
 }
 
 /** Runs `attempt` until it succeeds, fails finally, or the policy's attempts are used up (the last error is thrown). */
@@ -115,11 +117,13 @@ export async function withRetries<T>(loop: RetryLoop, run: (attempt: number) => 
     try {
       return await run(attempt);
     } catch (err) {
+      if (loop.signal?.aborted) throw err;
       const { retryable, kind } = loop.classify(err, attempt);
       const delayMs = nextRetryDelayMs(loop.policy, attempt, retryable, loop.random);
       if (delayMs === undefined) throw err;
       announceRetry({ layer: loop.layer, operation: loop.operation, attempt, kind, delayMs, error: errorMessage(err) }, loop.onRetry);
-      await (loop.sleep ?? sleepFor)(delayMs);
+      if (loop.sleep) await loop.sleep(delayMs);
+      else await abortableSleep(delayMs, loop.signal);
     }
   }
 }

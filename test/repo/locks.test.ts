@@ -157,6 +157,27 @@ describe('acquiring locks', () => {
   });
 });
 
+describe('stopping a lock wait', () => {
+  it('ends the wait for a locked repository when the signal aborts, with its reason, leaving no lock of its own', async () => {
+    const held = await acquireLock(store, { exclusive: true });
+    const stop = new AbortController();
+    const reason = new Error('stop requested');
+    // The holder never lets go and waitMs is far beyond the test's timeout: only the abort can end the wait.
+    const waiting = rejection(acquireLock(store, { exclusive: true, waitMs: 10 * MINUTE, signal: stop.signal }));
+    await sleep(100);
+    stop.abort(reason);
+    expect(await waiting).toBe(reason);
+    expect(await lockObjects()).toEqual([held.info.name]);
+    await held.release();
+  });
+  it('does not even try when the signal is already aborted', async () => {
+    const stop = new AbortController();
+    stop.abort(new Error('already'));
+    expect(await rejection(acquireLock(store, { exclusive: false, signal: stop.signal }))).toMatchObject({ message: 'already' });
+    expect(await lockObjects()).toEqual([]);
+  });
+});
+
 describe('stale locks', () => {
   it('judges staleness by the last refresh, and by a dead pid on this host', async () => {
     const now = Date.parse('2024-05-01T12:00:00.000Z');

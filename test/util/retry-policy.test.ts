@@ -102,3 +102,40 @@ describe('withRetries', () => {
     expect(calls).toBe(1);
   });
 });
+
+describe('stopping a retry loop', () => {
+  it('ends a backoff wait at once when the signal aborts, with its reason, and makes no further attempt', async () => {
+    const stop = new AbortController();
+    const reason = new Error('stop requested');
+    let attempts = 0;
+    // A 10-minute backoff: only the abort can end the wait within the test's timeout.
+    const loop = {
+      policy: { maxAttempts: 5, baseDelayMs: 600_000, maxDelayMs: 600_000 },
+      layer: 'api' as const,
+      operation: 'GET /x',
+      classify: () => ({ retryable: true, kind: 'busy' }),
+      random: () => 0.99,
+      signal: stop.signal,
+      onRetry: () => stop.abort(reason),
+    };
+    const outcome = await withRetries(loop, async () => {
+      attempts++;
+      throw new Error('busy');
+    }).catch((err: unknown) => err);
+    expect(outcome).toBe(reason);
+    expect(attempts).toBe(1);
+  });
+  it('does not retry a failure that comes after the abort', async () => {
+    const stop = new AbortController();
+    stop.abort(new Error('stopped'));
+    let attempts = 0;
+    const failure = new Error('failed');
+    const loop = { policy, layer: 'store' as const, operation: 'put x', classify: () => ({ retryable: true, kind: 'transient' }), signal: stop.signal };
+    const outcome = await withRetries(loop, async () => {
+      attempts++;
+      throw failure;
+    }).catch((err: unknown) => err);
+    expect(outcome).toBe(failure);
+    expect(attempts).toBe(1);
+  });
+});
