@@ -7,12 +7,10 @@
  * `ACCOUNT:` is recognised first, so `lon:web/root` is the drive named `web/root` of account lon; a file
  * whose path starts with something like `name:` is written `./name:...` or `file:name:...`.
  *
- * Parsing is pure. Turning a drive name into a UUID needs the API: resolveDrive.
+ * Pure parsing. Turning a drive name into a UUID needs the API: src/ops/resolve-drive.ts.
  */
 import { resolve } from 'node:path';
-import type { ApiClient } from '../api/client.js';
-import type { DriveInfo } from '../api/drive-info.js';
-import { DrivesnapError, ExitCode, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 
 export type Location =
   | { kind: 'drive'; account: string; drive: string }
@@ -90,26 +88,6 @@ export function expectLocation<K extends Location['kind']>(text: string, kinds: 
   return loc as Extract<Location, { kind: K }>;
 }
 
-/**
- * The drive a UUID or a name denotes. A UUID is looked up directly (so drives other accounts share through
- * `readers` work); a name must match exactly one of the account's own drives.
- */
-export async function resolveDrive(client: ApiClient, nameOrUuid: string): Promise<DriveInfo> {
-  if (isUuid(nameOrUuid)) return client.driveInfo(nameOrUuid);
-  const matches = (await client.listDriveInfo()).filter((d) => d.name === nameOrUuid);
-  if (matches.length === 0) {
-    throw new DrivesnapError(
-      'DRIVE_NOT_FOUND',
-      `no drive named ${JSON.stringify(nameOrUuid)} at ${client.url}; \`drivesnap drives ACCOUNT:\` lists them`,
-      ExitCode.failure,
-    );
-  }
-  if (matches.length > 1) {
-    throw new DrivesnapError(
-      'DRIVE_AMBIGUOUS',
-      `${matches.length} drives are named ${JSON.stringify(nameOrUuid)} (${matches.map((d) => d.uuid).join(', ')}); name one by its UUID`,
-      ExitCode.usage,
-    );
-  }
-  return matches[0]!;
-}
+// Moved to src/ops/resolve-drive.ts (asking the API is not parsing). Re-exported only until
+// src/cli/open-ends.ts imports it from there; then this line goes.
+export { resolveDrive } from '../ops/resolve-drive.js';

@@ -1,18 +1,18 @@
 /**
  * `drivesnap run JOBFILE`: one pass of a job file (docs/jobfile.md): back up every selected drive, apply
- * the retention policy to the drives backed up, and prune / check when their cadence is due. Last runs of
- * prune and check are remembered in the index's key/value table (per host: losing the index only makes
- * them due again, which is safe).
+ * the retention policy to the drives backed up, and prune / check when their cadence is due. The backups
+ * go through the one orchestrator (./backup-orchestrator.ts), as `backup` does. Last runs of prune and
+ * check are the repository's local settings on this host (losing the index only makes them due again,
+ * which is safe).
  *
- * Outcome: 0 all drives backed up; 3 some failed, some succeeded; 1 all failed, or check found problems
- * (a damaged repository must page someone). A failed prune makes an otherwise clean run 3.
+ * Outcome (./backup-plan.ts, runExitCode): 0 all drives backed up; 3 some failed, some succeeded; 1 all
+ * failed, or check found problems (a damaged repository must page someone). A failed prune makes an
+ * otherwise clean run 3. Stopped by the signal: no prune or check starts, and the run ends INTERRUPTED.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { indexPathFor } from '../cli/repo-context.js';
-import { Clients } from '../cli/open-ends.js';
-import { driveSource } from '../engine/ends/drive.js';
-import { backup } from '../engine/jobs/backup.js';
+import { passwordFromEnv } from '../config/env.js';
+import { DEFAULT_CONCURRENCY } from '../engine/defaults.js';
 import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
 import { RepoLockedError } from '../repo/locks.js';
 import { Repository } from '../repo/repository.js';
@@ -22,29 +22,34 @@ import { isDue } from './cadence.js';
 import { forget } from './forget.js';
 import { type JobFile, loadJobFile } from './jobfile.js';
 import { prune } from './prune.js';
-import { selectDrives } from './run-select.js';
+import { type BackupEvent, backupAll, throwIfStopped } from './backup-orchestrator.js';
+import { runExitCode } from './backup-plan.js';
+import type { AccountClients } from './resolve-drive.js';
+import { selectDrives, targetItems } from './run-select.js';
 
 export const LAST_PRUNE_KEY = 'run:last-prune';
 export const LAST_CHECK_KEY = 'run:last-check';
 
 export type RunEvent = Record<string, unknown> & { event: string };
 
-export interface RunJobOptions {
-  /** Called for every step: snapshot, error, forget, prune, check, summary. */
-  onEvent?: (e: RunEvent) => void;
+/** What the caller provides: the API clients and where the index of a repository lives (src/cli). */
+export interface RunJobEnv {
+  /** The accounts' API clients for `connections` requests at once; closed when the run ends. */
+  openClients: (connections: number) => AccountClients & { close(): Promise<void> };
+  /** The index file of the repository at `location`, by repository id. */
+  indexPathFor: (location: string) => (repoId: string) => string;
+}
+
+export interface RunJobOptions extends RunJobEnv {
+  /** Called for every step: the backups' events (./backup-orchestrator.ts), forget, prune, check, summary. */
+  onEvent?: (e: RunEvent | BackupEvent) => void;
   now?: () => Date;
+  /** The stop signal: no new drive or range starts; the run ends with INTERRUPTED. */
   signal?: AbortSignal;
 }
 
-export interface DriveOutcome {
-  drive: string;
-  ok: boolean;
-  snapshot?: string;
-  error?: { code: string; message: string };
-}
-
 export interface RunSummary {
-  drives: DriveOutcome[];
+  drives: { location: string; ok: boolean; snapshot?: string; error?: { code: string; message: string } }[];
   forgotten: number;
   pruned?: { deleted: number; freedBytes: number } | { skipped: string };
   checked?: { problems: number };
@@ -69,15 +74,15 @@ async function jobPassword(job: JobFile, jobDir: string): Promise<string | undef
     try {
       return (await readFile(path, 'utf8')).replace(/\r?\n$/, '');
     } catch {
-      throw new DrivesnapError('PASSWORD_FILE', `cannot read the password file ${path} the job file names`, ExitCode.usage);
+      throw new DrivesnapError('PASSWORD_FILE', `cannot read the password file ${path} the job file names`);
     }
   }
   const name = passwordEnv ?? 'DRIVESNAP_PASSWORD';
-  const value = process.env[name];
-  if (passwordEnv !== undefined && !value) {
-    throw new DrivesnapError('PASSWORD_ENV', `the job file takes the password from ${name}, which is not set`, ExitCode.usage);
+  const value = passwordFromEnv(name);
+  if (passwordEnv !== undefined && value === undefined) {
+    throw new DrivesnapError('PASSWORD_ENV', `the job file takes the password from ${name}, which is not set`);
   }
-  return value || undefined;
+  return value;
 }
 
 /** A relative local repository is relative to the job file, not to wherever cron starts us. */
@@ -86,7 +91,7 @@ function repoLocation(job: JobFile, jobDir: string): string {
   return loc.kind === 'local' ? loc.dir : job.repository.location;
 }
 
-export async function openJobRepository(job: JobFile, jobPath: string): Promise<Repository> {
+export async function openJobRepository(job: JobFile, jobPath: string, indexPathFor: RunJobEnv['indexPathFor']): Promise<Repository> {
   const jobDir = dirname(resolve(jobPath));
   const location = repoLocation(job, jobDir);
   const password = await jobPassword(job, jobDir);
@@ -99,42 +104,19 @@ export async function openJobRepository(job: JobFile, jobPath: string): Promise<
   }
 }
 
-export async function runJob(jobPath: string, opts: RunJobOptions = {}): Promise<RunSummary> {
+export async function runJob(jobPath: string, opts: RunJobOptions): Promise<RunSummary> {
   const emit = opts.onEvent ?? (() => {});
   const now = opts.now ?? (() => new Date());
   const job = await loadJob(jobPath);
-  const repo = await openJobRepository(job, jobPath);
-  const concurrency = job.concurrency ?? 8;
-  const clients = new Clients(concurrency);
+  const repo = await openJobRepository(job, jobPath, opts.indexPathFor);
+  const concurrency = job.concurrency ?? DEFAULT_CONCURRENCY;
+  const clients = opts.openClients(concurrency);
   const summary: RunSummary = { drives: [], forgotten: 0, exitCode: ExitCode.ok };
   try {
-    const backedUp = new Set<string>();
-    for (const target of await selectDrives(job.drives, clients)) {
-      if ('error' in target) {
-        summary.drives.push(failed(target.label, target.error, emit));
-        continue;
-      }
-      const { drive } = target;
-      try {
-        const client = await clients.get(target.account);
-        const claimed = drive.claimed.length > 0;
-        const result = await backup({
-          repo,
-          source: driveSource({ api: client, uuid: drive.uuid, size: drive.size, description: target.label }),
-          target: { driveUuid: drive.uuid, driveName: drive.name, account: target.account, endpoint: target.url, claimed },
-          tags: job.tags,
-          concurrency,
-          signal: opts.signal,
-          extra: claimed ? { claimedBy: drive.claimed } : {},
-        });
-        backedUp.add(drive.uuid);
-        const p = result.progress.snapshot();
-        emit({ event: 'snapshot', drive: target.label, snapshot: result.snapshotId, claimed, bytes: p.bytesTotal, counts: p.counts, bytesWritten: p.bytesWritten });
-        summary.drives.push({ drive: target.label, ok: true, snapshot: result.snapshotId });
-      } catch (err) {
-        summary.drives.push(failed(target.label, err, emit));
-      }
-    }
+    const items = targetItems(await selectDrives(job.drives, clients), clients);
+    const outcomes = await backupAll({ repo, items, tags: job.tags, concurrency, signal: opts.signal, onEvent: emit });
+    summary.drives = outcomes.map(({ location, ok, snapshot, error }) => ({ location, ok, snapshot, error }));
+    const backedUp = new Set(outcomes.flatMap((o) => (o.driveUuid ? [o.driveUuid] : [])));
 
     // Only drives with a fresh snapshot are thinned: a drive whose backups keep failing keeps its history.
     if (job.retention && backedUp.size > 0) {
@@ -144,47 +126,38 @@ export async function runJob(jobPath: string, opts: RunJobOptions = {}): Promise
       emit({ event: 'forget', removed: r.removed, kept: r.kept, snapshots: r.groups.flatMap((g) => g.remove.map((e) => e.id)) });
     }
 
-    let maintenanceFailed = false;
-    if (job.prune && isDue(repo.index.get(LAST_PRUNE_KEY), job.prune.every, now())) {
+    let upkeepFailed = false;
+    throwIfStopped(opts.signal);
+    if (job.prune && isDue(repo.localSetting(LAST_PRUNE_KEY), job.prune.every, now())) {
       try {
         const p = await prune(repo, { concurrency });
-        repo.index.set(LAST_PRUNE_KEY, now().toISOString());
+        repo.setLocalSetting(LAST_PRUNE_KEY, now().toISOString());
         summary.pruned = { deleted: p.deleted, freedBytes: p.freedBytes };
         emit({ event: 'prune', deleted: p.deleted, freedBytes: p.freedBytes });
       } catch (err) {
         // Another host pruning or backing up holds a lock: prune stays due and runs next time.
-        if (!(err instanceof RepoLockedError)) maintenanceFailed = true;
+        if (!(err instanceof RepoLockedError)) upkeepFailed = true;
         summary.pruned = { skipped: errorMessage(err) };
         emit({ event: 'prune', skipped: true, code: (err as DrivesnapError).code ?? 'INTERNAL', message: errorMessage(err) });
       }
     }
     let checkProblems = 0;
-    if (job.check && isDue(repo.index.get(LAST_CHECK_KEY), job.check.every, now())) {
+    throwIfStopped(opts.signal);
+    if (job.check && isDue(repo.localSetting(LAST_CHECK_KEY), job.check.every, now())) {
       const c = await checkRepository(repo, { readData: (job.check.readDataSubset ?? 0) / 100, concurrency });
-      repo.index.set(LAST_CHECK_KEY, now().toISOString());
+      repo.setLocalSetting(LAST_CHECK_KEY, now().toISOString());
       checkProblems = c.problems.length;
       summary.checked = { problems: checkProblems };
       for (const p of c.problems) emit({ event: 'problem', ...p });
       emit({ event: 'check', problems: checkProblems, snapshots: c.snapshots, chunks: c.chunks, chunksRead: c.chunksRead });
     }
 
-    const failures = summary.drives.filter((d) => !d.ok).length;
-    summary.exitCode =
-      failures === summary.drives.length || checkProblems > 0
-        ? ExitCode.failure
-        : failures > 0 || maintenanceFailed
-          ? ExitCode.partial
-          : ExitCode.ok;
+    const failed = summary.drives.filter((d) => !d.ok).length;
+    summary.exitCode = runExitCode({ drives: summary.drives.length, failed, checkProblems, upkeepFailed });
     emit({ event: 'summary', ...summary });
     return summary;
   } finally {
     await clients.close();
     await repo.close();
   }
-}
-
-function failed(label: string, err: unknown, emit: (e: RunEvent) => void): DriveOutcome {
-  const error = { code: (err as DrivesnapError).code ?? 'INTERNAL', message: errorMessage(err) };
-  emit({ event: 'error', drive: label, ...error });
-  return { drive: label, ok: false, error };
 }

@@ -81,7 +81,7 @@ describe('run JOBFILE', () => {
   it('first run: both accounts backed up (by name and by tag), prune and check run as due, exit 0', async () => {
     const r = await runOps(['run', await jobFile('job.yaml', policy), '--json'], env);
     expect(r.code, r.stderr).toBe(0);
-    expect(events(r, 'snapshot').map((e) => e.drive).sort()).toEqual(['alpha:web', 'beta:db']);
+    expect(events(r, 'snapshot').map((e) => e.location).sort()).toEqual(['alpha:web', 'beta:db']);
     expect(events(r, 'prune')).toHaveLength(1);
     expect(events(r, 'check')[0]).toMatchObject({ problems: 0 });
     expect(events(r, 'summary')[0]).toMatchObject({ exitCode: 0 });
@@ -109,8 +109,8 @@ describe('run JOBFILE', () => {
     const job = await jobFile('job-missing.yaml', { drives: ['alpha:web', 'alpha:nope', { account: 'beta', tags: ['prod'] }] });
     const r = await runOps(['run', job, '--json'], env);
     expect(r.code).toBe(3);
-    expect(events(r, 'error').map((e) => e.drive)).toEqual(['alpha:nope']);
-    expect(events(r, 'snapshot').map((e) => e.drive).sort()).toEqual(['alpha:web', 'beta:db']);
+    expect(events(r, 'error').map((e) => e.location)).toEqual(['alpha:nope']);
+    expect(events(r, 'snapshot').map((e) => e.location).sort()).toEqual(['alpha:web', 'beta:db']);
   });
 
   it('every drive missing: exit 1', async () => {

@@ -4,10 +4,15 @@
  */
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
+import { type BackupEvent, isBackupEvent } from '../../ops/backup-orchestrator.js';
 import { runDaemon } from '../../ops/daemon.js';
-import { type RunEvent, type RunSummary, loadJob, runJob } from '../../ops/run-job.js';
+import { type RunEvent, type RunJobOptions, type RunSummary, loadJob, runJob } from '../../ops/run-job.js';
 import { formatBytes } from '../../util/size.js';
+import { Clients } from '../open-ends.js';
 import { Output } from '../output.js';
+import { indexPathFor } from '../repo-context.js';
+import { stopSignal } from '../stop.js';
+import { reportBackupEvent } from './backup.js';
 
 interface RunArgs {
   jobfile: string;
@@ -25,13 +30,16 @@ export const command: CommandModule<object, RunArgs> = {
       .option('daemon', { type: 'boolean', default: false, description: "Stay up and run on the job file's schedule" }) as never,
   handler: async (args) => {
     const out = new Output(args);
-    const onEvent = (e: RunEvent) => {
+    const onEvent = (e: RunEvent | BackupEvent) => {
+      if (isBackupEvent(e)) return reportBackupEvent(out, e, true);
       out.event(e);
       const line = describeEvent(e);
-      if (line !== undefined) (e.event === 'error' || e.event === 'problem' ? process.stderr.write(`drivesnap: ${line}\n`) : out.info(line));
+      if (line !== undefined) (e.event === 'problem' ? process.stderr.write(`drivesnap: ${line}\n`) : out.info(line));
     };
+    // The daemon's runs and a single pass stop on the same signal (Ctrl-C, SIGTERM: src/cli/stop.ts).
+    const opts: RunJobOptions = { openClients: (n) => new Clients(n), indexPathFor, onEvent, signal: stopSignal() };
     if (!args.daemon) {
-      const summary = await runJob(args.jobfile, { onEvent });
+      const summary = await runJob(args.jobfile, opts);
       if (!args.json) process.stdout.write(`${summaryLine(summary)}\n`);
       process.exitCode = summary.exitCode;
       return;
@@ -42,8 +50,9 @@ export const command: CommandModule<object, RunArgs> = {
       schedule: job.schedule,
       timeZone: job.timeZone,
       onEvent,
+      signal: stopSignal(),
       runOnce: async () => {
-        const s = await runJob(args.jobfile, { onEvent });
+        const s = await runJob(args.jobfile, opts);
         if (!args.json) out.info(summaryLine(s));
         return s;
       },
@@ -53,10 +62,6 @@ export const command: CommandModule<object, RunArgs> = {
 
 function describeEvent(e: RunEvent): string | undefined {
   switch (e.event) {
-    case 'snapshot':
-      return `snapshot ${String(e.snapshot).slice(0, 12)} of ${e.drive}${e.claimed ? ' (drive in use: crash-consistent)' : ''}`;
-    case 'error':
-      return `backup of ${e.drive} failed: ${e.message}`;
     case 'forget':
       return `forget: removed ${e.removed} snapshot(s), kept ${e.kept}`;
     case 'prune':

@@ -1,0 +1,223 @@
+/**
+ * The one backup orchestrator, used by `backup` and `run`: backs up a list of drives and image files into
+ * one repository, one at a time, through the engine's `backup()`, reporting every step as one event shape.
+ * With `shutdown` (`--shutdown-server`), drives that share a running server are backed up in one stop of
+ * it (./server-claims.ts, ./server-shutdown.ts); drives no server holds are backed up as usual.
+ *
+ * A drive that fails is recorded and the run goes on with the next; ./backup-plan.ts turns the outcomes
+ * into the exit code. Two things stop the whole run instead: the stop signal (Ctrl-C, SIGTERM: no new
+ * drive starts, servers held down are started again first) and a server that could not be started again.
+ */
+import type { DriveInfo } from '../api/drive-info.js';
+import type { BackupTarget } from '../engine/jobs/backup.js';
+import { backup } from '../engine/jobs/backup.js';
+import type { BlockSource } from '../engine/ends/types.js';
+import type { Progress, ProgressSnapshot } from '../engine/progress.js';
+import { DrivesnapError, errorMessage } from '../errors.js';
+import type { Repository } from '../repo/repository.js';
+import { shutdownExtra } from './backup-plan.js';
+import { claimingServers, groupByServers } from './server-claims.js';
+import { type ServerControlApi, type ServerEvent, type ServerStopOptions, type StoppedServer, withServersStopped } from './server-shutdown.js';
+
+/** One thing to back up; opened only when its turn comes (so a failure to open is that item's failure). */
+export interface BackupItem {
+  /** What the user named (a location, or ACCOUNT:NAME of a selected drive): the events' `location`. */
+  label: string;
+  open(): Promise<OpenedBackup>;
+}
+
+export interface OpenedBackup {
+  source: BlockSource;
+  target: Omit<BackupTarget, 'claimed'>;
+  /** For an API drive: the drive as the API described it when opened, and its account's client. */
+  drive?: DriveInfo;
+  client?: ServerControlApi & { driveInfo(uuid: string): Promise<DriveInfo> };
+}
+
+export type BackupEvent =
+  | ({ event: 'snapshot'; location: string; snapshot: string; claimed: boolean } & ProgressSnapshot)
+  | { event: 'error'; location: string; code: string; message: string }
+  | { event: 'warning'; location: string; message: string }
+  | ServerEvent;
+
+const BACKUP_EVENTS: ReadonlySet<string> = new Set<BackupEvent['event']>([
+  'snapshot',
+  'error',
+  'warning',
+  'server-shutdown',
+  'server-timeout',
+  'server-power-off',
+  'server-stopped',
+  'server-starting',
+  'server-started',
+]);
+
+/** Whether an event of a larger stream (a job file's run) is one of the orchestrator's. */
+export function isBackupEvent(e: { event: string }): e is BackupEvent {
+  return BACKUP_EVENTS.has(e.event);
+}
+
+export interface BackupOutcome {
+  location: string;
+  ok: boolean;
+  snapshot?: string;
+  /** The drive the snapshot records (set when ok). */
+  driveUuid?: string;
+  error?: { code: string; message: string };
+  /** The error itself, for a caller that makes a single location's error its own. */
+  cause?: unknown;
+}
+
+export interface BackupRunOptions {
+  repo: Repository;
+  items: readonly BackupItem[];
+  /** Tags for every new snapshot. */
+  tags?: readonly string[];
+  concurrency?: number;
+  /** The stop signal (src/cli/stop.ts): no new drive or range starts once it fires. */
+  signal?: AbortSignal;
+  /** Shut the servers holding the drives down by ACPI for the backup, then start them again. */
+  shutdown?: Pick<ServerStopOptions, 'timeoutMs' | 'powerOffOnTimeout' | 'pollMs'>;
+  onEvent?: (e: BackupEvent) => void;
+  /** A progress display for one item, stopped when its backup ends. */
+  progress?: (label: string) => { update(p: Progress): void; stop(): void };
+}
+
+/** Backs every item up; returns one outcome per item, in order. Throws only as the module comment says. */
+export async function backupAll(o: BackupRunOptions): Promise<BackupOutcome[]> {
+  const run = new BackupRun(o);
+  if (!o.shutdown) {
+    for (const item of o.items) {
+      run.checkStop();
+      await run.attempt(item.label, async () => run.backupOne(item.label, await item.open()));
+    }
+  } else {
+    await run.withServersDown(o.shutdown);
+  }
+  return o.items.map((item) => run.outcomes.get(item.label) ?? { location: item.label, ok: false });
+}
+
+class BackupRun {
+  readonly outcomes = new Map<string, BackupOutcome>();
+  constructor(private readonly o: BackupRunOptions) {}
+
+  private emit(e: BackupEvent): void {
+    this.o.onEvent?.(e);
+  }
+
+  checkStop(): void {
+    throwIfStopped(this.o.signal);
+  }
+
+  private fail(location: string, err: unknown): void {
+    if (this.outcomes.has(location)) return;
+    const error = { code: (err as DrivesnapError).code ?? 'INTERNAL', message: errorMessage(err) };
+    this.outcomes.set(location, { location, ok: false, error, cause: err });
+    this.emit({ event: 'error', location, ...error });
+  }
+
+  /** Runs one item's work; a failure is that item's, unless the run is being stopped. */
+  async attempt(location: string, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      this.fail(location, err);
+      if (this.o.signal?.aborted) throw interrupted(this.o.signal);
+    }
+  }
+
+  async backupOne(location: string, opened: OpenedBackup, stopped?: StoppedServer[]): Promise<void> {
+    const { repo } = this.o;
+    const view = this.o.progress?.(location);
+    try {
+      const claimed = !stopped && (opened.drive?.claimed.length ?? 0) > 0;
+      if (claimed) {
+        this.emit({
+          event: 'warning',
+          location,
+          message: `${location} is in use by a running server (${opened.drive!.claimed.join(' ')}): the backup is crash-consistent only`,
+        });
+      }
+      const warned = repo.warnings.length;
+      const result = await backup({
+        repo,
+        source: opened.source,
+        target: { ...opened.target, claimed },
+        tags: this.o.tags ? [...this.o.tags] : undefined,
+        concurrency: this.o.concurrency,
+        onProgress: view ? (p) => view.update(p) : undefined,
+        signal: this.o.signal,
+        extra: stopped ? shutdownExtra(stopped) : claimed ? { claimedBy: opened.drive!.claimed } : {},
+      }).finally(() => opened.source.close());
+      view?.stop();
+      for (const message of repo.warnings.slice(warned)) this.emit({ event: 'warning', location, message });
+      this.outcomes.set(location, { location, ok: true, snapshot: result.snapshotId, driveUuid: opened.target.driveUuid });
+      this.emit({ event: 'snapshot', location, snapshot: result.snapshotId, claimed, ...result.progress.snapshot() });
+    } finally {
+      view?.stop();
+    }
+  }
+
+  /** `shutdown`: every item opened first, then grouped by the servers holding them, one stop per group. */
+  async withServersDown(shutdown: NonNullable<BackupRunOptions['shutdown']>): Promise<void> {
+    const opened: { label: string; opened: OpenedBackup }[] = [];
+    for (const item of this.o.items) {
+      this.checkStop();
+      await this.attempt(item.label, async () => void opened.push({ label: item.label, opened: await item.open() }));
+    }
+    const groups = groupByServers(
+      opened.map((x) => ({ item: x, account: x.opened.target.account, servers: claimingServers(x.opened.drive?.claimed ?? []) })),
+    );
+    for (const group of groups) {
+      this.checkStop();
+      const client = group.items[0]?.opened.client;
+      if (group.servers.length === 0 || !client) {
+        for (const x of group.items) await this.attempt(x.label, () => this.backupOne(x.label, x.opened));
+        continue;
+      }
+      try {
+        await withServersStopped(
+          client,
+          group.servers,
+          { ...shutdown, signal: this.o.signal, onEvent: (e) => this.emit(e) },
+          async (stopped) => {
+            for (const x of group.items) {
+              this.checkStop();
+              await this.attempt(x.label, async () => {
+                await assertReleased(x.opened);
+                await this.backupOne(x.label, x.opened, stopped);
+              });
+            }
+          },
+        );
+      } catch (err) {
+        const code = (err as DrivesnapError).code;
+        // The snapshots may well exist, but a server is down: that outranks everything else.
+        if (code === 'SERVER_RESTART_FAILED' || code === 'INTERRUPTED' || this.o.signal?.aborted) throw err;
+        // The servers could not be stopped: every drive of the group not yet counted fails with that reason.
+        for (const x of group.items) this.fail(x.label, err);
+      }
+    }
+  }
+}
+
+/** After the stop, nothing may hold the drive (another server could have claimed it meanwhile). */
+async function assertReleased(opened: OpenedBackup): Promise<void> {
+  if (!opened.client || !opened.drive) return;
+  const now = await opened.client.driveInfo(opened.drive.uuid);
+  if (now.claimed.length > 0) {
+    throw new DrivesnapError(
+      'DRIVE_STILL_CLAIMED',
+      `drive ${opened.drive.name} is still in use (${now.claimed.join(' ')}) after its servers were stopped; not backed up`,
+    );
+  }
+}
+
+/** The stop signal's reason when it fired: an INTERRUPTED error (exit 130). */
+export function throwIfStopped(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw interrupted(signal);
+}
+
+function interrupted(signal: AbortSignal): unknown {
+  return signal.reason instanceof DrivesnapError ? signal.reason : new DrivesnapError('INTERRUPTED', 'interrupted: run the same command again to resume');
+}
