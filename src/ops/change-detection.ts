@@ -214,6 +214,15 @@ export function stateAfterOurWrites(before: DriveState, after: DriveState, wrote
   return state;
 }
 
+/**
+ * The first candidate (newest first) whose recorded state proves the drive still holds its content: for a
+ * backup, the drive's latest snapshot; for a rollback, the latest snapshot of the target drive; for a
+ * resync, the copy record or a snapshot of the source. The caller still runs the sample check against it.
+ */
+export function matchingBaseline<T extends { recorded: RecordedState }>(candidates: readonly T[], now: DriveState): T | undefined {
+  return candidates.find((c) => changeReason(c.recorded, now) === undefined);
+}
+
 /** What `copy SRC DST` keeps for its next run between the same two drives. */
 export interface CopyRecord {
   sourceUuid: string;
@@ -264,7 +273,10 @@ export function resyncPlan(input: {
   const ranges = rangesOf(input.target.size, input.chunkSize);
   const targetSample = sampleRanges(ranges, input.seed);
   const candidates: SourceBaseline[] = [{ recorded: record.source, table: record.table }, ...(input.baselines ?? [])];
-  const baseline = candidates.find((c) => changeReason(c.recorded, input.source) === undefined && c.table.length === record.table.length);
+  const baseline = matchingBaseline(
+    candidates.filter((c) => c.table.length === record.table.length),
+    input.source,
+  );
   if (!baseline) return { kind: 'read-source', targetTable: record.table, targetSample };
   return {
     kind: 'copy-ranges',

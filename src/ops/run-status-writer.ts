@@ -57,6 +57,11 @@ export type PingResult = { ok: true; status: number } | { ok: false; warning: st
 export async function ping(config: PingConfig, status: RunStatus, timeoutMs = PING_TIMEOUT_MS): Promise<PingResult> {
   const url = pingTarget(config, status.lastPass.exitCode);
   const shown = redactUrl(url);
+  if (!URL.canParse(url)) return { ok: false, warning: `the ping URL is not a URL: ${shown}` };
+  const parsed = new URL(url);
+  if (parsed.username !== '' || parsed.password !== '') {
+    return { ok: false, warning: `the ping URL for ${shown} holds a user name or password: not sent; remove them from the job file` };
+  }
   // Our own agent, closed after, so no kept-alive socket holds a one-shot `run` open.
   const dispatcher = new Agent({ connectTimeout: timeoutMs, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
   try {

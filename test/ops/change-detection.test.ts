@@ -10,6 +10,7 @@ import {
   decideIncremental,
   describeMadeBy,
   differingRanges,
+  matchingBaseline,
   driveStateOf,
   recordedStateExtra,
   recordedStateFromExtra,
@@ -172,6 +173,16 @@ describe('rollbackPlan and differingRanges', () => {
   });
   it('differingRanges refuses tables of different lengths', () => {
     expect(() => differingRanges(table(1), table(1, 2))).toThrow(RangeError);
+  });
+});
+
+describe('matchingBaseline', () => {
+  it('picks the first candidate whose recorded state still holds, and none when none does', () => {
+    const written = { recorded: { ...previous, counters: { ...counters, writeBytes: 1 } }, name: 'old' };
+    const current = { recorded: previous, name: 'current' };
+    expect(matchingBaseline([written, current], now())?.name).toBe('current');
+    expect(matchingBaseline([written], now())).toBeUndefined();
+    expect(matchingBaseline([], now())).toBeUndefined();
   });
 });
 

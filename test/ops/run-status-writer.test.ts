@@ -155,6 +155,15 @@ describe('ping against a loopback HTTP server', () => {
     expect(r).toEqual({ ok: false, warning: `the ping to http://127.0.0.1:${port}/… failed: ECONNREFUSED` });
   });
 
+  it('sends nothing to a URL holding credentials, or to one that is not a URL', async () => {
+    const withUser = base.replace('http://', 'http://user:pw@');
+    const r = await ping({ url: withUser, method: 'GET' }, okStatus());
+    expect(r).toEqual({ ok: false, warning: expect.stringMatching(/holds a user name or password: not sent/) });
+    expect(JSON.stringify(r)).not.toMatch(/pw|secret/);
+    expect(await ping({ url: 'not a url', method: 'GET' }, okStatus())).toEqual({ ok: false, warning: 'the ping URL is not a URL: (invalid URL)' });
+    expect(seen).toEqual([]);
+  });
+
   it('reportPass pings and returns its warning without failing', async () => {
     respond = (_req, res) => {
       res.statusCode = 404;
