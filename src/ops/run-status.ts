@@ -34,7 +34,13 @@ export interface PassOutcome {
   startedAt: Date;
   finishedAt: Date;
   exitCode: number;
-  drives: DrivePass[];
+  /**
+   * Undefined when the pass failed before it knew its drives (job file, repository or accounts unreadable):
+   * the drives keep their previous entries, so their last success still ages and alerts fire.
+   */
+  drives?: DrivePass[];
+  /** Why the whole pass failed, as an error code, when it did. */
+  errorCode?: string;
 }
 
 const iso = z.string();
@@ -60,7 +66,7 @@ const driveStatusSchema = z.object({
 export const runStatusSchema = z.object({
   version: z.literal(1),
   job: z.string(),
-  lastPass: z.object({ startedAt: iso, finishedAt: iso, exitCode: z.number().int(), ok: z.boolean() }),
+  lastPass: z.object({ startedAt: iso, finishedAt: iso, exitCode: z.number().int(), ok: z.boolean(), errorCode: z.string().optional() }),
   passes: z.number().int().min(0),
   drives: z.array(driveStatusSchema),
 });
@@ -80,8 +86,9 @@ export function parseRunStatus(text: string): RunStatus | undefined {
 
 /** The status after `pass`, carrying each drive's history from `previous`. */
 export function mergePass(job: string, previous: RunStatus | undefined, pass: PassOutcome): RunStatus {
-  const before = new Map((previous?.job === job ? previous.drives : []).map((d) => [d.drive, d]));
-  const drives = pass.drives.map((p): DriveStatus => {
+  const sameJob = previous?.job === job;
+  const before = new Map((sameJob ? previous.drives : []).map((d) => [d.drive, d]));
+  const drives = (pass.drives ?? []).map((p): DriveStatus => {
     const old = before.get(p.drive);
     const attempt = p.finishedAt.toISOString();
     const status: DriveStatus = {
@@ -108,17 +115,19 @@ export function mergePass(job: string, previous: RunStatus | undefined, pass: Pa
     }
     return status;
   });
+  const lastPass: RunStatus['lastPass'] = {
+    startedAt: pass.startedAt.toISOString(),
+    finishedAt: pass.finishedAt.toISOString(),
+    exitCode: pass.exitCode,
+    ok: pass.exitCode === 0,
+  };
+  if (pass.errorCode !== undefined) lastPass.errorCode = pass.errorCode;
   return {
     version: 1,
     job,
-    lastPass: {
-      startedAt: pass.startedAt.toISOString(),
-      finishedAt: pass.finishedAt.toISOString(),
-      exitCode: pass.exitCode,
-      ok: pass.exitCode === 0,
-    },
-    passes: (previous?.job === job ? previous.passes : 0) + 1,
-    drives,
+    lastPass,
+    passes: (sameJob ? previous.passes : 0) + 1,
+    drives: pass.drives ? drives : sameJob ? previous.drives : [],
   };
 }
 
@@ -238,7 +247,10 @@ export function pingTarget(config: PingConfig, exitCode: number): string {
  */
 export function pingBody(status: RunStatus): string {
   const failed = status.drives.filter((d) => !d.lastAttemptOk);
-  const lines = [`drivesnap run ${status.job}: exit ${status.lastPass.exitCode}, ${status.drives.length - failed.length} of ${status.drives.length} drives backed up`];
+  const pass = status.lastPass;
+  const head = `drivesnap run ${status.job}: exit ${pass.exitCode}`;
+  if (pass.errorCode !== undefined) return `${head}, the pass failed before its drives: ${pass.errorCode}\n`;
+  const lines = [`${head}, ${status.drives.length - failed.length} of ${status.drives.length} drives backed up`];
   for (const d of failed) lines.push(`failed ${d.drive}: ${d.lastErrorCode ?? 'INTERNAL'}`);
   return `${lines.join('\n')}\n`;
 }

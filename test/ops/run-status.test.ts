@@ -86,6 +86,16 @@ describe('mergePass', () => {
     expect(other.passes).toBe(1);
   });
 
+  it('keeps every drive as it was when the pass failed before knowing its drives', () => {
+    const s = mergePass('j', undefined, pass([okPass('eh:a')]));
+    const down = mergePass('j', s, { startedAt: t('2026-12-02T03:00:00Z'), finishedAt: t('2026-12-02T03:00:01Z'), exitCode: 1, errorCode: 'REPO_UNREACHABLE' });
+    expect(down.drives).toEqual(s.drives);
+    expect(down.lastPass).toMatchObject({ ok: false, exitCode: 1, errorCode: 'REPO_UNREACHABLE' });
+    expect(down.passes).toBe(2);
+    expect(pingBody(down)).toBe('drivesnap run j: exit 1, the pass failed before its drives: REPO_UNREACHABLE\n');
+    expect(parseRunStatus(renderStatusJson(down))).toEqual(down);
+  });
+
   it('round-trips through the JSON file, and refuses what is not a status', () => {
     const s = mergePass('j', undefined, pass([okPass('eh:a'), failPass('eh:b', '2026-12-01T03:00:00Z')], 3));
     expect(parseRunStatus(renderStatusJson(s))).toEqual(s);
