@@ -5,5 +5,5 @@
  */
 import { main } from '../../src/cli/main.js';
 
-process.on('SIGINT', () => process.exit(130));
+// Ctrl-C and SIGTERM: main() installs the CLI's own stop handlers (src/cli/stop.ts), as in the real entry.
 process.exitCode = await main(process.argv.slice(2));

@@ -1,13 +1,13 @@
 import type { CommandModule } from 'yargs';
-import { resolveDrive } from '../../config/locations.js';
 import { parseLocation } from '../../config/locations.js';
 import { UsageError } from '../../errors.js';
 import { copy, copyJob } from '../../engine/jobs/copy.js';
 import { RepoIndex } from '../../repo/index-db.js';
 import { jobsIndexPath } from '../jobs-db.js';
 import { Clients, createOrAdoptDrive, creationIn, openSink, openSource, runOntoSink } from '../open-ends.js';
-import type { ApiClient } from '../../api/client.js';
-import type { DriveInfo } from '../../api/drive-info.js';
+import { type ImagingCloneResult, cloneByImaging, cloneMethod, imagingJob } from '../../ops/clone.js';
+import { resolveDrive } from '../../ops/resolve-drive.js';
+import { stopSignal } from '../stop.js';
 import { Output } from '../output.js';
 import { formatDuration, progressView, summarize } from '../progress-view.js';
 import { concurrency, withNumbers } from '../options.js';
@@ -39,23 +39,32 @@ export const command: CommandModule<object, CloneArgs> = {
       const srcClient = await clients.get(loc.account);
       const dstClient = await clients.get(destAccount);
       const source = await resolveDrive(srcClient, loc.drive);
-      if (srcClient.url === dstClient.url && srcClient.user === dstClient.user) {
+      if (cloneMethod(srcClient, dstClient) === 'imaging') {
         // Same account: the API images the drive itself, no bytes pass through us.
-        const started = Date.now();
-        // Recorded before the drive is created: a rerun after a kill images into that drive again.
         const jobs = RepoIndex.open(jobsIndexPath());
-        const job = { key: `clone:${source.uuid}:${destAccount}:${args.name}`, info: { size: source.size } };
-        let created: DriveInfo;
+        const job = imagingJob(source, destAccount, args.name);
+        const tty = !out.json && !out.quiet && process.stderr.isTTY;
+        let result: ImagingCloneResult;
         try {
-          ({ drive: created } = await createOrAdoptDrive(dstClient, { account: destAccount, drive: args.name }, source.size, creationIn(jobs, () => job)));
-          await imageAndWait(dstClient, created.uuid, source.uuid, out);
-          jobs.endJob(job.key);
+          result = await cloneByImaging({
+            dest: dstClient,
+            source,
+            createTarget: async () => (await createOrAdoptDrive(dstClient, { account: destAccount, drive: args.name }, source.size, creationIn(jobs, () => job))).drive,
+            finished: () => jobs.endJob(job.key),
+            signal: stopSignal(),
+            onPercent: (percent, drive) => {
+              out.event({ event: 'imaging', drive: drive.uuid, percent });
+              if (tty) process.stderr.write(`\rimaging ${percent}%   `);
+            },
+          });
         } finally {
+          if (tty) process.stderr.write('\r');
           jobs.close();
         }
+        const { drive: created, elapsedMs } = result;
         out.result(
-          { method: 'imaging', source: source.uuid, drive: created.uuid, name: args.name, size: source.size, elapsedMs: Date.now() - started },
-          `cloned ${args.drive} to ${destAccount}:${args.name} (${created.uuid}) by server-side imaging in ${formatDuration(Date.now() - started)}`,
+          { method: 'imaging', source: source.uuid, drive: created.uuid, name: args.name, size: source.size, elapsedMs },
+          `cloned ${args.drive} to ${destAccount}:${args.name} (${created.uuid}) by server-side imaging in ${formatDuration(elapsedMs)}`,
         );
         return;
       }
@@ -66,7 +75,7 @@ export const command: CommandModule<object, CloneArgs> = {
       const view = progressView(out, `${destAccount}:${args.name}`);
       try {
         const result = await runOntoSink(dst, creation, (sink) =>
-          copy({ source: src.source, sink, jobs, concurrency: args.concurrency, onProgress: (p) => view.update(p) }),
+          copy({ source: src.source, sink, jobs, concurrency: args.concurrency, signal: stopSignal(), onProgress: (p) => view.update(p) }),
         );
         view.stop();
         const s = result.progress.snapshot();
@@ -83,17 +92,3 @@ export const command: CommandModule<object, CloneArgs> = {
     }
   },
 };
-
-/** Server-side imaging of `source` into `drive`, with its percentage shown as it goes. */
-async function imageAndWait(client: ApiClient, drive: string, source: string, out: Output): Promise<void> {
-  await client.imageDrive(drive, source);
-  let last = -1;
-  await client.waitForImaging(drive, (percent) => {
-    if (percent !== undefined && percent !== last) {
-      last = percent;
-      out.event({ event: 'imaging', drive, percent });
-      if (!out.json && !out.quiet && process.stderr.isTTY) process.stderr.write(`\rimaging ${percent}%   `);
-    }
-  });
-  if (!out.json && !out.quiet && process.stderr.isTTY) process.stderr.write('\r');
-}

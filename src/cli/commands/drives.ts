@@ -9,8 +9,9 @@ import type { CommandModule } from 'yargs';
 import type { ApiClient } from '../../api/client.js';
 import type { DriveInfo } from '../../api/drive-info.js';
 import { openClient, resolveAccount } from '../../config/accounts.js';
-import { expectLocation, resolveDrive } from '../../config/locations.js';
+import { expectLocation } from '../../config/locations.js';
 import { UsageError } from '../../errors.js';
+import { resolveDrive } from '../../ops/resolve-drive.js';
 import { formatBytes, parseSize } from '../../util/size.js';
 import { Output, table } from '../output.js';
 

@@ -1,11 +1,11 @@
 /**
- * `drivesnap emulator`: serves the drive API locally (src/emulator) until SIGINT/SIGTERM, and prints
+ * `drivesnap emulator`: serves the drive API locally (src/emulator) until Ctrl-C or SIGTERM, and prints
  * `EHURI=...` and `EHAUTH=...` for the first account: the user's own local test credentials, and the one
  * place drivesnap prints a secret. Accounts come from `--account UUID:SECRET` (cli.md) or, to keep them
  * out of argv, from DRIVESNAP_EMULATOR_ACCOUNTS (comma- or space-separated).
  */
 import type { Argv, CommandModule } from 'yargs';
-import { UsageError } from '../../errors.js';
+import { ExitCode, UsageError } from '../../errors.js';
 import { parseSize } from '../../util/size.js';
 import {
   type EmulatorAccount,
@@ -20,6 +20,7 @@ import {
 import { parseListen } from '../listen.js';
 import { checkNumber, type NumberSpec, withNumbers } from '../options.js';
 import { type GlobalOptions, Output } from '../output.js';
+import { stopSignal } from '../stop.js';
 
 export const ACCOUNTS_ENV = 'DRIVESNAP_EMULATOR_ACCOUNTS';
 
@@ -102,13 +103,14 @@ export const command: CommandModule<GlobalOptions, EmulatorArgs> = {
     out.result({ ehuri, ehauth: `${first.user}:${first.secret}`, dataDir: emulator.dataDir, accounts: emulator.accounts.length },
       `EHURI=${ehuri}\nEHAUTH=${first.user}:${first.secret}`);
     process.stderr.write(`drivesnap emulator: serving ${emulator.accounts.length} account(s) from ${emulator.dataDir}; Ctrl-C stops it\n`);
-    // The emulator owns the process until a signal: close it cleanly (flush counters, remove a temp data
-    // dir) instead of letting the CLI's default SIGINT handler exit at once.
-    process.removeAllListeners('SIGINT');
+    // Serves until the CLI's stop signal (Ctrl-C, SIGTERM: src/cli/stop.ts, which also owns the second
+    // signal); then closes cleanly (flushes counters, removes a temporary data dir) and exits 130, as nbd.
+    const signal = stopSignal();
     await new Promise<void>((resolve) => {
-      process.once('SIGINT', () => resolve());
-      process.once('SIGTERM', () => resolve());
+      if (signal.aborted) resolve();
+      else signal.addEventListener('abort', () => resolve(), { once: true });
     });
     await emulator.close();
+    process.exitCode = ExitCode.interrupted;
   },
 };

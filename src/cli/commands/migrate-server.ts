@@ -2,8 +2,7 @@ import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
 import type { Progress } from '../../engine/progress.js';
 import { type MigrateEvent, type MigratePlanDrive, migrateServer } from '../../ops/migrate-server.js';
-import { guardInterrupts } from '../../ops/server-interrupt.js';
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, type ServerEvent } from '../../ops/server-shutdown.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../../ops/server-shutdown.js';
 import { RepoIndex } from '../../repo/index-db.js';
 import { formatBytes } from '../../util/size.js';
 import { jobsIndexPath } from '../jobs-db.js';
@@ -11,6 +10,8 @@ import { Clients } from '../open-ends.js';
 import { Output, table } from '../output.js';
 import { formatCounts, summarize } from '../progress-view.js';
 import { compressLevel, concurrency, shutdownTimeout, withNumbers } from '../options.js';
+import { onStop, stopSignal } from '../stop.js';
+import { reportBackupEvent } from './backup.js';
 
 interface MigrateArgs {
   server: string;
@@ -67,7 +68,8 @@ export const command: CommandModule<object, MigrateArgs> = {
     }
     const clients = new Clients(args.concurrency * args['parallel-drives']);
     const jobs = RepoIndex.open(jobsIndexPath());
-    const guard = guardInterrupts(() => process.stderr.write('drivesnap: interrupted; stopping (Ctrl-C again to quit now)\n'));
+    // Ctrl-C / SIGTERM (src/cli/stop.ts): no new range starts, a source server held down is started again.
+    const offStop = shutdown ? onStop(() => process.stderr.write('drivesnap: starting the source server again before exiting\n')) : undefined;
     try {
       const result = await migrateServer({
         source: await clients.get(srcAccount),
@@ -88,13 +90,10 @@ export const command: CommandModule<object, MigrateArgs> = {
               timeoutMs: (args['shutdown-timeout'] ?? DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000) * 1000,
               powerOffOnTimeout: args['stop-server'],
               restart: !args['keep-source-stopped'],
-              onEvent: (e: ServerEvent) => {
-                out.event({ ...e });
-                out.info(`${e.event.replace('server-', 'source server ')}: ${e.name || e.server}`);
-              },
+              onEvent: (e) => reportBackupEvent(out, e, true),
             }
           : undefined,
-        signal: guard.signal,
+        signal: stopSignal(),
         onDriveProgress: jsonProgress(out),
         onEvent: (e) => report(out, e),
       });
@@ -119,7 +118,7 @@ export const command: CommandModule<object, MigrateArgs> = {
         text,
       );
     } finally {
-      guard.release();
+      offStop?.();
       jobs.close();
       await clients.close();
     }
