@@ -28,7 +28,8 @@ beforeAll(async () => {
       { user: randomUUID(), secret: 'first-secret-value' },
       { user: randomUUID(), secret: 'second-secret-value', quotaDrives: 1 },
     ],
-    imagingBytesPerSec: 2 * MiB,
+    // Slow enough that the library image (tens of KiB gzipped) is still imaging at the first poll, even on a loaded machine.
+    imagingBytesPerSec: 64 * 1024,
   });
 });
 afterAll(async () => {
