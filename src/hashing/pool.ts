@@ -84,7 +84,6 @@ export class HashPool {
     const entry = hashWorkerEntry();
     const workerData: HashWorkerData = { key: this.key };
     const worker = new Worker(entry.script, { workerData, eval: entry.eval, execArgv: entry.execArgv });
-    worker.unref();
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (reply: HashReply) => {
       const p = slot.pending.get(reply.seq);
@@ -107,6 +106,8 @@ export class HashPool {
       slot.pending.clear();
       if (!this.closed) this.slots[index] = this.spawn(index);
     });
+    // After the listeners: adding a 'message' listener refs the worker's port again.
+    worker.unref();
     return slot;
   }
 }

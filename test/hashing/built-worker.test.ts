@@ -25,6 +25,11 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** Runs an ES module script beside the built files in a child node; a child that does not exit fails the test. */
+function runBuilt(script: string, ...args: string[]): string {
+  return execFileSync(process.execPath, ['--input-type=module', '-e', script, ...args], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+}
+
 it.each([['plain'], ['keyed']])('hashes shared memory on worker.js threads from the built JavaScript (%s)', (mode) => {
   const key = mode === 'keyed' ? randomBytes(32) : undefined;
   const data = randomBytes(4 * 1024 * 1024 - 7);
@@ -47,8 +52,19 @@ it.each([['plain'], ['keyed']])('hashes shared memory on worker.js threads from 
     process.stdout.write(ids.map((id) => id.toString('hex')).join(' '));
     await pool.close();
   `;
-  const args = ['--input-type=module', '-e', script, input, ...(key ? [key.toString('hex')] : [])];
-  const out = execFileSync(process.execPath, args, { cwd: dir, encoding: 'utf8', timeout: 30_000 });
+  const out = runBuilt(script, input, ...(key ? [key.toString('hex')] : []));
   const want = key ? createHmac('sha256', key).update(data).digest('hex') : createHash('sha256').update(data).digest('hex');
   expect(out).toBe(`${want} ${want}`);
+});
+
+it('keeps the process alive while a hash is pending, and lets it exit when idle without close()', () => {
+  // Nothing else holds the event loop: the await must still get its answer, then the process must end.
+  const script = `
+    import { HashPool } from './pool.js';
+    import { SharedSlotBuffers } from './shared-slot-buffers.js';
+    const range = new SharedSlotBuffers(1 << 20).get(0, 1 << 20);
+    const id = await new HashPool({ workers: 2 }).hash(range);
+    process.stdout.write(id.toString('hex'));
+  `;
+  expect(runBuilt(script)).toBe(createHash('sha256').update(Buffer.alloc(1 << 20)).digest('hex'));
 });
