@@ -1,0 +1,134 @@
+/**
+ * Ctrl-C (SIGINT) and SIGTERM sent to a real CLI process part-way through a job, with the emulator slowed
+ * (every drive read or write waits) so the job is surely in flight: the process winds down on the one stop
+ * signal (src/cli/stop.ts) and exits 130 with the INTERRUPTED message, the repository keeps no lock, and
+ * the same command run again resumes (ranges resumed > 0) and succeeds. The emulator command stops on the
+ * same signal, cleans up and exits 130.
+ */
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { stringify } from 'yaml';
+import type { ApiClient } from '../../src/api/client.js';
+import type { Emulator } from '../../src/emulator/index.js';
+import { listLocks } from '../../src/repo/locks.js';
+import { LocalStore } from '../../src/store/local.js';
+import { type CliResult, spawnCli, waitUntil } from '../helpers/engine-cli.js';
+import {
+  apiClient,
+  chunkFilesOnDisk,
+  Cleanup,
+  createDriveWith,
+  emulator,
+  emulatorCliEnv,
+  localRepo,
+  makeImage,
+  type RangeSpec,
+  type TestRepo,
+} from '../helpers/engine-fixtures.js';
+
+const LATENCY_MS = 200;
+const image = (seed: number) => makeImage(Array.from({ length: 16 }, (_, i): RangeSpec => ({ random: seed + i })));
+
+const cleanup = new Cleanup();
+let emu: Emulator;
+let c: ApiClient;
+let t: TestRepo;
+let env: NodeJS.ProcessEnv;
+let work: string;
+
+beforeAll(async () => {
+  emu = await emulator(cleanup);
+  c = apiClient(cleanup, emu);
+  work = await cleanup.tempDir();
+  t = await localRepo(cleanup, false);
+  env = await emulatorCliEnv(emu, work, { DRIVESNAP_REPO: t.dir!, DRIVESNAP_INDEX: t.indexPath });
+});
+afterAll(() => cleanup.run());
+
+/** Runs `args` with --json, sends `signal` once a progress line shows 3 ranges done, returns the result. */
+async function interruptPartWay(args: string[], signal: NodeJS.Signals): Promise<CliResult> {
+  let ready = false;
+  const run = spawnCli([...args, '--json', '--concurrency', '2'], env, (stdout) => {
+    ready ||= /"event":"progress"[^\n]*"rangesDone":([3-9]|1[0-5])\b/.test(stdout);
+  });
+  let exited = false;
+  void run.done.then(() => {
+    exited = true;
+  });
+  await waitUntil(() => exited || ready, 'the job to be part-way', 60_000, 10);
+  run.child.kill(signal);
+  return run.done;
+}
+
+/** What every interrupted job must show: exit 130 through main (the job wound down), no lock left. */
+async function expectCleanStop(r: CliResult, signal: NodeJS.Signals): Promise<void> {
+  expect(r.code, r.stderr).toBe(130);
+  expect(r.stderr).toMatch(new RegExp(`interrupted \\(${signal}\\)`));
+  expect(r.json.at(-1)).toMatchObject({ error: { code: 'INTERRUPTED' } });
+  expect(await listLocks(new LocalStore(t.dir!))).toEqual([]);
+}
+
+describe.each(['SIGINT', 'SIGTERM'] as const)('%s part-way', (signal) => {
+  const seed = signal === 'SIGINT' ? 100 : 200;
+  const drive = `big-${signal}`;
+
+  it('backup: exits 130, leaves no lock, and the rerun resumes and commits the snapshot', async () => {
+    await createDriveWith(c, drive, image(seed));
+    emu.setFaults({ latencyMs: LATENCY_MS, calls: ['read'] });
+    try {
+      const stopped = await interruptPartWay(['backup', `eh:${drive}`], signal);
+      await expectCleanStop(stopped, signal);
+      expect(stopped.json.some((j) => j.event === 'snapshot')).toBe(false);
+    } finally {
+      emu.setFaults(undefined);
+    }
+    const rerun = await spawnCli(['backup', `eh:${drive}`, '--json'], env).done;
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const snapshot = rerun.json.find((j) => j.event === 'snapshot') as { counts: Record<string, number> };
+    expect(snapshot.counts.resumed ?? 0).toBeGreaterThan(0);
+  });
+});
+
+describe('run JOBFILE', () => {
+  it('SIGTERM part-way: exits 130, leaves no lock, and the next run resumes the backup', async () => {
+    await createDriveWith(c, 'run-big', image(300));
+    const job = join(work, 'job.yaml');
+    await writeFile(job, stringify({ repository: { location: t.dir }, drives: ['eh:run-big'], concurrency: 2 }));
+    emu.setFaults({ latencyMs: LATENCY_MS, calls: ['read'] });
+    try {
+      const run = spawnCli(['run', job, '--json'], env);
+      let exited = false;
+      void run.done.then(() => {
+        exited = true;
+      });
+      const before = (await chunkFilesOnDisk(t.dir!)).size;
+      await waitUntil(async () => exited || (await chunkFilesOnDisk(t.dir!)).size >= before + 3, 'the run to be part-way', 60_000, 10);
+      run.child.kill('SIGTERM');
+      await expectCleanStop(await run.done, 'SIGTERM');
+    } finally {
+      emu.setFaults(undefined);
+    }
+    const rerun = await spawnCli(['run', job, '--json'], env).done;
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const snapshot = rerun.json.find((j) => j.event === 'snapshot') as { location: string; counts: Record<string, number> };
+    expect(snapshot.location).toBe('eh:run-big');
+    expect(snapshot.counts.resumed ?? 0).toBeGreaterThan(0);
+  });
+});
+
+describe('emulator', () => {
+  it('stops on SIGINT: closes, removes its temporary data directory, exits 130', async () => {
+    let url = '';
+    const run = spawnCli(['emulator', '--listen', '127.0.0.1:0', '--json'], env, (stdout) => {
+      url = /"ehuri":"([^"]+)"/.exec(stdout)?.[1] ?? '';
+    });
+    await waitUntil(() => url !== '', 'the emulator to serve');
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    expect(r.code, r.stderr).toBe(130);
+    const dataDir = (r.json[0] as { dataDir: string }).dataDir;
+    const { access } = await import('node:fs/promises');
+    await expect(access(dataDir)).rejects.toThrow();
+  });
+});
