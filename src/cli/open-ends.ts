@@ -10,7 +10,7 @@ import { DrivesnapError, ExitCode, UsageError } from '../errors.js';
 import { driveSink, driveSource } from '../engine/ends/drive.js';
 import { openFileSink, openFileSource } from '../engine/ends/file.js';
 import { type CreatedTarget, type JobRecord, recalledCreatedTarget, recordCreatedTarget } from '../engine/checkpoint.js';
-import type { RepoIndex } from '../repo/index-db.js';
+import type { JobRecords } from '../repo/interfaces.js';
 import type { BlockSink, BlockSource } from '../engine/ends/types.js';
 
 export class Clients {
@@ -78,7 +78,7 @@ export interface TargetCreation {
 }
 
 /** A TargetCreation kept in a jobs database under the job record `jobOf(description)`. */
-export function creationIn(index: RepoIndex, jobOf: (description: string) => JobRecord): TargetCreation {
+export function creationIn(index: JobRecords, jobOf: (description: string) => JobRecord): TargetCreation {
   return {
     recall: (d) => recalledCreatedTarget(index, jobOf(d)),
     record: (d, target) => recordCreatedTarget(index, jobOf(d), target),

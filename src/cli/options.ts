@@ -5,6 +5,7 @@
  * (exit 2) naming the option and what it takes, before any work starts.
  */
 import type { Argv } from 'yargs';
+import { DEFAULT_CONCURRENCY } from '../engine/defaults.js';
 import { UsageError } from '../errors.js';
 
 export interface NumberSpec {
@@ -68,7 +69,7 @@ export function withNumbers<T>(y: Argv<T>, specs: Record<string, NumberSpec>): A
 export const MAX_CONCURRENCY = 256;
 const DAY_S = 86_400;
 
-export const concurrency = (description = 'Ranges in flight at once'): NumberSpec => ({ description, min: 1, max: MAX_CONCURRENCY, default: 8 });
+export const concurrency = (description = 'Ranges in flight at once'): NumberSpec => ({ description, min: 1, max: MAX_CONCURRENCY, default: DEFAULT_CONCURRENCY });
 
 /** gzip level for writes to a drive; 0 sends raw ranges. */
 export const compressLevel = (description: string): NumberSpec => ({ description, min: 0, max: 9, default: 1 });

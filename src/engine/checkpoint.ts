@@ -1,15 +1,17 @@
 /**
- * Job checkpoints in the SQLite index, batched: a range is recorded only after its work is durable (chunk
- * stored, or range written), so a job killed at any moment and started again redoes at most one batch.
+ * Job checkpoints in a jobs database (a repository's index, or the user's jobs database), batched: a range
+ * is recorded only after its work is durable (chunk stored, or range written), so a job killed at any
+ * moment and started again redoes at most one batch.
  */
-import type { CheckpointEntry, RepoIndex } from '../repo/index-db.js';
+import type { CheckpointEntry } from '../repo/index-db.js';
+import type { JobRecords } from '../repo/interfaces.js';
 
 export class CheckpointWriter {
   private pending: CheckpointEntry[] = [];
   private lastFlush = Date.now();
 
   constructor(
-    private readonly index: RepoIndex,
+    private readonly records: JobRecords,
     readonly key: string,
     private readonly batch = 32,
     private readonly maxDelayMs = 1000,
@@ -21,7 +23,7 @@ export class CheckpointWriter {
   }
 
   flush(): void {
-    if (this.pending.length > 0) this.index.checkpoint(this.key, this.pending);
+    if (this.pending.length > 0) this.records.checkpoint(this.key, this.pending);
     this.pending = [];
     this.lastFlush = Date.now();
   }
@@ -31,7 +33,7 @@ export class CheckpointWriter {
  * Progress of an earlier run of the same job, when it is still valid: same parameters (`info` equal on
  * every key given) — otherwise the old checkpoint is dropped and the job starts afresh.
  */
-export function resumeJob(index: RepoIndex, key: string, info: Record<string, unknown>): Map<number, Buffer | null> {
+export function resumeJob(index: JobRecords, key: string, info: Record<string, unknown>): Map<number, Buffer | null> {
   const previous = index.jobInfo(key);
   if (previous && Object.entries(info).every(([k, v]) => previous[k] === v)) return index.jobProgress(key);
   if (previous) index.endJob(key);
@@ -54,12 +56,12 @@ export interface CreatedTarget {
   id: string | null;
 }
 
-export function recordCreatedTarget(index: RepoIndex, job: JobRecord, target: CreatedTarget): void {
+export function recordCreatedTarget(index: JobRecords, job: JobRecord, target: CreatedTarget): void {
   index.beginJob(job.key, { ...job.info, createdTarget: target });
 }
 
 /** The target an earlier, interrupted run of this job (same parameters) recorded creating, if any. */
-export function recalledCreatedTarget(index: RepoIndex, job: JobRecord): CreatedTarget | undefined {
+export function recalledCreatedTarget(index: JobRecords, job: JobRecord): CreatedTarget | undefined {
   const info = index.jobInfo(job.key);
   if (!info || !Object.entries(job.info).every(([k, v]) => info[k] === v)) return undefined;
   const target = info.createdTarget as CreatedTarget | undefined;

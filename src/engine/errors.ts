@@ -1,4 +1,4 @@
-import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
+import { DrivesnapError, errorMessage } from '../errors.js';
 import type { RangeFailure } from './pipeline.js';
 import { describeIndexes } from './ranges.js';
 
@@ -17,7 +17,6 @@ export class RangesFailedError extends DrivesnapError {
         failures.map((f) => f.range.index),
         chunkSize,
       )}; first error: ${errorMessage(first.error)}${resumable ? '. Run the same command again to resume' : ''}`,
-      ExitCode.failure,
       { cause: first.error },
     );
   }
@@ -33,6 +32,17 @@ export function assertAllRangesAccounted(job: string, accounted: number, total: 
   throw new DrivesnapError(
     'RANGES_UNACCOUNTED',
     `${job}: only ${accounted} of ${total} ranges were processed; nothing was committed. This is a bug in drivesnap: please report it`,
-    ExitCode.failure,
   );
+}
+
+/** Errors that will fail every range alike (auth, a missing drive, billing, a full disk): stop at once instead of trying the rest. */
+export function isFatalError(err: unknown): boolean {
+  const word = (err as { word?: string } | undefined)?.word;
+  return word === 'auth' || word === 'missing' || word === 'billing' || word === 'full';
+}
+
+/** What a job throws when its AbortSignal fired: the signal's reason when it is ours, else INTERRUPTED (exit 130). */
+export function interruptedError(signal: AbortSignal, job: string): DrivesnapError {
+  if (signal.reason instanceof DrivesnapError) return signal.reason;
+  return new DrivesnapError('INTERRUPTED', `${job} interrupted: run the same command again to resume`, { cause: signal.reason });
 }

@@ -2,16 +2,16 @@
  * Range math for a drive-sized address space cut into fixed-size ranges (4 MiB by default).
  * Pure: the engine, the manifest and the diff all count ranges the same way through these functions.
  */
+import { rangeCount } from '../repo/format/manifest.js';
+
 export { DEFAULT_CHUNK_SIZE } from './defaults.js';
+/** How many ranges cover `size` bytes: the format's definition (it refuses sizes that are not whole). */
+export { rangeCount };
 
 export interface Range {
   index: number;
   offset: number;
   length: number;
-}
-
-export function rangeCount(size: number, chunkSize: number): number {
-  return Math.ceil(size / chunkSize);
 }
 
 export function rangeAt(index: number, size: number, chunkSize: number): Range {

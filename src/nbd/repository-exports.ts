@@ -6,7 +6,6 @@
 import pLimit from 'p-limit';
 import { cpuSlots } from '../engine/pipeline.js';
 import { DrivesnapError } from '../errors.js';
-import { decodeChunk } from '../repo/format/index.js';
 import type { Repository } from '../repo/repository.js';
 import { ObjectNotFoundError } from '../store/errors.js';
 import type { ChunkCache } from './chunk-cache.js';
@@ -22,14 +21,13 @@ export interface ExportOptions {
 
 export function repositoryChunkLoader(repo: Repository): ChunkLoader {
   return async (id, length) => {
-    let object: Buffer;
+    let data: Buffer;
     try {
-      object = await repo.getChunkObject(id);
+      data = await repo.readChunk(id);
     } catch (err) {
       if (err instanceof ObjectNotFoundError) throw new Error('it is missing from the repository (run `drivesnap check`)');
       throw err;
     }
-    const data = await decodeChunk(object, id, repo.ctx);
     if (data.length !== length) throw new Error(`it holds ${data.length} bytes where the snapshot has a ${length}-byte range (run \`drivesnap check\`)`);
     return data;
   };

@@ -5,7 +5,7 @@
  */
 import pLimit from 'p-limit';
 import { errorMessage } from '../errors.js';
-import { decodeChunk, describeKeyFile } from '../repo/format/index.js';
+import { chunkObjectName, ID_BYTES, snapshotObjectName, tableEntry, ZERO_ID } from '../repo/format/index.js';
 import type { Repository } from '../repo/repository.js';
 
 export type ProblemKind =
@@ -39,47 +39,39 @@ export interface CheckResult {
   chunksRead: number;
 }
 
-const ZERO_HEX = '0'.repeat(64);
-
 export async function checkRepository(repo: Repository, opts: CheckOptions = {}): Promise<CheckResult> {
   const problems: Problem[] = [];
   const lock = await repo.lock(false);
   try {
     // Compare the store with an index brought up to date under this lock, not with one from before it.
     await repo.sync();
-    for await (const o of repo.store.list('keys/')) {
-      try {
-        describeKeyFile(await repo.store.get(o.name), o.name);
-      } catch (err) {
-        problems.push({ kind: 'key-unreadable', object: o.name, message: errorMessage(err) });
-      }
+    for (const { object, error } of await repo.unreadableKeys()) {
+      problems.push({ kind: 'key-unreadable', object, message: errorMessage(error) });
     }
     // The store's chunks, by id.
     const stored = new Map<string, number>();
-    for await (const o of repo.store.list('chunks/')) {
-      const hex = o.name.slice(o.name.lastIndexOf('/') + 1);
-      if (/^[0-9a-f]{64}$/.test(hex)) stored.set(hex, o.size);
-    }
+    for await (const c of repo.storedChunks()) stored.set(c.hex, c.size);
     // Every manifest, read from the store itself (not the index), and what it references.
     const referenced = new Set<string>();
     const storeSnapshots = new Set<string>();
-    for await (const o of repo.store.list('snapshots/')) {
-      const id = o.name.slice('snapshots/'.length);
+    for await (const id of repo.storedSnapshotIds()) {
+      const object = snapshotObjectName(id);
       storeSnapshots.add(id);
       try {
         const m = await repo.loadManifest(id);
         if (repo.indexMatches(id, m) === 'differs') {
           problems.push({
             kind: 'index-wrong-snapshot',
-            object: `snapshots/${id}`,
+            object,
             message: `the index's record of snapshot ${id.slice(0, 12)} (its size or chunk table) differs from the repository: run \`check --repair-index\``,
           });
         }
         let missing = 0;
         let firstMissing = '';
-        for (let i = 0; i < m.table.length; i += 32) {
-          const hex = m.table.subarray(i, i + 32).toString('hex');
-          if (hex === ZERO_HEX) continue;
+        for (let i = 0; i * ID_BYTES < m.table.length; i++) {
+          const id = tableEntry(m.table, i);
+          if (id.equals(ZERO_ID)) continue;
+          const hex = id.toString('hex');
           referenced.add(hex);
           if (!stored.has(hex)) {
             if (missing === 0) firstMissing = hex;
@@ -89,32 +81,32 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
         if (missing > 0) {
           problems.push({
             kind: 'chunk-missing',
-            object: o.name,
-            message: `snapshot ${id.slice(0, 12)} references ${missing} missing chunk(s), first chunks/${firstMissing.slice(0, 2)}/${firstMissing}`,
+            object,
+            message: `snapshot ${id.slice(0, 12)} references ${missing} missing chunk(s), first ${chunkObjectName(Buffer.from(firstMissing, 'hex'))}`,
           });
         }
       } catch (err) {
-        problems.push({ kind: 'manifest-unreadable', object: o.name, message: errorMessage(err) });
+        problems.push({ kind: 'manifest-unreadable', object, message: errorMessage(err) });
       }
     }
     // The index against the store.
-    for (const id of repo.index.snapshotIds()) {
+    const indexed = repo.indexedSnapshotIds();
+    for (const id of indexed) {
       if (!storeSnapshots.has(id)) {
-        problems.push({ kind: 'index-stale-snapshot', object: `snapshots/${id}`, message: 'the index lists a snapshot the repository does not hold' });
+        problems.push({ kind: 'index-stale-snapshot', object: snapshotObjectName(id), message: 'the index lists a snapshot the repository does not hold' });
       }
     }
-    const indexed = repo.index.snapshotIds();
     for (const id of storeSnapshots) {
       if (!indexed.has(id)) {
-        problems.push({ kind: 'index-missing-snapshot', object: `snapshots/${id}`, message: 'the index does not list this snapshot' });
+        problems.push({ kind: 'index-missing-snapshot', object: snapshotObjectName(id), message: 'the index does not list this snapshot' });
       }
     }
     let staleChunks = 0;
-    for (const id of repo.index.allChunkIds()) if (!stored.has(id.toString('hex'))) staleChunks++;
+    for (const id of repo.indexedChunkIds()) if (!stored.has(id.toString('hex'))) staleChunks++;
     if (staleChunks > 0) {
       problems.push({
         kind: 'index-stale-chunk',
-        object: repo.index.path,
+        object: repo.indexSummary().path,
         message: `the index lists ${staleChunks} chunk(s) the repository does not hold (a backup would skip uploading them): run \`check --repair-index\``,
       });
     }
@@ -127,11 +119,11 @@ export async function checkRepository(repo: Repository, opts: CheckOptions = {})
       await Promise.all(
         ids.map((hex) =>
           limit(async () => {
-            const name = `chunks/${hex.slice(0, 2)}/${hex}`;
+            const id = Buffer.from(hex, 'hex');
             try {
-              await decodeChunk(await repo.store.get(name), Buffer.from(hex, 'hex'), repo.ctx);
+              await repo.readChunk(id);
             } catch (err) {
-              problems.push({ kind: 'chunk-corrupt', object: name, message: errorMessage(err) });
+              problems.push({ kind: 'chunk-corrupt', object: chunkObjectName(id), message: errorMessage(err) });
             }
             opts.onProgress?.(++chunksRead, ids.length);
           }),

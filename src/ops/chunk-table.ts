@@ -4,19 +4,15 @@
  * is not a multiple of it.
  */
 import { DrivesnapError } from '../errors.js';
+import { ID_BYTES as CHUNK_ID_BYTES, rangeCount, ZERO_ID } from '../repo/format/index.js';
 
-export const CHUNK_ID_BYTES = 32;
-const ZERO_ID = Buffer.alloc(CHUNK_ID_BYTES);
+export { rangeCount };
 
 export interface ChunkTable {
   table: Buffer;
   /** Drive size in bytes. */
   size: number;
   chunkSize: number;
-}
-
-export function rangeCount(size: number, chunkSize: number): number {
-  return Math.ceil(size / chunkSize);
 }
 
 /** Bytes covered by range `index`: the chunk size, or less for the last range. */

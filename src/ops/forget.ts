@@ -59,7 +59,7 @@ export async function forget(repo: Repository, policy: RetentionPolicy, opts: Fo
   try {
     // Under the exclusive lock the store's snapshot list is the whole truth: bring the index to it.
     await repo.sync();
-    const rows = repo.index.listSnapshots().filter((s) => !opts.driveUuids || opts.driveUuids.has(s.driveUuid));
+    const rows = repo.listSnapshots().filter((s) => !opts.driveUuids || opts.driveUuids.has(s.driveUuid));
     const byId = new Map(rows.map((r) => [r.id, r]));
     const groups = applyRetention(rows.map(forPolicy), policy, {
       groupBy: opts.groupBy ?? ['drive'],

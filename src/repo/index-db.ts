@@ -8,9 +8,11 @@
  * run beside a writer, busy_timeout makes writers queue rather than fail, and each batch is one
  * transaction so a crash leaves whole batches or none.
  */
-import { mkdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { ID_BYTES } from './format/ids.js';
+import { ZERO_ID } from './format/manifest.js';
 import { ChunkTableInvalidError, SnapshotAmbiguousError } from './index-errors.js';
 import {
   type CheckpointEntry,
@@ -21,15 +23,12 @@ import {
   snapshotToColumns,
 } from './index-rows.js';
 import { prepareSchema } from './index-schema.js';
+import { makeDirectorySync } from '../util/make-directory.js';
 
 export type { CheckpointEntry, SnapshotRow } from './index-rows.js';
 export { defaultIndexPath } from './index-path.js';
 export { SnapshotAmbiguousError } from './index-errors.js';
 
-const ID_BYTES = 32;
-const ZERO_ID = Buffer.alloc(ID_BYTES);
-/** Ids per `IN (...)` lookup: well under SQLite's variable limit, large enough to amortise the call. */
-const LOOKUP_BATCH = 500;
 /** Rows per page when walking all chunk ids, so no statement stays open across the caller's work. */
 const WALK_PAGE = 10_000;
 /** How long a writer waits for another process's transaction before giving up with SQLITE_BUSY. */
@@ -47,7 +46,6 @@ type Stmt<P extends unknown[] = unknown[], R = unknown> = Database.Statement<P, 
 
 export class RepoIndex {
   private readonly db: Database.Database;
-  private readonly lookupStatements = new Map<number, Stmt<Buffer[], Buffer>>();
   private readonly listStatements = new Map<string, Stmt<string[], SnapshotColumns>>();
   private readonly s: ReturnType<typeof prepareStatements>;
 
@@ -61,7 +59,7 @@ export class RepoIndex {
 
   /** Opens (creating directories and file as needed) the index at path. */
   static open(path: string): RepoIndex {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirectorySync(dirname(path));
     try {
       return new RepoIndex(path, openDatabase(path));
     } catch (err) {
@@ -80,20 +78,6 @@ export class RepoIndex {
 
   hasChunk(id: Buffer): boolean {
     return this.s.hasChunk.get(id) !== undefined;
-  }
-
-  /** Hex ids of those in ids that the index holds. */
-  knownChunks(ids: Buffer[]): Set<string> {
-    const known = new Set<string>();
-    const lookup = this.db.transaction(() => {
-      for (let start = 0; start < ids.length; start += LOOKUP_BATCH) {
-        const batch = ids.slice(start, start + LOOKUP_BATCH);
-        for (const id of this.lookupStatement(batch.length).all(...batch)) known.add(id.toString('hex'));
-      }
-    });
-    // One read transaction: a consistent view, and one WAL snapshot instead of one per batch.
-    lookup.deferred();
-    return known;
   }
 
   /** Records chunks as stored; ids already present keep their row. One transaction. */
@@ -272,16 +256,6 @@ export class RepoIndex {
   }
 
   // ---- statement caches ---------------------------------------------------------------------------
-
-  private lookupStatement(count: number): Stmt<Buffer[], Buffer> {
-    let stmt = this.lookupStatements.get(count);
-    if (stmt === undefined) {
-      const marks = new Array(count).fill('?').join(',');
-      stmt = this.db.prepare<Buffer[], Buffer>(`SELECT id FROM chunks WHERE id IN (${marks})`).pluck();
-      this.lookupStatements.set(count, stmt);
-    }
-    return stmt;
-  }
 
   private listStatement(where: string[]): Stmt<string[], SnapshotColumns> {
     const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`;

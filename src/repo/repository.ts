@@ -17,30 +17,52 @@ import {
   provesManifest,
   type RepoConfig,
   type SnapshotMeta,
+  CHUNKS_PREFIX,
+  CONFIG_OBJECT,
+  chunkId,
   chunkObjectName,
+  decodeChunk,
   decodeConfig,
   decodeManifest,
   deriveKeys,
+  encodeChunk,
   encodeConfig,
   encodeManifest,
   makeKeyFile,
   newConfig,
+  describeKeyFile,
+  isHexId,
+  KEYS_PREFIX,
+  type KeyFileInfo,
+  keyObjectName,
   newMasterKey,
+  openChunkPayload,
   openKeyFile,
   peekConfig,
   rangeCount,
+  SNAPSHOTS_PREFIX,
+  snapshotObjectName,
   WrongPasswordError,
 } from './format/index.js';
 import { CorruptObjectError, RepoVersionError } from './format/errors.js';
-import { RepoIndex, type SnapshotRow } from './index-db.js';
-import { type RepoLock, acquireLock } from './locks.js';
+import { type SnapshotFilter, RepoIndex, type SnapshotRow } from './index-db.js';
+import type { AuthenticSnapshot, ChunkPayload, JobRecords, JobRepository } from './interfaces.js';
+import { type LockInfo, type RepoLock, acquireLock, listLocks } from './locks.js';
 
-export const CONFIG_OBJECT = 'config';
+export type { AuthenticSnapshot } from './interfaces.js';
+
+export { CONFIG_OBJECT };
 /** Advanced by every prune before it deletes anything: an index synced at another generation relists chunks. */
 export const GENERATION_OBJECT = 'generation';
-const SNAPSHOT_PREFIX = 'snapshots/';
-const CHUNK_PREFIX = 'chunks/';
-const KEY_PREFIX = 'keys/';
+
+/** A chunk object as a listing of the store shows it. */
+export interface StoredChunk {
+  hex: string;
+  size: number;
+}
+
+/** A key file's public facts (never the key): its id, when and where it was made. */
+export type KeyListing = KeyFileInfo & { id: string };
 
 export class RepoNotFoundError extends DrivesnapError {
   constructor(location: string) {
@@ -63,10 +85,14 @@ export interface OpenOptions {
   indexPath: (repoId: string) => string;
 }
 
-export class Repository {
+export class Repository implements JobRepository {
   /** Problems met while opening or syncing that did not stop the command (shown by the CLI). */
   readonly warnings: string[] = [];
 
+  /**
+   * `store`, `ctx` and `index` are the repository's parts: only src/repo (and tests that damage a
+   * repository on purpose) touch them; everything else asks the methods below.
+   */
   private constructor(
     readonly store: ObjectStore,
     readonly config: RepoConfig,
@@ -77,6 +103,15 @@ export class Repository {
 
   get location(): string {
     return this.store.location;
+  }
+
+  get chunkSize(): number {
+    return this.config.chunkSize;
+  }
+
+  /** The records of this repository's backups and restores (interrupted ones resume from them). */
+  get jobs(): JobRecords {
+    return this.index;
   }
 
   static async init(store: ObjectStore, opts: InitOptions): Promise<Repository> {
@@ -91,18 +126,24 @@ export class Repository {
       );
     }
     const config = newConfig({ encrypted: opts.encrypted, compressionLevel: opts.compressionLevel });
+    // The index first: a path it cannot be kept at fails the init before anything is written to the store.
+    const index = RepoIndex.open(opts.indexPath(config.id));
     let master: Buffer | undefined;
     let keys: CodecContext['keys'];
-    if (opts.encrypted) {
-      master = newMasterKey();
-      keys = await deriveKeys(master);
-      const keyFile = await makeKeyFile(master, opts.password!, { scrypt: opts.scrypt, host: hostname() });
-      await store.put(KEY_PREFIX + keyFile.id, keyFile.body);
+    try {
+      if (opts.encrypted) {
+        master = newMasterKey();
+        keys = await deriveKeys(master);
+        const keyFile = await makeKeyFile(master, opts.password!, { scrypt: opts.scrypt, host: hostname() });
+        await store.put(keyObjectName(keyFile.id), keyFile.body);
+      }
+      await store.put(GENERATION_OBJECT, Buffer.from(randomBytes(16).toString('hex')));
+      // config last: a repository exists once its config does, so an interrupted init can simply be rerun.
+      await store.put(CONFIG_OBJECT, await encodeConfig(config, keys));
+    } catch (err) {
+      index.close();
+      throw err;
     }
-    await store.put(GENERATION_OBJECT, Buffer.from(randomBytes(16).toString('hex')));
-    // config last: a repository exists once its config does, so an interrupted init can simply be rerun.
-    await store.put(CONFIG_OBJECT, await encodeConfig(config, keys));
-    const index = RepoIndex.open(opts.indexPath(config.id));
     index.clear();
     index.set('repository', config.id);
     index.set('encryption', config.encryption);
@@ -159,15 +200,12 @@ export class Repository {
     let chunksRelisted = false;
     if (this.index.get('generation') !== generation) {
       const rows: { id: Buffer; size: number }[] = [];
-      for await (const o of this.store.list(CHUNK_PREFIX)) {
-        const hex = o.name.slice(o.name.lastIndexOf('/') + 1);
-        if (/^[0-9a-f]{64}$/.test(hex)) rows.push({ id: Buffer.from(hex, 'hex'), size: o.size });
-      }
+      for await (const c of this.storedChunks()) rows.push({ id: Buffer.from(c.hex, 'hex'), size: c.size });
       this.index.replaceAllChunks(rows);
       chunksRelisted = true;
     }
     const inStore = new Set<string>();
-    for await (const o of this.store.list(SNAPSHOT_PREFIX)) inStore.add(o.name.slice(SNAPSHOT_PREFIX.length));
+    for await (const id of this.storedSnapshotIds()) inStore.add(id);
     const inIndex = this.index.snapshotIds();
     let added = 0;
     let removed = 0;
@@ -229,12 +267,111 @@ export class Repository {
     return acquireLock(this.store, { exclusive, waitMs });
   }
 
-  async putChunk(id: Buffer, object: Buffer): Promise<void> {
-    await this.store.put(chunkObjectName(id), object);
+  // ---- chunks ---------------------------------------------------------------------------------------
+
+  chunkId(data: Uint8Array): Promise<Buffer> {
+    return chunkId(data, this.ctx);
   }
 
+  hasChunk(id: Buffer): boolean {
+    return this.index.hasChunk(id);
+  }
+
+  encodeChunk(data: Buffer, id: Buffer): Promise<Buffer> {
+    return encodeChunk(data, id, this.ctx);
+  }
+
+  /** Stores an encoded chunk (see `encodeChunk`) and records it in the index. */
+  async putChunk(id: Buffer, object: Buffer): Promise<void> {
+    await this.store.put(chunkObjectName(id), object);
+    this.index.addChunks([{ id, size: object.length }]);
+  }
+
+  /** The stored object of a chunk, as it is (for tests that inspect the encoding). */
   getChunkObject(id: Buffer): Promise<Buffer> {
     return this.store.get(chunkObjectName(id));
+  }
+
+  async openChunk(id: Buffer): Promise<ChunkPayload> {
+    return openChunkPayload(await this.getChunkObject(id), id, this.ctx);
+  }
+
+  async readChunk(id: Buffer): Promise<Buffer> {
+    return decodeChunk(await this.getChunkObject(id), id, this.ctx);
+  }
+
+  forgetChunks(ids: Buffer[]): void {
+    this.index.removeChunks(ids);
+  }
+
+  /** Every chunk object the store holds (a listing: the truth, not the index). */
+  async *storedChunks(): AsyncIterable<StoredChunk> {
+    for await (const o of this.store.list(CHUNKS_PREFIX)) {
+      const hex = o.name.slice(o.name.lastIndexOf('/') + 1);
+      if (isHexId(hex)) yield { hex, size: o.size };
+    }
+  }
+
+  /** Hex ids of every chunk a snapshot in the index references: what prune must keep. */
+  referencedChunkIds(): Set<string> {
+    return this.index.referencedChunkIds();
+  }
+
+  /** Every chunk id the index lists. */
+  indexedChunkIds(): Iterable<Buffer> {
+    return this.index.allChunkIds();
+  }
+
+  /**
+   * Deletes chunks (prune, holding the exclusive lock). The generation is advanced first, so every host's
+   * index relists chunks on its next sync even when this is killed half way; the index follows each batch.
+   */
+  async deleteChunks(chunks: StoredChunk[], opts: { concurrency: number; onDelete?: (done: number, total: number) => void }): Promise<void> {
+    const generation = await this.advanceGeneration();
+    const limit = pLimit(opts.concurrency);
+    let done = 0;
+    const batch: Buffer[] = [];
+    await Promise.all(
+      chunks.map((c) =>
+        limit(async () => {
+          const id = Buffer.from(c.hex, 'hex');
+          await this.store.delete(chunkObjectName(id));
+          batch.push(id);
+          if (batch.length >= DELETE_BATCH) this.index.removeChunks(batch.splice(0));
+          opts.onDelete?.(++done, chunks.length);
+        }),
+      ),
+    );
+    this.index.removeChunks(batch);
+    // Our own index saw every deletion: it is current for the new generation.
+    this.index.set('generation', generation);
+  }
+
+  /** What the index holds, for `index rebuild`'s summary. */
+  indexSummary(): { path: string; chunks: number; storedBytes: number } {
+    return { path: this.index.path, chunks: this.index.chunkCount(), storedBytes: this.index.storedBytes() };
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------------------
+
+  /** Snapshots in the index matching every given filter, oldest first. */
+  listSnapshots(filter: SnapshotFilter = {}): SnapshotRow[] {
+    return this.index.listSnapshots(filter);
+  }
+
+  /** Ids of the snapshots the index lists. */
+  indexedSnapshotIds(): Set<string> {
+    return this.index.snapshotIds();
+  }
+
+  /** A snapshot's table as the index caches it (unproven: for statistics, never for restores). */
+  cachedTable(id: string): Buffer | undefined {
+    return this.index.snapshotTable(id);
+  }
+
+  /** Ids of the snapshots the store holds (a listing: the truth, not the index). */
+  async *storedSnapshotIds(): AsyncIterable<string> {
+    for await (const o of this.store.list(SNAPSHOTS_PREFIX)) yield o.name.slice(SNAPSHOTS_PREFIX.length);
   }
 
   /** Writes the manifest (after every chunk it names) and records it in the index. */
@@ -246,7 +383,7 @@ export class Repository {
   }
 
   async loadManifest(id: string): Promise<StoredManifest> {
-    const object = await this.store.get(SNAPSHOT_PREFIX + id);
+    const object = await this.store.get(SNAPSHOTS_PREFIX + id);
     return decodeManifest(object, id, this.ctx);
   }
 
@@ -303,7 +440,7 @@ export class Repository {
   private async rowIsProven(row: SnapshotRow, table: Buffer): Promise<boolean> {
     if (!(await provesManifest(row.id, row.metaJson!, table, this.ctx))) return false;
     try {
-      return sameRow(row, snapshotRow(row.id, parseManifestMeta(row.metaJson!, SNAPSHOT_PREFIX + row.id), row.metaJson));
+      return sameRow(row, snapshotRow(row.id, parseManifestMeta(row.metaJson!, snapshotObjectName(row.id)), row.metaJson));
     } catch {
       return false;
     }
@@ -317,7 +454,7 @@ export class Repository {
     const wanted = [...new Set(hexIds)];
     if (wanted.length > LIST_INSTEAD_OF_STAT) {
       const present = new Set<string>();
-      for await (const o of this.store.list(CHUNK_PREFIX)) present.add(o.name.slice(o.name.lastIndexOf('/') + 1));
+      for await (const c of this.storedChunks()) present.add(c.hex);
       return wanted.filter((hex) => !present.has(hex));
     }
     const missing: string[] = [];
@@ -333,7 +470,7 @@ export class Repository {
   }
 
   async deleteSnapshot(id: string): Promise<void> {
-    await this.store.delete(SNAPSHOT_PREFIX + id);
+    await this.store.delete(SNAPSHOTS_PREFIX + id);
     this.index.removeSnapshot(id);
   }
 
@@ -362,8 +499,49 @@ export class Repository {
   async addKey(password: string, scrypt?: { N: number; r: number; p: number }): Promise<string> {
     if (!this.master) throw new DrivesnapError('NOT_ENCRYPTED', 'this repository is not encrypted: it has no keys', ExitCode.usage);
     const keyFile = await makeKeyFile(this.master, password, { scrypt, host: hostname() });
-    await this.store.put(KEY_PREFIX + keyFile.id, keyFile.body);
+    await this.store.put(keyObjectName(keyFile.id), keyFile.body);
     return keyFile.id;
+  }
+
+  /** Every key file, described; a damaged one fails the listing (naming it). */
+  async listKeys(): Promise<KeyListing[]> {
+    const keys: KeyListing[] = [];
+    for (const name of await listKeyNames(this.store)) {
+      keys.push({ id: name.slice(KEYS_PREFIX.length), ...describeKeyFile(await this.store.get(name), name) } as KeyListing);
+    }
+    return keys;
+  }
+
+  /** Key files that cannot be read, by object name, for `check`. */
+  async unreadableKeys(): Promise<{ object: string; error: unknown }[]> {
+    const bad: { object: string; error: unknown }[] = [];
+    for (const name of await listKeyNames(this.store)) {
+      try {
+        describeKeyFile(await this.store.get(name), name);
+      } catch (error) {
+        bad.push({ object: name, error });
+      }
+    }
+    return bad;
+  }
+
+  /** Removes the key whose id starts with `prefix`; never the only one (the repository would be unreadable). */
+  async removeKey(prefix: string): Promise<string> {
+    const names = await listKeyNames(this.store);
+    const matches = names.filter((name) => name.slice(KEYS_PREFIX.length).startsWith(prefix));
+    if (matches.length !== 1) {
+      throw new DrivesnapError('KEY_NOT_FOUND', matches.length ? `key id ${prefix} is ambiguous` : `no key ${prefix}`, ExitCode.usage);
+    }
+    if (names.length === 1) {
+      throw new DrivesnapError('LAST_KEY', 'refusing to remove the only key: the repository would be unreadable; add another first', ExitCode.usage);
+    }
+    await this.store.delete(matches[0]!);
+    return matches[0]!.slice(KEYS_PREFIX.length);
+  }
+
+  /** The locks held on this repository now, oldest first. */
+  listLocks(): Promise<LockInfo[]> {
+    return listLocks(this.store);
   }
 
   /** A setting this computer keeps for this repository (in its index, never in the store). */
@@ -393,7 +571,7 @@ export async function readConfigObject(store: ObjectStore): Promise<Buffer> {
 
 async function listKeyNames(store: ObjectStore): Promise<string[]> {
   const names: string[] = [];
-  for await (const o of store.list(KEY_PREFIX)) names.push(o.name);
+  for await (const o of store.list(KEYS_PREFIX)) names.push(o.name);
   return names;
 }
 
@@ -451,12 +629,6 @@ export function isSnapshotOfDrive(s: SnapshotRow, drive: string): boolean {
   return s.driveUuid === drive || s.driveName === drive || `${s.account}:${s.driveName}` === drive;
 }
 
-/** A snapshot as the repository holds it (authenticated, or proven against its id). */
-export interface AuthenticSnapshot {
-  id: string;
-  meta: SnapshotMeta;
-  table: Buffer;
-}
 
 /** Whether every column of a cached row is what the manifest gives (meta compared by its exact text). */
 function sameRow(a: SnapshotRow, b: SnapshotRow): boolean {
@@ -468,3 +640,5 @@ function sameRow(a: SnapshotRow, b: SnapshotRow): boolean {
 /** Above this many chunks, one listing of the store is cheaper than a request per chunk. */
 const LIST_INSTEAD_OF_STAT = 2048;
 const STAT_CONCURRENCY = 16;
+/** Deleted chunks dropped from the index per transaction. */
+const DELETE_BATCH = 256;

@@ -113,7 +113,7 @@ describe('SIGKILL part-way, then the same command again', () => {
     expect(afterKill.size).toBeGreaterThanOrEqual(5);
     expect(afterKill.size).toBeLessThan(total);
     const index = RepoIndex.open(t.indexPath);
-    const known = index.knownChunks([...afterKill.keys()].map((h) => Buffer.from(h, 'hex')));
+    const known = new Set([...index.allChunkIds()].map((id) => id.toString('hex')));
     index.close();
     // Everything the index knows is on disk (a chunk is recorded only after its object is stored).
     for (const hex of known) expect(afterKill.has(hex)).toBe(true);

@@ -90,7 +90,6 @@ export async function strayChunks(repo: Repository, count: number, seed: string)
     const id = await chunkId(data, repo.ctx);
     const object = await encodeChunk(data, id, repo.ctx);
     await repo.putChunk(id, object);
-    repo.index.addChunks([{ id, size: object.length }]);
     ids.push(id);
   }
   return ids;

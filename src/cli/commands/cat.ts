@@ -1,7 +1,5 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
-import { describeKeyFile } from '../../repo/format/index.js';
-import { listLocks } from '../../repo/locks.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
 
 interface CatArgs extends RepoArgs {
@@ -31,10 +29,8 @@ export const command: CommandModule<object, CatArgs> = {
         }
         value = { id: row.id, meta: m.meta, chunks };
       } else if (args.what === 'keys') {
-        const keys: unknown[] = [];
-        for await (const o of repo.store.list('keys/')) keys.push({ id: o.name.slice(5), ...describeKeyFile(await repo.store.get(o.name), o.name) });
-        value = keys;
-      } else value = await listLocks(repo.store);
+        value = await repo.listKeys();
+      } else value = await repo.listLocks();
       process.stdout.write(JSON.stringify(value, null, 2) + '\n');
     });
   },

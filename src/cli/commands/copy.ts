@@ -2,8 +2,7 @@ import type { CommandModule } from 'yargs';
 import { parseLocation } from '../../config/locations.js';
 import { fileExists } from '../../engine/ends/file.js';
 import { copy, copyJob } from '../../engine/jobs/copy.js';
-import { RepoIndex } from '../../repo/index-db.js';
-import { jobsIndexPath } from '../jobs-db.js';
+import { openJobsDb } from '../jobs-db.js';
 import { Clients, creationIn, openSink, openSource, runOntoSink } from '../open-ends.js';
 import { Output } from '../output.js';
 import { progressView, summarize } from '../progress-view.js';
@@ -34,7 +33,7 @@ export const command: CommandModule<object, CopyArgs> = {
   handler: async (args) => {
     const out = new Output(args);
     const clients = new Clients(args.concurrency);
-    const jobs = RepoIndex.open(jobsIndexPath());
+    const jobs = openJobsDb();
     try {
       const src = await openSource(args.src, clients);
       const dstLoc = parseLocation(args.dst);

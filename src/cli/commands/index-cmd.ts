@@ -16,12 +16,8 @@ export const command: CommandModule<object, IndexArgs> = {
       const lock = await repo.lock(false);
       try {
         const result = await repo.rebuildIndex();
-        const summary = {
-          snapshots: result.added,
-          chunks: repo.index.chunkCount(),
-          storedBytes: repo.index.storedBytes(),
-          path: repo.index.path,
-        };
+        const { path, chunks, storedBytes } = repo.indexSummary();
+        const summary = { snapshots: result.added, chunks, storedBytes, path };
         out.result(summary, `rebuilt the index at ${summary.path}: ${summary.snapshots} snapshots, ${summary.chunks} chunks`);
       } finally {
         await lock.release();

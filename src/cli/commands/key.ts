@@ -1,6 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { DrivesnapError, ExitCode, UsageError } from '../../errors.js';
-import { describeKeyFile } from '../../repo/format/index.js';
+import { UsageError } from '../../errors.js';
 import { Output, table } from '../output.js';
 import { type RepoArgs, readPassword, withRepoOptions, withRepository } from '../repo-context.js';
 
@@ -24,12 +23,8 @@ export const command: CommandModule<object, KeyArgs> = {
   handler: async (args) => {
     const out = new Output(args);
     await withRepository(args, async (repo) => {
-      const keys: { id: string; created: string; host: string; user: string }[] = [];
-      for await (const o of repo.store.list('keys/')) {
-        const id = o.name.slice('keys/'.length);
-        keys.push({ id, ...describeKeyFile(await repo.store.get(o.name), o.name) });
-      }
       if (args.action === 'list') {
+        const keys = await repo.listKeys();
         out.result(keys, keys.length === 0 ? 'no keys: the repository is not encrypted' : table(['ID', 'Created', 'Host', 'User'], keys.map((k) => [k.id, k.created, k.host, k.user])));
       } else if (args.action === 'add') {
         const password = await readPassword(args, 'DRIVESNAP_NEW_PASSWORD', args['new-password-file']);
@@ -38,15 +33,8 @@ export const command: CommandModule<object, KeyArgs> = {
         out.result({ added: id }, `added key ${id}`);
       } else {
         if (!args.id) throw new UsageError('key remove needs the key id (see `drivesnap key list`)');
-        const matches = keys.filter((k) => k.id.startsWith(args.id!));
-        if (matches.length !== 1) {
-          throw new DrivesnapError('KEY_NOT_FOUND', matches.length ? `key id ${args.id} is ambiguous` : `no key ${args.id}`, ExitCode.usage);
-        }
-        if (keys.length === 1) {
-          throw new DrivesnapError('LAST_KEY', 'refusing to remove the only key: the repository would be unreadable; add another first', ExitCode.usage);
-        }
-        await repo.store.delete(`keys/${matches[0]!.id}`);
-        out.result({ removed: matches[0]!.id }, `removed key ${matches[0]!.id}`);
+        const removed = await repo.removeKey(args.id);
+        out.result({ removed }, `removed key ${removed}`);
       }
     });
   },

@@ -10,6 +10,7 @@ import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
+import { snapshotDriveSelector } from '../../config/locations.js';
 import { DrivesnapError, ExitCode, UsageError } from '../../errors.js';
 import { ChunkCache } from '../../nbd/chunk-cache.js';
 import { snapshotExports } from '../../nbd/repository-exports.js';
@@ -54,7 +55,7 @@ export const command: CommandModule<object, NbdArgs> = {
       const lock = await repo.lock(false);
       let privateDir: string | undefined;
       try {
-        const exports = await snapshotExports(repo, args.snapshot, args.drive, { cache: new ChunkCache(cacheBytes), readAhead: args['read-ahead'], log });
+        const exports = await snapshotExports(repo, args.snapshot, args.drive === undefined ? undefined : snapshotDriveSelector(args.drive), { cache: new ChunkCache(cacheBytes), readAhead: args['read-ahead'], log });
         const server = new NbdServer(exports, log);
         let address: ListenAddress;
         if (tcp) address = tcp;

@@ -46,7 +46,7 @@ export const command: CommandModule<object, RestoreArgs> = {
         for (const w of repo.warnings.slice(warned)) out.warn(w);
         const targetText = args['to-new'] ?? args.to!;
         const loc = parseLocation(targetText);
-        const creation = creationIn(repo.index, (description) => restoreJob({ id: snapshot.id, size: snapshot.meta.size }, description));
+        const creation = creationIn(repo.jobs, (description) => restoreJob({ id: snapshot.id, size: snapshot.meta.size }, description));
         // An image file that does not exist yet, or that an interrupted run of this restore created, is a
         // new target, as with --to-new.
         const create =

@@ -22,7 +22,7 @@ export const command: CommandModule<object, SnapshotsArgs> = {
   handler: async (args) => {
     const out = new Output(args);
     await withRepository(args, async (repo) => {
-      let rows = repo.index.listSnapshots({ tag: args.tag, host: args.host });
+      let rows = repo.listSnapshots({ tag: args.tag, host: args.host });
       if (args.drive) {
         const drive = snapshotDriveSelector(args.drive);
         rows = rows.filter((s) => isSnapshotOfDrive(s, drive));

@@ -5,16 +5,14 @@
  */
 import { hostname } from 'node:os';
 import pLimit from 'p-limit';
-import { DrivesnapError, ExitCode } from '../../errors.js';
-import { chunkId, encodeChunk, type SnapshotMeta } from '../../repo/format/index.js';
-import type { Repository } from '../../repo/repository.js';
+import { ID_BYTES, type SnapshotMeta } from '../../repo/format/index.js';
+import type { JobRepository } from '../../repo/interfaces.js';
 import { TOOL_VERSION } from '../../version.js';
-import { CheckpointWriter, resumeJob } from '../checkpoint.js';
 import { isAllZero } from '../codec.js';
 import type { BlockSource } from '../ends/types.js';
-import { RangesFailedError, assertAllRangesAccounted } from '../errors.js';
-import { SlotBuffers, cpuSlots, runRanges } from '../pipeline.js';
-import { Progress } from '../progress.js';
+import { type JobRun, runJob } from '../job-runner.js';
+import { cpuSlots } from '../pipeline.js';
+import type { Progress } from '../progress.js';
 import { rangeCount, ranges } from '../ranges.js';
 
 export interface BackupTarget {
@@ -27,7 +25,7 @@ export interface BackupTarget {
 }
 
 export interface BackupOptions {
-  repo: Repository;
+  repo: JobRepository;
   source: BlockSource;
   target: BackupTarget;
   tags?: string[];
@@ -44,108 +42,108 @@ export interface BackupResult {
   meta: SnapshotMeta;
 }
 
+export function backupJobKey(target: BackupTarget, source: Pick<BlockSource, 'description'>): string {
+  return `backup:${target.account}:${target.driveUuid}:${source.description}`;
+}
+
 export async function backup(o: BackupOptions): Promise<BackupResult> {
   const { repo, source } = o;
-  const chunkSize = repo.config.chunkSize;
-  const n = rangeCount(source.size, chunkSize);
+  const chunkSize = repo.chunkSize;
+  const label = `backup of ${source.description}`;
   const lock = await repo.lock(false);
   try {
     // Under the shared lock no prune runs, so what the index says the repository holds stays true.
     await repo.sync();
     const generation = await repo.generation();
-    const key = `backup:${o.target.account}:${o.target.driveUuid}:${source.description}`;
-    const done = resumeJob(repo.index, key, { size: source.size, generation, chunkSize });
-    const table = Buffer.alloc(n * 32);
-    const progress = new Progress('backup', source.size, n);
-    if (o.onProgress) progress.onUpdate(o.onProgress);
-    for (const [i, id] of done) {
-      if (id) id.copy(table, i * 32);
-      progress.range('resumed', Math.min(chunkSize, source.size - i * chunkSize));
-    }
-    const checkpoints = new CheckpointWriter(repo.index, key);
-    const buffers = new SlotBuffers(chunkSize);
+    const table = Buffer.alloc(rangeCount(source.size, chunkSize) * ID_BYTES);
     const cpu = pLimit(cpuSlots());
     // Two ranges with the same content in flight at once: the second waits for the first's upload.
-    const inFlight = new Map<string, Promise<void>>();
-    // Chunks taken as stored because the index says so: proven against the store before the commit.
+    const inFlight = new Map<string, Promise<number>>();
+    // Chunks taken as stored because the index says so (or an earlier run did): proven before the commit.
     const reused = new Set<string>();
-    for (const id of done.values()) if (id) reused.add(id.toString('hex'));
+    let resumedZero = 0;
     let newCount = 0;
-    let zeroCount = 0;
     let storedBytes = 0;
 
-    const failures = await runRanges(
-      ranges(source.size, chunkSize, (i) => done.has(i)),
-      async (r, slot) => {
-        const data = await source.read(r.offset, r.length, buffers.get(slot, r.length));
-        if (isAllZero(data)) {
-          zeroCount++;
-          checkpoints.record(r.index, null);
-          progress.range('zero', r.length, { read: r.length });
-          return;
-        }
-        // Hashing runs on this thread (node:crypto, no copy): nothing to schedule.
-        const id = await chunkId(data, repo.ctx);
-        const hex = id.toString('hex');
-        let outcome: 'new' | 'unchanged' = 'unchanged';
-        let written = 0;
-        const pending = inFlight.get(hex);
-        if (pending) {
-          await pending;
-        } else if (repo.index.hasChunk(id)) {
-          reused.add(hex);
-        } else {
-          const upload = (async () => {
-            const object = await cpu(() => encodeChunk(data, id, repo.ctx));
-            await repo.putChunk(id, object);
-            repo.index.addChunks([{ id, size: object.length }]);
-            written = object.length;
-          })();
-          inFlight.set(hex, upload);
-          try {
-            await upload;
-          } finally {
-            inFlight.delete(hex);
-          }
-          outcome = 'new';
-          newCount++;
-          storedBytes += written;
-        }
-        id.copy(table, r.index * 32);
-        checkpoints.record(r.index, id);
-        progress.range(outcome, r.length, { read: r.length, written });
+    const { progress, committed } = await runJob(
+      {
+        kind: 'backup',
+        label,
+        size: source.size,
+        chunkSize,
+        records: repo.jobs,
+        record: { key: backupJobKey(o.target, source), info: { size: source.size, generation, chunkSize } },
+        concurrency: o.concurrency,
+        signal: o.signal,
+        onProgress: o.onProgress,
       },
-      { concurrency: o.concurrency ?? 8, signal: o.signal, isFatal: isFatalError },
+      {
+        resumed: (i, id) => {
+          if (id) {
+            id.copy(table, i * ID_BYTES);
+            reused.add(id.toString('hex'));
+          } else resumedZero++;
+        },
+        step: async (r, slot, run) => {
+          const data = await source.read(r.offset, r.length, run.buffer(slot, r.length));
+          if (isAllZero(data)) {
+            run.done(r, 'zero', { read: r.length });
+            return;
+          }
+          const id = await repo.chunkId(data);
+          const hex = id.toString('hex');
+          let outcome: 'new' | 'unchanged' = 'unchanged';
+          let written = 0;
+          const pending = inFlight.get(hex);
+          if (pending) await pending;
+          else if (repo.hasChunk(id)) reused.add(hex);
+          else {
+            const upload = (async () => {
+              const object = await cpu(() => repo.encodeChunk(data, id));
+              await repo.putChunk(id, object);
+              return object.length;
+            })();
+            inFlight.set(hex, upload);
+            try {
+              written = await upload;
+            } finally {
+              inFlight.delete(hex);
+            }
+            outcome = 'new';
+            newCount++;
+            storedBytes += written;
+          }
+          id.copy(table, r.index * ID_BYTES);
+          run.done(r, outcome, { id, read: r.length, written });
+        },
+        commit: async (run) => {
+          const parent = repo.listSnapshots({ driveUuid: o.target.driveUuid }).at(-1)?.id;
+          const restored = await storeMissingReused(o, run, table, reused, parent);
+          newCount += restored.count;
+          storedBytes += restored.bytes;
+          const n = run.progress.rangesTotal;
+          const zeroTotal = run.progress.count('zero') + resumedZero;
+          const meta: SnapshotMeta = {
+            driveUuid: o.target.driveUuid,
+            driveName: o.target.driveName,
+            accountName: o.target.account,
+            endpoint: o.target.endpoint,
+            size: source.size,
+            chunkSize,
+            time: new Date().toISOString(),
+            host: hostname(),
+            tags: o.tags ?? [],
+            parent: parent ?? null,
+            toolVersion: TOOL_VERSION,
+            counts: { zero: zeroTotal, new: newCount, reused: n - zeroTotal - newCount },
+            claimed: o.target.claimed,
+            extra: { ...o.extra, storedBytes },
+          };
+          return { snapshotId: await repo.saveSnapshot(meta, table), meta };
+        },
+      },
     );
-    checkpoints.flush();
-    if (failures.length > 0) throw new RangesFailedError(`backup of ${source.description}`, failures, chunkSize, true);
-    if (o.signal?.aborted) throw o.signal.reason ?? new DrivesnapError('INTERRUPTED', 'backup interrupted', ExitCode.interrupted);
-    assertAllRangesAccounted(`backup of ${source.description}`, progress.snapshot().rangesDone, n);
-
-    const parent = repo.index.listSnapshots({ driveUuid: o.target.driveUuid }).at(-1)?.id;
-    const restored = await storeMissingReused(o, table, reused, parent, chunkSize, progress);
-    newCount += restored.count;
-    storedBytes += restored.bytes;
-    const zeroTotal = zeroCount + [...done.values()].filter((id) => id === null).length;
-    const meta: SnapshotMeta = {
-      driveUuid: o.target.driveUuid,
-      driveName: o.target.driveName,
-      accountName: o.target.account,
-      endpoint: o.target.endpoint,
-      size: source.size,
-      chunkSize,
-      time: new Date().toISOString(),
-      host: hostname(),
-      tags: o.tags ?? [],
-      parent: parent ?? null,
-      toolVersion: TOOL_VERSION,
-      counts: { zero: zeroTotal, new: newCount, reused: n - zeroTotal - newCount },
-      claimed: o.target.claimed,
-      extra: { ...o.extra, storedBytes },
-    };
-    const snapshotId = await repo.saveSnapshot(meta, table);
-    repo.index.endJob(key);
-    return { snapshotId, progress, meta };
+    return { ...committed, progress };
   } finally {
     await lock.release();
   }
@@ -160,49 +158,39 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
  */
 async function storeMissingReused(
   o: BackupOptions,
+  run: JobRun,
   table: Buffer,
   reused: Set<string>,
   parent: string | undefined,
-  chunkSize: number,
-  progress: Progress,
 ): Promise<{ count: number; bytes: number }> {
   const { repo, source } = o;
   if (parent) {
     const parentTable = await repo.provenTable(parent);
-    for (let at = 0; at < parentTable.length; at += 32) reused.delete(parentTable.toString('hex', at, at + 32));
+    for (let at = 0; at < parentTable.length; at += ID_BYTES) reused.delete(parentTable.toString('hex', at, at + ID_BYTES));
   }
   const missing = new Set(await repo.missingChunks(reused));
   if (missing.size === 0) return { count: 0, bytes: 0 };
-  repo.index.removeChunks([...missing].map((hex) => Buffer.from(hex, 'hex')));
+  repo.forgetChunks([...missing].map((hex) => Buffer.from(hex, 'hex')));
   repo.warnings.push(`the index listed ${missing.size} chunk(s) the repository does not hold: they were stored again (run \`drivesnap check\`)`);
   const stored = new Set<string>();
   let bytes = 0;
-  const failures = await runRanges(
-    ranges(source.size, chunkSize, (i) => !missing.has(table.toString('hex', i * 32, i * 32 + 32))),
+  await run.pass(
+    ranges(source.size, repo.chunkSize, (i) => !missing.has(table.toString('hex', i * ID_BYTES, (i + 1) * ID_BYTES))),
     async (r) => {
       const data = await source.read(r.offset, r.length);
-      progress.io({ read: r.length });
-      const id = await chunkId(data, repo.ctx);
+      run.progress.io({ read: r.length });
+      const id = await repo.chunkId(data);
       const hex = id.toString('hex');
-      if (!stored.has(hex) && !repo.index.hasChunk(id)) {
+      if (!stored.has(hex) && !repo.hasChunk(id)) {
         stored.add(hex);
-        const object = await encodeChunk(data, id, repo.ctx);
+        const object = await repo.encodeChunk(data, id);
         await repo.putChunk(id, object);
-        repo.index.addChunks([{ id, size: object.length }]);
         bytes += object.length;
-        progress.io({ written: object.length });
+        run.progress.io({ written: object.length });
       }
       // The source may have changed since the first pass: the snapshot names what was read now.
-      id.copy(table, r.index * 32);
+      id.copy(table, r.index * ID_BYTES);
     },
-    { concurrency: o.concurrency ?? 8, signal: o.signal, isFatal: isFatalError },
   );
-  if (failures.length > 0) throw new RangesFailedError(`backup of ${source.description}`, failures, chunkSize, true);
   return { count: stored.size, bytes };
-}
-
-/** Errors that will fail every range alike: stop at once instead of trying the rest. */
-export function isFatalError(err: unknown): boolean {
-  const word = (err as { word?: string }).word;
-  return word === 'auth' || word === 'missing' || word === 'billing' || word === 'full';
 }

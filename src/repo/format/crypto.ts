@@ -1,6 +1,8 @@
 /**
- * Thin wrappers over WebCrypto. WebCrypto jobs run on the libuv threadpool, not the event loop, so several
- * 4 MiB chunks in flight keep every core busy; node:crypto's createHash/createCipheriv would not.
+ * Thin wrappers over WebCrypto, for everything but chunk ids: AES-256-GCM sealing of envelopes, the plain
+ * envelope's check hash, manifest and config MACs, key derivation. Chunk ids are hashed in chunk.ts with
+ * node:crypto on the calling thread (no copy of the range; measured faster there, docs/benchmarks.md);
+ * the AES-GCM work on whole chunks runs on the libuv threadpool through WebCrypto.
  */
 import { webcrypto } from 'node:crypto';
 

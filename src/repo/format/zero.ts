@@ -1,7 +1,10 @@
-/** All-zero detection: ranges of zeros are never hashed or stored, so this runs on every range read. */
-import { MiB } from '../../util/size.js';
+/**
+ * All-zero detection: ranges of zeros are never hashed or stored, so this runs on every range read. The one
+ * shared buffer of zeros (a default-sized range) serves detection and zero-range writes alike.
+ */
+import { DEFAULT_CHUNK_SIZE } from './config.js';
 
-const ZEROS = Buffer.alloc(4 * MiB);
+const ZEROS = Buffer.alloc(DEFAULT_CHUNK_SIZE);
 
 /** memcmp against a zero buffer (~30 GB/s): cheap enough to run before hashing. */
 export function isAllZero(data: Uint8Array): boolean {
@@ -11,4 +14,9 @@ export function isAllZero(data: Uint8Array): boolean {
     if (!piece.equals(ZEROS.subarray(0, piece.length))) return false;
   }
   return true;
+}
+
+/** A read-only run of zeros (shared: never write into it). */
+export function zeroBuffer(length: number): Buffer {
+  return length <= ZEROS.length ? ZEROS.subarray(0, length) : Buffer.alloc(length);
 }
