@@ -8,13 +8,15 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { rangeId } from './digest.js';
 import type { HashReply, HashRequest, HashWorkerData } from './protocol.js';
-import { hashWorkerEntry } from './worker-entry.js';
+import { hashWorkerEntry, type WorkerEntry } from './worker-entry.js';
 
 export interface HashPoolOptions {
   /** HMAC-SHA-256 key (an encrypted repository's id key); absent: plain SHA-256. */
   key?: KeyObject;
   /** Worker threads; default: the available cores. */
   workers?: number;
+  /** Where the workers' code is; default: worker.js beside this file, or worker.ts through tsx (worker-entry.ts). */
+  workerEntry?: WorkerEntry;
 }
 
 /** A worker stopped (crashed, was terminated or the pool closed) before it answered. */
@@ -35,12 +37,15 @@ interface Slot {
 export class HashPool {
   readonly size: number;
   private readonly key: KeyObject | undefined;
-  private readonly slots: Slot[] = [];
+  private readonly entry: WorkerEntry;
+  /** Undefined: no worker there yet, or it stopped; one starts when a request needs it. */
+  private readonly slots: (Slot | undefined)[] = [];
   private seq = 0;
   private closed = false;
 
   constructor(opts: HashPoolOptions = {}) {
     this.key = opts.key;
+    this.entry = opts.workerEntry ?? hashWorkerEntry();
     this.size = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
     for (let i = 0; i < this.size; i++) this.slots.push(this.spawn(i));
   }
@@ -64,26 +69,33 @@ export class HashPool {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.map((s) => s?.worker.terminate()));
   }
 
-  /** Terminates one worker as a crash would (its pending requests fail) and lets the pool replace it. */
+  /** Terminates one worker as a crash would: its pending requests fail, and the next request that needs it starts a new one. */
   async terminateWorker(index: number): Promise<void> {
-    const slot = this.slots[index];
-    if (!slot) throw new RangeError(`the hash pool has workers 0..${this.size - 1}, not ${index}`);
-    await slot.worker.terminate();
+    if (index < 0 || index >= this.size) throw new RangeError(`the hash pool has workers 0..${this.size - 1}, not ${index}`);
+    await this.slots[index]?.worker.terminate();
   }
 
+  /** The live worker with the fewest requests, or a new one in an empty place when every live one is busy. */
   private leastBusy(): Slot {
-    let best = this.slots[0] as Slot;
-    for (const s of this.slots) if (s.pending.size < best.pending.size) best = s;
-    return best;
+    let best: Slot | undefined;
+    let empty = -1;
+    this.slots.forEach((s, i) => {
+      if (!s) empty = i;
+      else if (!best || s.pending.size < best.pending.size) best = s;
+    });
+    if (best && (best.pending.size === 0 || empty < 0)) return best;
+    const slot = this.spawn(empty);
+    this.slots[empty] = slot;
+    return slot;
   }
 
   private spawn(index: number): Slot {
-    const entry = hashWorkerEntry();
     const workerData: HashWorkerData = { key: this.key };
-    const worker = new Worker(entry.script, { workerData, eval: entry.eval, execArgv: entry.execArgv });
+    const { script, execArgv } = this.entry;
+    const worker = new Worker(script, { workerData, eval: this.entry.eval, execArgv });
     const slot: Slot = { worker, pending: new Map() };
     worker.on('message', (reply: HashReply) => {
       const p = slot.pending.get(reply.seq);
@@ -104,7 +116,8 @@ export class HashPool {
       const err = new HashWorkerError(`${why} before hashing the range: run the job again`);
       for (const p of slot.pending.values()) p.reject(err);
       slot.pending.clear();
-      if (!this.closed) this.slots[index] = this.spawn(index);
+      // Replaced when next needed, not now: a worker that cannot start would otherwise restart in a loop.
+      if (this.slots[index] === slot) this.slots[index] = undefined;
     });
     // After the listeners: adding a 'message' listener refs the worker's port again.
     worker.unref();

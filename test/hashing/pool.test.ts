@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
-import { chunkIdPool, type HashPool, HashWorkerError, SharedSlotBuffers } from '../../src/hashing/index.js';
+import { chunkIdPool, HashPool, HashWorkerError, SharedSlotBuffers } from '../../src/hashing/index.js';
 import { type CodecContext, chunkId } from '../../src/repo/format/index.js';
 import { CHUNK, encryptedContext, plainContext } from '../repo/format/fixtures.js';
 
@@ -76,6 +76,15 @@ describe('HashPool workers', () => {
       expect(f.reason.message).toMatch(/hash worker 0 stopped \(exit code \d+\) before hashing the range: run the job again/);
     }
     expect(await hashes.hash(data)).toEqual(await chunkId(data, ctx));
+  });
+
+  it('fails each request with the reason when workers cannot start, starting one again per request, not in a loop', async () => {
+    const broken = new HashPool({ workers: 1, workerEntry: { script: 'throw new Error("worker code missing")', eval: true, execArgv: [] } });
+    pools.push(broken);
+    const data = sharedRange(new SharedSlotBuffers(CHUNK), 0, 1);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await expect(broken.hash(data)).rejects.toThrow(/hash worker 0 stopped \(exit code 1: worker code missing\) before hashing the range/);
+    }
   });
 
   it('fails pending requests when closed and refuses new ones', async () => {
