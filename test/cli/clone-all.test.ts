@@ -51,7 +51,9 @@ describe('clone', () => {
   });
 
   it('to another account copies the ranges, skipping zero ones', async () => {
-    const r = await runCli(['clone', 'eh:golden', '--name', 'golden-b', '--to', 'b:', '--json'], env);
+    // Its own source drive: this test does not depend on the one before it.
+    await createDriveWith(a, 'golden-across', IMAGE);
+    const r = await runCli(['clone', 'eh:golden-across', '--name', 'golden-b', '--to', 'b:', '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     const result = r.json.at(-1) as { method: string; drive: string; counts: Record<string, number> };
     expect(result.method).toBe('copy');
