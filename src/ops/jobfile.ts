@@ -4,7 +4,7 @@
  */
 import { type Document, LineCounter, parseDocument, type YAMLError } from 'yaml';
 import type { z } from 'zod';
-import { DrivesnapError, ExitCode } from '../errors.js';
+import { DrivesnapError } from '../errors.js';
 import { jobFileSchema } from './jobfile-schema.js';
 import { lineForPath } from './jobfile-lines.js';
 import type { GroupBy, RetentionPolicy } from './retention.js';
@@ -52,7 +52,7 @@ export class JobFileError extends DrivesnapError {
   ) {
     const first = problems[0]!;
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
-    super('JOBFILE_INVALID', `${formatProblem(fileName, first)}${more}`, ExitCode.usage);
+    super('JOBFILE_INVALID', `${formatProblem(fileName, first)}${more}`);
   }
 }
 

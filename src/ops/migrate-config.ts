@@ -5,6 +5,7 @@
  */
 import type { ApiObject } from '../api/wire.js';
 import { splitWords } from '../api/wire.js';
+import { DrivesnapError } from '../errors.js';
 
 const DEVICE = /^(ide:[01]:[01]|scsi:0:[0-7]|block:[0-7])$/;
 const DEVICE_MEDIA = /^(ide:[01]:[01]|scsi:0:[0-7]|block:[0-7]):media$/;
@@ -43,7 +44,7 @@ export function translateServerConfig(source: ApiObject, o: TranslateOptions): T
       const mapped = o.driveMap[value];
       if (mapped === undefined) {
         // Every device's drive is in the map (the migration built it from these keys): a gap is a bug.
-        throw new Error(`no new drive for ${key} (${value})`);
+        throw new DrivesnapError('INTERNAL', `no new drive for ${key} (${value})`);
       }
       if (mapped === null) {
         droppedDevices.add(key);

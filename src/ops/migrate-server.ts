@@ -18,7 +18,7 @@ import { ApiError } from '../api/errors.js';
 import type { ServerInfo } from '../api/servers.js';
 import type { ApiParams } from '../api/params.js';
 import { isUuid } from '../config/locations.js';
-import { DrivesnapError, ExitCode } from '../errors.js';
+import { DrivesnapError } from '../errors.js';
 import { driveSink, driveSource } from '../engine/ends/drive.js';
 import { copy } from '../engine/jobs/copy.js';
 import type { Progress, ProgressSnapshot } from '../engine/progress.js';
@@ -182,7 +182,6 @@ async function resolveServer(client: ApiClient, nameOrUuid: string): Promise<Ser
     matches.length === 0
       ? `no server named ${JSON.stringify(nameOrUuid)} at ${client.url}`
       : `${matches.length} servers are named ${JSON.stringify(nameOrUuid)} (${matches.map((s) => s.uuid).join(', ')}); name one by its UUID`,
-    matches.length === 0 ? ExitCode.failure : ExitCode.usage,
   );
 }
 
@@ -300,7 +299,8 @@ async function destDrive(
   }
   const props = driveProps(await o.source.driveInfo(p.from)) as { name: string; size: number } & ApiParams;
   const sameName = async () => (await o.dest.listDriveInfo()).filter((d) => d.name === props.name);
-  const creating = (state.creating ??= {});
+  state.creating ??= {};
+  const creating = state.creating;
   const before = creating[p.from];
   if (before !== undefined) {
     const ours = Object.values(state.drives);

@@ -61,7 +61,7 @@ export async function loadJob(path: string): Promise<JobFile> {
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
-    throw new DrivesnapError('JOBFILE_UNREADABLE', `cannot read the job file ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`, ExitCode.usage);
+    throw new DrivesnapError('JOBFILE_UNREADABLE', `cannot read the job file ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
   }
   return loadJobFile(text, path);
 }

@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiError } from '../api/errors.js';
 import type { ServerInfo } from '../api/servers.js';
-import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
+import { DrivesnapError, type ErrorCode, errorMessage } from '../errors.js';
 
 /** The part of ApiClient this module needs. */
 export interface ServerControlApi {
@@ -53,7 +53,7 @@ export interface StoppedServer {
 
 // ---- pure decisions -----------------------------------------------------------------------------------
 
-export type StopPlan = { action: 'shutdown' } | { action: 'none' } | { action: 'refuse'; code: string; reason: string };
+export type StopPlan = { action: 'shutdown' } | { action: 'none' } | { action: 'refuse'; code: ErrorCode; reason: string };
 
 /** What to do with a server before its drives are read. */
 export function stopPlan(info: ServerInfo): StopPlan {
@@ -95,7 +95,7 @@ export class ServerRestartError<T = unknown> extends DrivesnapError {
     readonly result: T | undefined,
     cause: unknown,
   ) {
-    super('SERVER_RESTART_FAILED', message, ExitCode.failure, { cause });
+    super('SERVER_RESTART_FAILED', message, { cause });
   }
 }
 
@@ -124,7 +124,7 @@ export async function withServersStopped<T>(
   const infos = await Promise.all([...new Set(serverUuids)].map((u) => api.serverInfo(u)));
   for (const info of infos) {
     const plan = stopPlan(info);
-    if (plan.action === 'refuse') throw new DrivesnapError(plan.code, plan.reason, ExitCode.failure);
+    if (plan.action === 'refuse') throw new DrivesnapError(plan.code, plan.reason);
   }
   const stopped: StoppedServer[] = [];
   const settled = await Promise.allSettled(
@@ -222,7 +222,7 @@ async function waitForStatus(api: ServerControlApi, uuid: string, status: string
 }
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
-  if (signal?.aborted) throw new DrivesnapError('INTERRUPTED', 'interrupted', ExitCode.interrupted);
+  if (signal?.aborted) throw signal.reason instanceof DrivesnapError ? signal.reason : new DrivesnapError('INTERRUPTED', 'interrupted');
 }
 
 /** Starts every server this module stopped; returns the first failure (after trying them all). */
