@@ -16,6 +16,7 @@ import type { Progress, ProgressSnapshot } from '../engine/progress.js';
 import { DrivesnapError, errorMessage } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { shutdownExtra } from './backup-plan.js';
+import { pacedSource } from './paced-source.js';
 import { claimingServers, groupByServers } from './server-claims.js';
 import { type ServerControlApi, type ServerEvent, type ServerStopOptions, type StoppedServer, withServersStopped } from './server-shutdown.js';
 
@@ -76,6 +77,8 @@ export interface BackupRunOptions {
   concurrency?: number;
   /** The stop signal (src/cli/stop.ts): no new drive or range starts once it fires. */
   signal?: AbortSignal;
+  /** Bytes per second read from each source at most (a job file's `bandwidthLimit`); default unlimited. */
+  readBytesPerSecond?: number;
   /** Shut the servers holding the drives down by ACPI for the backup, then start them again. */
   shutdown?: Pick<ServerStopOptions, 'timeoutMs' | 'powerOffOnTimeout' | 'pollMs'>;
   onEvent?: (e: BackupEvent) => void;
@@ -141,7 +144,7 @@ class BackupRun {
       const warned = repo.warnings.length;
       const result = await backup({
         repo,
-        source: opened.source,
+        source: this.o.readBytesPerSecond ? pacedSource(opened.source, this.o.readBytesPerSecond, this.o.signal) : opened.source,
         target: { ...opened.target, claimed },
         tags: this.o.tags ? [...this.o.tags] : undefined,
         concurrency: this.o.concurrency,

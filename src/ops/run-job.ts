@@ -114,7 +114,7 @@ export async function runJob(jobPath: string, opts: RunJobOptions): Promise<RunS
   const summary: RunSummary = { drives: [], forgotten: 0, exitCode: ExitCode.ok };
   try {
     const items = targetItems(await selectDrives(job.drives, clients), clients);
-    const outcomes = await backupAll({ repo, items, tags: job.tags, concurrency, signal: opts.signal, onEvent: emit });
+    const outcomes = await backupAll({ repo, items, tags: job.tags, concurrency, readBytesPerSecond: job.bandwidthLimit, signal: opts.signal, onEvent: emit });
     summary.drives = outcomes.map(({ location, ok, snapshot, error }) => ({ location, ok, snapshot, error }));
     const backedUp = new Set(outcomes.flatMap((o) => (o.driveUuid ? [o.driveUuid] : [])));
 

@@ -2,15 +2,18 @@
  * The one backup orchestrator (src/ops/backup-orchestrator.ts) and its decisions (backup-plan.ts): tag
  * selections take drives carrying any of the tags; the exit code is decided once for `backup` and `run`;
  * a failing item does not stop the others and every item reports in one event shape; a stop signal ends
- * the run before the next drive with INTERRUPTED. `backup ./missing.img` prints its error once.
+ * the run before the next drive with INTERRUPTED; a job file's bandwidthLimit paces drive reads.
+ * `backup ./missing.img` prints its error once.
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { openFileSource } from '../../src/engine/ends/file.js';
+import type { BlockSource } from '../../src/engine/ends/types.js';
 import { type BackupEvent, type BackupItem, backupAll } from '../../src/ops/backup-orchestrator.js';
 import { carriesAnyTag, fileTarget, runExitCode, selectByTags, shutdownExtra } from '../../src/ops/backup-plan.js';
+import { pacedSource } from '../../src/ops/paced-source.js';
 import { selectDrives, targetItems } from '../../src/ops/run-select.js';
 import { cliEnv, runCli } from '../helpers/engine-cli.js';
 import {
@@ -20,6 +23,7 @@ import {
   emulator,
   localRepo,
   makeImage,
+  MiB,
   type TestRepo,
   writeImageFile,
 } from '../helpers/engine-fixtures.js';
@@ -54,6 +58,33 @@ describe('backup-plan', () => {
     expect(extra).toMatchObject({ serverShutdown: { consistency: 'power-off', servers: [{ server: 's1', method: 'acpi' }, { server: 's2' }] } });
     expect(shutdownExtra([{ uuid: 's1', name: 'web', method: 'acpi' }])).toMatchObject({ serverShutdown: { consistency: 'shutdown' } });
     expect(fileTarget('x.img')).toMatchObject({ driveUuid: `file:${join(process.cwd(), 'x.img')}`, account: 'file' });
+  });
+});
+
+describe('pacedSource (a job file bandwidthLimit on drive reads)', () => {
+  const KiB = 1024;
+  const memory = (size: number): BlockSource => ({
+    size,
+    description: 'memory',
+    read: async (_offset, length) => Buffer.alloc(length),
+    close: async () => {},
+  });
+
+  it('holds reads to the rate once the first second of burst is spent', async () => {
+    const paced = pacedSource(memory(MiB), 512 * KiB);
+    const started = performance.now();
+    for (let i = 0; i < 4; i++) await paced.read(i * 256 * KiB, 256 * KiB);
+    // 1 MiB at 512 KiB/s with a 512 KiB burst: the last 512 KiB wait about a second.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it('a stop ends the wait with the signal reason', async () => {
+    const controller = new AbortController();
+    const paced = pacedSource(memory(MiB), 64 * KiB, controller.signal);
+    await paced.read(0, 64 * KiB);
+    const waiting = paced.read(64 * KiB, 512 * KiB);
+    controller.abort(new Error('stopped'));
+    await expect(waiting).rejects.toThrow('stopped');
   });
 });
 
