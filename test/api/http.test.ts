@@ -128,6 +128,19 @@ describe('odd answers', () => {
     expect(client.stats()).toEqual({ requests: 3, retries: 1, byWord: { connection: 1 }, busyChecks: 0 });
   });
 
+  it('retries a read whose answer is longer than asked, and keeps the bytes of the answer that fits', async () => {
+    const { client, seen } = await serve((s, res, n) => {
+      if (s.url.endsWith('/info')) return info(res);
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(Buffer.alloc(n === 2 ? 70_000 : 100, 9));
+    });
+    const into = Buffer.alloc(200, 1);
+    const got = await client.readDrive(DRIVE, 0, 100, into);
+    expect(got.equals(Buffer.alloc(100, 9))).toBe(true);
+    expect(seen).toHaveLength(3);
+    expect(client.stats().byWord).toEqual({ connection: 1 });
+  });
+
   it('retries a body cut off mid-way by a reset, and gives up after maxAttempts with a connection error', async () => {
     const { client } = await serve((s, res) => {
       if (s.url.endsWith('/info')) return info(res);
