@@ -111,7 +111,7 @@ export function withServerStopped<T>(
 
 /**
  * Shuts every server down (in parallel), runs `fn`, then starts again those this call stopped, also when
- * `fn` throws. Refuses before touching any server if one of them is not persistent. When a shutdown times
+ * `fn` throws, and as soon as `opts.signal` aborts. Refuses before touching any server if one of them is not persistent. When a shutdown times
  * out without `powerOffOnTimeout`, starts again the servers already stopped, leaves the late one running
  * and throws SERVER_SHUTDOWN_TIMEOUT; `fn` never runs.
  */
@@ -140,15 +140,25 @@ export async function withServersStopped<T>(
     if (restartError) throw restartFailure(restartError, stopped, undefined, failed.reason);
     throw failed.reason;
   }
+  // A stop (Ctrl-C, SIGTERM) starts the servers again at once, while the work winds down: the process
+  // may have only seconds left (src/cli/stop.ts), and the work's result is abandoned anyway. Only what was
+  // read before the stop was read with the servers down; an interrupted backup commits nothing.
+  let restarting: Promise<unknown> | undefined;
+  const restart = () => (restarting ??= opts.restart === false ? Promise.resolve(undefined) : restartAll(api, stopped, opts));
+  const onStop = () => void restart();
+  opts.signal?.addEventListener('abort', onStop, { once: true });
   let result: T;
   try {
+    if (opts.signal?.aborted) void restart();
     result = await fn(stopped);
   } catch (err) {
-    const restartError = opts.restart === false ? undefined : await restartAll(api, stopped, opts);
+    const restartError = await restart();
     if (restartError) throw restartFailure(restartError, stopped, undefined, err);
     throw err;
+  } finally {
+    opts.signal?.removeEventListener('abort', onStop);
   }
-  const restartError = opts.restart === false ? undefined : await restartAll(api, stopped, opts);
+  const restartError = await restart();
   if (restartError) throw restartFailure(restartError, stopped, result, undefined);
   return result;
 }

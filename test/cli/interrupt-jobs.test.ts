@@ -90,6 +90,22 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s part-way', (signal) => {
   });
 });
 
+describe('backup --shutdown-server', () => {
+  it('SIGINT part-way: the server it shut down runs again, exit 130, no lock left', async () => {
+    const disk = await createDriveWith(c, 'srv-disk', image(400));
+    const server = (await c.createServer({ name: 'srv', cpu: 1000, mem: 512, persistent: true, 'ide:0:0': disk, boot: 'ide:0:0' })).uuid;
+    emu.setFaults({ latencyMs: LATENCY_MS, calls: ['read'] });
+    try {
+      const stopped = await interruptPartWay(['backup', 'eh:srv-disk', '--shutdown-server'], 'SIGINT');
+      await expectCleanStop(stopped, 'SIGINT');
+      expect(stopped.json.map((j) => j.event)).toContain('server-stopped');
+    } finally {
+      emu.setFaults(undefined);
+    }
+    expect((await c.serverInfo(server)).status).toBe('active');
+  });
+});
+
 describe('run JOBFILE', () => {
   it('SIGTERM part-way: exits 130, leaves no lock, and the next run resumes the backup', async () => {
     await createDriveWith(c, 'run-big', image(300));

@@ -11,7 +11,7 @@ import type { Emulator } from '../../src/emulator/index.js';
 import { DrivesnapError } from '../../src/errors.js';
 import { claimingServers, groupByServers } from '../../src/ops/server-claims.js';
 import { stopPlan, timeoutAction, withServerStopped } from '../../src/ops/server-shutdown.js';
-import { cliEnv, runCli } from '../helpers/engine-cli.js';
+import { cliEnv, runCli, waitUntil } from '../helpers/engine-cli.js';
 import {
   ACCOUNT_A,
   apiClient,
@@ -111,6 +111,19 @@ describe('withServerStopped', () => {
     const { server } = await serverWith(a, 'lib-fail');
     const boom = new DrivesnapError('BOOM', 'the work failed');
     await expect(withServerStopped(a, server, { pollMs: 20 }, async () => Promise.reject(boom))).rejects.toBe(boom);
+    expect((await a.serverInfo(server)).status).toBe('active');
+  });
+
+  it('a stop starts the server again at once, while the work is still winding down', async () => {
+    const { server } = await serverWith(a, 'lib-stop');
+    const controller = new AbortController();
+    const work = withServerStopped(a, server, { pollMs: 20, signal: controller.signal }, async () => {
+      controller.abort(new DrivesnapError('INTERRUPTED', 'stopped'));
+      // The work has not returned: only a restart started by the stop itself brings the server back here.
+      await waitUntil(async () => (await a.serverInfo(server)).status === 'active', 'the server to run again', 15_000);
+      throw controller.signal.reason;
+    });
+    await expect(work).rejects.toMatchObject({ code: 'INTERRUPTED' });
     expect((await a.serverInfo(server)).status).toBe('active');
   });
 
