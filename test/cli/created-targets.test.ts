@@ -12,13 +12,10 @@ import type { Emulator } from '../../src/emulator/index.js';
 import { spawnCli, runCli, waitUntil } from '../helpers/engine-cli.js';
 import {
   Cleanup,
-  RANGE,
-  apiClient,
+  cliWorld,
   createDriveWith,
-  emulator,
-  emulatorCliEnv,
-  localRepo,
   makeImage,
+  RANGE,
   rangeOf,
   readWholeDrive,
   sha256,
@@ -34,14 +31,7 @@ let repoDir: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  emu = await emulator(cleanup);
-  c = apiClient(cleanup, emu);
-  work = await cleanup.tempDir();
-  const t = await localRepo(cleanup, false);
-  repoDir = t.dir!;
-  t.repo.index.close();
-  await createDriveWith(c, 'source', IMAGE);
-  env = await emulatorCliEnv(emu, work, { DRIVESNAP_REPO: repoDir });
+  ({ emu, c, work, repoDir, env } = await cliWorld(cleanup, { encrypted: false, driveName: 'source', image: IMAGE }));
 });
 afterAll(() => cleanup.run());
 

@@ -15,6 +15,7 @@ import { Repository } from '../../src/repo/repository.js';
 import { LocalStore } from '../../src/store/local.js';
 import { cliEnv, runCli, spawnCli, waitUntil } from '../helpers/engine-cli.js';
 import { ACCOUNT_A, Cleanup, MiB, apiClient, createDriveWith, emulator, makeImage } from '../helpers/engine-fixtures.js';
+import { s3CliEnv } from '../helpers/s3-cli-env.js';
 import { type S3TestServer, startS3Server } from '../helpers/s3-server.js';
 
 const cleanup = new Cleanup();
@@ -214,12 +215,7 @@ describe('an S3 repository', () => {
     const dir = await cleanup.tempDir('drivesnap-repo-s3-');
     await writeFile(join(dir, 'a.img'), IMAGE_A);
     await writeFile(join(dir, 'accounts.yaml'), 'accounts: {}\n');
-    const env = cliEnv({
-      DRIVESNAP_REPO: `s3://${s3.bucket}/team/repo`,
-      DRIVESNAP_S3_ENDPOINT: s3.endpoint,
-      AWS_ACCESS_KEY_ID: s3.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      AWS_REGION: s3.region,
+    const env = s3CliEnv(s3, 'team/repo', {
       DRIVESNAP_PASSWORD: PASSWORD,
       DRIVESNAP_CONFIG: join(dir, 'accounts.yaml'),
       XDG_CACHE_HOME: join(dir, 'cache'),

@@ -2,43 +2,30 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
-import type { Emulator } from '../../src/emulator/index.js';
 import { LocalStore } from '../../src/store/local.js';
 import { Repository } from '../../src/repo/repository.js';
 import {
-  apiClient,
   Cleanup,
-  createDriveWith,
-  emulator,
+  cliWorld,
   expectedTable,
-  localRepo,
   makeImage,
   PASSWORD,
   RANGE,
   readWholeDrive,
   snapshotNames,
-  emulatorCliEnv,
 } from '../helpers/engine-fixtures.js';
 import { type CliResult, runCli } from '../helpers/engine-cli.js';
 
 const IMAGE = makeImage([{ text: 51 }, 'zero', { random: 52 }, { text: 53 }], RANGE / 2);
 
 const cleanup = new Cleanup();
-let emu: Emulator;
 let c: ApiClient;
 let work: string;
 let repoDir: string;
 let env: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
-  emu = await emulator(cleanup);
-  c = apiClient(cleanup, emu);
-  work = await cleanup.tempDir();
-  const t = await localRepo(cleanup, true);
-  repoDir = t.dir!;
-  t.repo.index.close();
-  await createDriveWith(c, 'web', IMAGE);
-  env = await emulatorCliEnv(emu, work, { DRIVESNAP_REPO: repoDir });
+  ({ c, work, repoDir, env } = await cliWorld(cleanup, { encrypted: true, driveName: 'web', image: IMAGE }));
 });
 afterAll(() => cleanup.run());
 

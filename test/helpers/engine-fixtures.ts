@@ -283,3 +283,27 @@ export async function emulatorCliEnv(emu: Emulator, work: string, vars: Record<s
     ...vars,
   });
 }
+
+/** What a CLI test of drive jobs works on: an emulator, a client of its account A, and a local repository. */
+export interface CliWorld {
+  emu: Emulator;
+  c: ApiClient;
+  work: string;
+  repoDir: string;
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * An emulator with the drive `driveName` holding `image`, a local repository (closed here: the CLI
+ * children open it), and the environment a CLI child needs to use both.
+ */
+export async function cliWorld(cleanup: Cleanup, o: { encrypted: boolean; driveName: string; image: Buffer }): Promise<CliWorld> {
+  const emu = await emulator(cleanup);
+  const c = apiClient(cleanup, emu);
+  const work = await cleanup.tempDir();
+  const t = await localRepo(cleanup, o.encrypted);
+  await t.repo.close();
+  await createDriveWith(c, o.driveName, o.image);
+  const env = await emulatorCliEnv(emu, work, { DRIVESNAP_REPO: t.dir! });
+  return { emu, c, work, repoDir: t.dir!, env };
+}
