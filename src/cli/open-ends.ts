@@ -6,7 +6,7 @@ import { rm, stat } from 'node:fs/promises';
 import type { ApiClient } from '../api/client.js';
 import type { DriveInfo } from '../api/drive-info.js';
 import { type Location, parseLocation, resolveDrive } from '../config/locations.js';
-import { DrivesnapError, ExitCode, UsageError } from '../errors.js';
+import { DrivesnapError, UsageError } from '../errors.js';
 import { driveSink, driveSource } from '../engine/ends/drive.js';
 import { openFileSink, openFileSource } from '../engine/ends/file.js';
 import { type CreatedTarget, type JobRecord, recalledCreatedTarget, recordCreatedTarget } from '../engine/checkpoint.js';
@@ -113,7 +113,6 @@ export async function openSink(text: string, clients: Clients, opts: SinkOptions
       throw new DrivesnapError(
         'DRIVE_CLAIMED',
         `${location.account}:${drive.name} is in use by a running server (${drive.claimed.join(' ')}): shut the server down first (--force skips this check, but an API that follows the contract refuses writes to a drive in use with 409 busy)`,
-        ExitCode.failure,
       );
     }
   }
@@ -152,7 +151,6 @@ export async function createOrAdoptDrive(
     throw new DrivesnapError(
       'DRIVE_EXISTS',
       `${location.account} already has a drive named ${location.drive}: write onto it as an existing target (restore --to, or copy without --to-new), or choose another name`,
-      ExitCode.usage,
     );
   }
   creation?.record(description, { id: null });

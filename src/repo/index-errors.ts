@@ -1,4 +1,4 @@
-import { DrivesnapError, ExitCode } from '../errors.js';
+import { DrivesnapError } from '../errors.js';
 
 /** A snapshot prefix the user typed matches more than one snapshot: a usage error, not a failure. */
 export class SnapshotAmbiguousError extends DrivesnapError {
@@ -11,7 +11,6 @@ export class SnapshotAmbiguousError extends DrivesnapError {
     super(
       'SNAPSHOT_AMBIGUOUS',
       `snapshot prefix "${prefix}" matches ${matches.length} snapshots (${shown}); give more characters of the id`,
-      ExitCode.usage,
     );
   }
 }

@@ -66,7 +66,7 @@ export type KeyListing = KeyFileInfo & { id: string };
 
 export class RepoNotFoundError extends DrivesnapError {
   constructor(location: string) {
-    super('REPO_NOT_FOUND', `no repository at ${location}: create one with \`drivesnap init\` or check --repo`, ExitCode.repoNotFound);
+    super('REPO_NOT_FOUND', `no repository at ${location}: create one with \`drivesnap init\` or check --repo`);
   }
 }
 
@@ -116,13 +116,12 @@ export class Repository implements JobRepository {
 
   static async init(store: ObjectStore, opts: InitOptions): Promise<Repository> {
     if (await store.stat(CONFIG_OBJECT)) {
-      throw new DrivesnapError('REPO_EXISTS', `a repository exists already at ${store.location}`, ExitCode.usage);
+      throw new DrivesnapError('REPO_EXISTS', `a repository exists already at ${store.location}`);
     }
     if (opts.encrypted && !opts.password) {
       throw new DrivesnapError(
         'PASSWORD_REQUIRED',
         'an encrypted repository needs a password: set DRIVESNAP_PASSWORD or --password-file (or use --no-encryption)',
-        ExitCode.usage,
       );
     }
     const config = newConfig({ encrypted: opts.encrypted, compressionLevel: opts.compressionLevel });
@@ -166,7 +165,6 @@ export class Repository implements JobRepository {
         throw new DrivesnapError(
           'PASSWORD_REQUIRED',
           `the repository at ${store.location} is encrypted: set DRIVESNAP_PASSWORD or --password-file`,
-          ExitCode.usage,
         );
       }
       master = await unlockMasterKey(store, keyNames, opts.password);
@@ -482,22 +480,22 @@ export class Repository implements JobRepository {
         .filter((s) => !drive || isSnapshotOfDrive(s, drive));
       const last = all[all.length - 1];
       if (!last) {
-        throw new DrivesnapError('SNAPSHOT_NOT_FOUND', drive ? `no snapshot of ${drive} in the repository` : 'the repository holds no snapshot', ExitCode.failure);
+        throw new DrivesnapError('SNAPSHOT_NOT_FOUND', drive ? `no snapshot of ${drive} in the repository` : 'the repository holds no snapshot');
       }
       const drives = new Set(all.map((s) => s.driveUuid));
       if (!drive && drives.size > 1) {
-        throw new DrivesnapError('SNAPSHOT_AMBIGUOUS', '`latest` is ambiguous: the repository holds several drives; add --drive', ExitCode.usage);
+        throw new DrivesnapError('SNAPSHOT_AMBIGUOUS', '`latest` is ambiguous: the repository holds several drives; add --drive');
       }
       return last;
     }
     const row = this.index.findSnapshot(ref);
-    if (!row) throw new DrivesnapError('SNAPSHOT_NOT_FOUND', `no snapshot ${ref} in the repository (see \`drivesnap snapshots\`)`, ExitCode.failure);
+    if (!row) throw new DrivesnapError('SNAPSHOT_NOT_FOUND', `no snapshot ${ref} in the repository (see \`drivesnap snapshots\`)`);
     return row;
   }
 
   /** Adds a password; the repository must be open (its master key known). */
   async addKey(password: string, scrypt?: { N: number; r: number; p: number }): Promise<string> {
-    if (!this.master) throw new DrivesnapError('NOT_ENCRYPTED', 'this repository is not encrypted: it has no keys', ExitCode.usage);
+    if (!this.master) throw new DrivesnapError('NOT_ENCRYPTED', 'this repository is not encrypted: it has no keys');
     const keyFile = await makeKeyFile(this.master, password, { scrypt, host: hostname() });
     await this.store.put(keyObjectName(keyFile.id), keyFile.body);
     return keyFile.id;
@@ -530,7 +528,7 @@ export class Repository implements JobRepository {
     const names = await listKeyNames(this.store);
     const matches = names.filter((name) => name.slice(KEYS_PREFIX.length).startsWith(prefix));
     if (matches.length !== 1) {
-      throw new DrivesnapError('KEY_NOT_FOUND', matches.length ? `key id ${prefix} is ambiguous` : `no key ${prefix}`, ExitCode.usage);
+      throw new DrivesnapError('KEY_NOT_FOUND', matches.length ? `key id ${prefix} is ambiguous` : `no key ${prefix}`);
     }
     if (names.length === 1) {
       throw new DrivesnapError('LAST_KEY', 'refusing to remove the only key: the repository would be unreadable; add another first', ExitCode.usage);
@@ -586,7 +584,7 @@ function configDowngraded(why: string): CorruptObjectError {
  */
 async function unlockMasterKey(store: ObjectStore, names: string[], password: string): Promise<Buffer> {
   if (names.length === 0) {
-    throw new DrivesnapError('NO_KEYS', `the repository at ${store.location} is encrypted but has no key files`, ExitCode.wrongPassword);
+    throw new DrivesnapError('NO_KEYS', `the repository at ${store.location} is encrypted but has no key files`);
   }
   let wrongPassword: WrongPasswordError | undefined;
   let damaged: DrivesnapError | undefined;

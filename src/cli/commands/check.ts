@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { DrivesnapError, ExitCode, UsageError } from '../../errors.js';
+import { DrivesnapError, UsageError } from '../../errors.js';
 import { checkRepository } from '../../ops/check.js';
 import { Output } from '../output.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
@@ -45,7 +45,7 @@ export const command: CommandModule<object, CheckArgs> = {
         `: ${r.problems.length === 0 ? 'no problems found' : `${r.problems.length} problem(s)`}`;
       out.result({ ...r, ok: r.problems.length === 0 }, summary);
       if (r.problems.length > 0) {
-        throw new DrivesnapError('CHECK_FAILED', `the repository has ${r.problems.length} problem(s) (listed above)`, ExitCode.failure);
+        throw new DrivesnapError('CHECK_FAILED', `the repository has ${r.problems.length} problem(s) (listed above)`);
       }
     });
   },

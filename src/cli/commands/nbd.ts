@@ -65,7 +65,7 @@ export const command: CommandModule<object, NbdArgs> = {
           address = { socket: join(privateDir, 'nbd.sock') };
         }
         const port = await server.listen(address).catch((err: unknown) => {
-          throw new DrivesnapError('NBD_LISTEN', `cannot listen on ${describe(address)}: ${(err as Error).message}`, ExitCode.failure);
+          throw new DrivesnapError('NBD_LISTEN', `cannot listen on ${describe(address)}: ${(err as Error).message}`);
         });
         const uri = (name: string) =>
           'socket' in address ? `nbd+unix:///${name}?socket=${address.socket}` : `nbd://${isIP(address.host) === 6 ? `[${address.host}]` : address.host}:${port}/${name}`;

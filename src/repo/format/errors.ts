@@ -2,11 +2,11 @@
  * Errors of the repository format. Each names the object at fault and what to do; none carries a key,
  * password or plaintext.
  */
-import { DrivesnapError, ExitCode } from '../../errors.js';
+import { DrivesnapError, type ErrorCode } from '../../errors.js';
 
 export type CorruptKind = 'chunk' | 'snapshot' | 'config' | 'key file';
 
-const CODE_OF_KIND: Record<CorruptKind, string> = {
+const CODE_OF_KIND: Record<CorruptKind, ErrorCode> = {
   chunk: 'CHUNK_CORRUPT',
   snapshot: 'SNAPSHOT_CORRUPT',
   config: 'CONFIG_CORRUPT',
@@ -26,7 +26,6 @@ export class CorruptObjectError extends DrivesnapError {
     super(
       CODE_OF_KIND[kind],
       `${kind} object ${object} is damaged (${reason}); run \`drivesnap check --read-data\` to find every damaged object`,
-      ExitCode.failure,
       options,
     );
   }
@@ -51,7 +50,7 @@ export class RepoVersionError extends DrivesnapError {
 export class WrongPasswordError extends DrivesnapError {
   override name = 'WrongPasswordError';
   constructor(message = 'wrong password: no key of this repository opens with it; check the password and try again') {
-    super('WRONG_PASSWORD', message, ExitCode.wrongPassword);
+    super('WRONG_PASSWORD', message);
   }
 }
 
