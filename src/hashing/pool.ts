@@ -38,7 +38,7 @@ export class HashPool {
   readonly size: number;
   private readonly key: KeyObject | undefined;
   private readonly entry: WorkerEntry;
-  /** Undefined: no worker there yet, or it stopped; one starts when a request needs it. */
+  /** Undefined: no worker there yet, or it stopped; one starts when a request needs it (leastBusy). */
   private readonly slots: (Slot | undefined)[] = [];
   private seq = 0;
   private closed = false;
@@ -47,7 +47,8 @@ export class HashPool {
     this.key = opts.key;
     this.entry = opts.workerEntry ?? hashWorkerEntry();
     this.size = Math.max(1, Math.floor(opts.workers ?? availableParallelism()));
-    for (let i = 0; i < this.size; i++) this.slots.push(this.spawn(i));
+    // Workers start with the first requests that need them: a pool made for a job that hashes nothing costs nothing.
+    for (let i = 0; i < this.size; i++) this.slots.push(undefined);
   }
 
   /** The range's id: SHA-256, or HMAC-SHA-256 under the key. Workers for shared memory, this thread otherwise. */
