@@ -5,6 +5,7 @@
  * out of argv, from DRIVESNAP_EMULATOR_ACCOUNTS (comma- or space-separated).
  */
 import type { Argv, CommandModule } from 'yargs';
+import { type Env, processEnv } from '../../config/env.js';
 import { ExitCode, UsageError } from '../../errors.js';
 import { parseSize } from '../../util/size.js';
 import {
@@ -49,7 +50,7 @@ function sizeOption(name: string, text: string | undefined): number | undefined 
   return n;
 }
 
-export function emulatorOptions(args: EmulatorArgs, env: NodeJS.ProcessEnv): EmulatorOptions {
+export function emulatorOptions(args: EmulatorArgs, env: Env): EmulatorOptions {
   const accounts: EmulatorAccount[] = [
     ...(args.account ?? []).map(parseAccount),
     ...parseAccountList(env[ACCOUNTS_ENV] ?? ''),
@@ -97,7 +98,7 @@ export const command: CommandModule<GlobalOptions, EmulatorArgs> = {
       }) as Argv<EmulatorArgs>,
   handler: async (args) => {
     const out = new Output(args);
-    const emulator = await startEmulator(emulatorOptions(args, process.env));
+    const emulator = await startEmulator(emulatorOptions(args, processEnv()));
     const first = emulator.accounts[0]!;
     const ehuri = emulator.url;
     out.result({ ehuri, ehauth: `${first.user}:${first.secret}`, dataDir: emulator.dataDir, accounts: emulator.accounts.length },
