@@ -2,8 +2,9 @@
  * Ctrl-C (SIGINT) and SIGTERM sent to a real CLI process part-way through a job, with the emulator slowed
  * (every drive read or write waits) so the job is surely in flight: the process winds down on the one stop
  * signal (src/cli/stop.ts) and exits 130 with the INTERRUPTED message, the repository keeps no lock, and
- * the same command run again resumes (ranges resumed > 0) and succeeds. The emulator command stops on the
- * same signal, cleans up and exits 130.
+ * the same command run again resumes (ranges resumed > 0) and succeeds: backup (also with servers held
+ * down, which run again), run JOBFILE, clone by copying. The emulator command stops on the same signal,
+ * cleans up and exits 130.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { listLocks } from '../../src/repo/locks.js';
 import { LocalStore } from '../../src/store/local.js';
 import { type CliResult, spawnCli, waitUntil } from '../helpers/engine-cli.js';
 import {
+  ACCOUNT_B,
   apiClient,
   chunkFilesOnDisk,
   Cleanup,
@@ -24,6 +26,7 @@ import {
   localRepo,
   makeImage,
   type RangeSpec,
+  readWholeDrive,
   type TestRepo,
 } from '../helpers/engine-fixtures.js';
 
@@ -47,9 +50,9 @@ beforeAll(async () => {
 afterAll(() => cleanup.run());
 
 /** Runs `args` with --json, sends `signal` once a progress line shows 3 ranges done, returns the result. */
-async function interruptPartWay(args: string[], signal: NodeJS.Signals): Promise<CliResult> {
+async function interruptPartWay(args: string[], signal: NodeJS.Signals, runEnv = env): Promise<CliResult> {
   let ready = false;
-  const run = spawnCli([...args, '--json', '--concurrency', '2'], env, (stdout) => {
+  const run = spawnCli([...args, '--json', '--concurrency', '2'], runEnv, (stdout) => {
     ready ||= /"event":"progress"[^\n]*"rangesDone":([3-9]|1[0-5])\b/.test(stdout);
   });
   let exited = false;
@@ -103,6 +106,33 @@ describe('backup --shutdown-server', () => {
       emu.setFaults(undefined);
     }
     expect((await c.serverInfo(server)).status).toBe('active');
+  });
+});
+
+describe('clone to another account', () => {
+  it('SIGINT part-way: exits 130, and the rerun resumes into the drive it made and finishes it', async () => {
+    const b = apiClient(cleanup, emu, ACCOUNT_B);
+    const config = join(work, 'accounts-b.yaml');
+    await writeFile(config, stringify({ accounts: { b: { url: emu.url, user: ACCOUNT_B.user, secretEnv: 'B_SECRET' } } }));
+    const cloneEnv = { ...env, DRIVESNAP_CONFIG: config, B_SECRET: ACCOUNT_B.secret };
+    const data = image(500);
+    await createDriveWith(c, 'to-clone', data);
+    const args = ['clone', 'eh:to-clone', '--name', 'cloned', '--to', 'b:'];
+    emu.setFaults({ latencyMs: LATENCY_MS, calls: ['read'] });
+    try {
+      const stopped = await interruptPartWay(args, 'SIGINT', cloneEnv);
+      expect(stopped.code, stopped.stderr).toBe(130);
+      expect(stopped.json.at(-1)).toMatchObject({ error: { code: 'INTERRUPTED' } });
+    } finally {
+      emu.setFaults(undefined);
+    }
+    const rerun = await spawnCli([...args, '--json'], cloneEnv).done;
+    expect(rerun.code, rerun.stderr).toBe(0);
+    const result = rerun.json.at(-1) as { method: string; drive: string; counts: Record<string, number> };
+    expect(result.method).toBe('copy');
+    expect(result.counts.resumed ?? 0).toBeGreaterThan(0);
+    expect((await b.listDriveInfo()).filter((d) => d.name === 'cloned').map((d) => d.uuid)).toEqual([result.drive]);
+    expect((await readWholeDrive(b, result.drive)).equals(data)).toBe(true);
   });
 });
 
