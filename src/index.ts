@@ -16,7 +16,7 @@ export { Repository } from './repo/repository.js';
 export type { AuthenticSnapshot, ChunkRepository, JobRecords, JobRepository, SnapshotStore } from './repo/interfaces.js';
 export { DEFAULT_CHUNK_SIZE, DEFAULT_CONCURRENCY } from './engine/defaults.js';
 export { runJob } from './engine/job-runner.js';
-export type { JobOutcome, JobRun, JobSpec, JobSteps, RangeDone } from './engine/job-runner.js';
+export type { JobControls, JobOutcome, JobRun, JobSpec, JobSteps, RangeDone, TargetJobResult } from './engine/job-runner.js';
 export { backup } from './engine/jobs/backup.js';
 export { restore } from './engine/jobs/restore.js';
 export { copy } from './engine/jobs/copy.js';

@@ -20,7 +20,25 @@ import { Progress, type RangeOutcome } from './progress.js';
 import { type Range, rangeAt, rangeCount, ranges } from './ranges.js';
 import { verifyTarget } from './jobs/verify.js';
 
-export interface JobSpec {
+/** What every job's caller may set: ranges in flight at once, a progress listener, the stop signal. */
+export interface JobControls {
+  concurrency?: number;
+  onProgress?: (p: Progress) => void;
+  signal?: AbortSignal;
+}
+
+/** The caller's controls, and only those (a job's options hold more). */
+export function jobControls(o: JobControls): JobControls {
+  return { concurrency: o.concurrency, onProgress: o.onProgress, signal: o.signal };
+}
+
+/** What a job that writes a target (restore, copy) returns. */
+export interface TargetJobResult {
+  progress: Progress;
+  verified?: { ranges: number };
+}
+
+export interface JobSpec extends JobControls {
   /** The progress's job name: `backup`, `restore`, `copy`. */
   kind: string;
   /** Names the job in messages: `backup of vol1`, `restore onto /tmp/x.img`. */
@@ -30,9 +48,6 @@ export interface JobSpec {
   /** Where the job's checkpoints are kept, and its record there; without them the job does not resume. */
   records?: JobRecords;
   record?: JobRecord;
-  concurrency?: number;
-  signal?: AbortSignal;
-  onProgress?: (p: Progress) => void;
 }
 
 /** What a range's step reports once the range is done (and durable): the checkpoint and the progress. */

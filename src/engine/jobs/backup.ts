@@ -10,7 +10,7 @@ import type { JobRepository } from '../../repo/interfaces.js';
 import { TOOL_VERSION } from '../../version.js';
 import { isAllZero } from '../codec.js';
 import type { BlockSource } from '../ends/types.js';
-import { type JobRun, runJob } from '../job-runner.js';
+import { type JobControls, type JobRun, jobControls, runJob } from '../job-runner.js';
 import { cpuSlots } from '../pipeline.js';
 import type { Progress } from '../progress.js';
 import { rangeCount, ranges } from '../ranges.js';
@@ -24,14 +24,11 @@ export interface BackupTarget {
   claimed: boolean;
 }
 
-export interface BackupOptions {
+export interface BackupOptions extends JobControls {
   repo: JobRepository;
   source: BlockSource;
   target: BackupTarget;
   tags?: string[];
-  concurrency?: number;
-  onProgress?: (p: Progress) => void;
-  signal?: AbortSignal;
   /** Extra metadata kept in the manifest (e.g. the server that claimed the drive). */
   extra?: Record<string, unknown>;
 }
@@ -73,9 +70,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
         chunkSize,
         records: repo.jobs,
         record: { key: backupJobKey(o.target, source), info: { size: source.size, generation, chunkSize } },
-        concurrency: o.concurrency,
-        signal: o.signal,
-        onProgress: o.onProgress,
+        ...jobControls(o),
       },
       {
         resumed: (i, id) => {

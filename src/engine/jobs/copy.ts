@@ -9,25 +9,18 @@ import type { JobRecord } from '../checkpoint.js';
 import { isAllZero } from '../codec.js';
 import { DEFAULT_CHUNK_SIZE } from '../defaults.js';
 import type { BlockSink, BlockSource } from '../ends/types.js';
-import { runJob } from '../job-runner.js';
-import type { Progress } from '../progress.js';
+import { type JobControls, jobControls, runJob, type TargetJobResult } from '../job-runner.js';
 
-export interface CopyOptions {
+export interface CopyOptions extends JobControls {
   source: BlockSource;
   sink: BlockSink;
   /** Where checkpoints are kept, so an interrupted copy resumes; omit to run without. */
   jobs?: JobRecords;
   chunkSize?: number;
-  concurrency?: number;
   verify?: boolean;
-  onProgress?: (p: Progress) => void;
-  signal?: AbortSignal;
 }
 
-export interface CopyResult {
-  progress: Progress;
-  verified?: { ranges: number };
-}
+export type CopyResult = TargetJobResult;
 
 export function copyJobKey(source: string, target: string): string {
   return `copy:${source}:${target}`;
@@ -55,9 +48,7 @@ export async function copy(o: CopyOptions): Promise<CopyResult> {
       chunkSize,
       records: o.jobs,
       record: copyJob(source, sink.description, chunkSize),
-      concurrency: o.concurrency,
-      signal: o.signal,
-      onProgress: o.onProgress,
+      ...jobControls(o),
     },
     {
       step: async (r, slot, run) => {

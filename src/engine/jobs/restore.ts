@@ -11,27 +11,20 @@ import type { AuthenticSnapshot, JobRepository } from '../../repo/interfaces.js'
 import type { JobRecord } from '../checkpoint.js';
 import { gunzipBody, isAllZero } from '../codec.js';
 import type { BlockSink, RangeBody } from '../ends/types.js';
-import { runJob } from '../job-runner.js';
+import { type JobControls, jobControls, runJob, type TargetJobResult } from '../job-runner.js';
 import { cpuSlots } from '../pipeline.js';
-import type { Progress } from '../progress.js';
 import { rangeCount } from '../ranges.js';
 
-export interface RestoreOptions {
+export interface RestoreOptions extends JobControls {
   repo: JobRepository;
   /** Which snapshot; its table and size are always the authenticated manifest's, never the index's. */
   snapshot: SnapshotRow | AuthenticSnapshot;
   sink: BlockSink;
-  concurrency?: number;
   /** Read the target back afterwards and compare every range with the manifest. */
   verify?: boolean;
-  onProgress?: (p: Progress) => void;
-  signal?: AbortSignal;
 }
 
-export interface RestoreResult {
-  progress: Progress;
-  verified?: { ranges: number };
-}
+export type RestoreResult = TargetJobResult;
 
 export function restoreJobKey(snapshotId: string, target: string): string {
   return `restore:${snapshotId}:${target}`;
@@ -66,9 +59,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
         chunkSize,
         records: repo.jobs,
         record: restoreJob(snapshot, sink.description),
-        concurrency: o.concurrency,
-        signal: o.signal,
-        onProgress: o.onProgress,
+        ...jobControls(o),
       },
       {
         step: async (r, slot, run) => {
