@@ -19,6 +19,7 @@ import type { ServerInfo } from '../api/servers.js';
 import type { ApiParams } from '../api/params.js';
 import { isUuid } from '../config/locations.js';
 import { DrivesnapError } from '../errors.js';
+import { DEFAULT_CONCURRENCY } from '../engine/defaults.js';
 import { driveSink, driveSource } from '../engine/ends/drive.js';
 import { copy } from '../engine/jobs/copy.js';
 import type { Progress, ProgressSnapshot } from '../engine/progress.js';
@@ -36,7 +37,7 @@ export interface MigrateServerOptions {
   server: string;
   /** Where checkpoints and the migration's own state are kept (src/cli/jobs-db.ts). */
   jobs: RepoIndex;
-  /** Ranges in flight per drive; default 8. */
+  /** Ranges in flight per drive; default DEFAULT_CONCURRENCY (8). */
   concurrency?: number;
   /** Drives copied at once; default 4. */
   parallelDrives?: number;
@@ -257,7 +258,7 @@ async function copyDrives(
             compressLevel: o.compressLevel,
           }),
           jobs: o.jobs,
-          concurrency: o.concurrency ?? 8,
+          concurrency: o.concurrency ?? DEFAULT_CONCURRENCY,
           verify: o.verify,
           signal: o.signal,
           onProgress: (pr) => o.onDriveProgress?.(p, pr),

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
 import type { ApiObject } from '../../src/api/wire.js';
 import { type Emulator, STANDARD_DRIVES } from '../../src/emulator/index.js';
+import { DrivesnapError } from '../../src/errors.js';
 import { translateServerConfig } from '../../src/ops/migrate-config.js';
 import { migrateServer } from '../../src/ops/migrate-server.js';
 import { RepoIndex } from '../../src/repo/index-db.js';
@@ -218,5 +219,31 @@ describe('migrateServer resume', () => {
     expect(names.sort()).toEqual(['resume-block:0', 'resume-ide:0:0', 'resume-scsi:0:0']);
     expect((await b.serverInfo(result.server)).status).toBe('stopped');
     expect(jobs.listJobs('migrate-server:')).toHaveLength(0);
+  });
+
+  it('a stop mid-copy ends with INTERRUPTED, starts the shut-down source again, and keeps the job for the rerun', async () => {
+    const src = await serverWithDrives('stop', { 'ide:0:0': makeImage([{ text: 41 }, { random: 42 }, { text: 43 }]) });
+    const work = await cleanup.tempDir('drivesnap-migrate-jobs-');
+    const jobs = RepoIndex.open(join(work, 'jobs.sqlite'));
+    cleanup.add(() => jobs.close());
+    const controller = new AbortController();
+    const run = migrateServer({
+      source: a,
+      sourceAccount: 'a',
+      dest: b,
+      destAccount: 'b',
+      server: src.uuid,
+      jobs,
+      parallelDrives: 1,
+      concurrency: 1,
+      shutdown: { pollMs: 20 },
+      signal: controller.signal,
+      onDriveProgress: (_d, p) => {
+        if (p.count('written') === 1) controller.abort(new DrivesnapError('INTERRUPTED', 'stopped'));
+      },
+    });
+    await expect(run).rejects.toMatchObject({ code: 'INTERRUPTED' });
+    expect((await a.serverInfo(src.uuid)).status).toBe('active');
+    expect(jobs.listJobs('migrate-server:')).toHaveLength(1);
   });
 });
