@@ -285,8 +285,7 @@ export class Repository implements JobRepository {
     this.index.addChunks([{ id, size: object.length }]);
   }
 
-  /** The stored object of a chunk, as it is (for tests that inspect the encoding). */
-  getChunkObject(id: Buffer): Promise<Buffer> {
+  private getChunkObject(id: Buffer): Promise<Buffer> {
     return this.store.get(chunkObjectName(id));
   }
 

@@ -13,7 +13,7 @@ import type { Emulator } from '../../src/emulator/index.js';
 import { driveSink, driveSource } from '../../src/engine/ends/drive.js';
 import { backup } from '../../src/engine/jobs/backup.js';
 import { restore } from '../../src/engine/jobs/restore.js';
-import { chunkId, openChunkPayload } from '../../src/repo/format/index.js';
+import { chunkId } from '../../src/repo/format/index.js';
 import {
   apiClient,
   Cleanup,
@@ -182,7 +182,7 @@ describe('restore bodies on the wire', () => {
       const i = offset / RANGE;
       expect(nonZero).toContain(i);
       const id = table.subarray(i * 32, i * 32 + 32);
-      const stored = await openChunkPayload(await t.repo.getChunkObject(id), id, t.repo.ctx);
+      const stored = await t.repo.openChunk(id);
       if (stored.encoding === 'gzip') {
         gzipBodies++;
         expect(w.contentEncoding).toBe('gzip');
