@@ -124,8 +124,9 @@ class BackupRun {
     try {
       await work();
     } catch (err) {
-      this.fail(location, err);
+      // Stopped: the run ends with the one INTERRUPTED error, not a failure per drive.
       if (this.o.signal?.aborted) throw interrupted(this.o.signal);
+      this.fail(location, err);
     }
   }
 
