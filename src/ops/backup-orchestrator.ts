@@ -86,8 +86,12 @@ export interface BackupRunOptions {
   progress?: (label: string) => { update(p: Progress): void; stop(): void };
 }
 
-/** Backs every item up; returns one outcome per item, in order. Throws only as the module comment says. */
-export async function backupAll(o: BackupRunOptions): Promise<BackupOutcome[]> {
+/**
+ * Backs every item up; returns one outcome per item, in order (an item named twice is backed up once).
+ * Throws only as the module comment says.
+ */
+export async function backupAll(options: BackupRunOptions): Promise<BackupOutcome[]> {
+  const o = { ...options, items: [...new Map(options.items.map((item) => [item.label, item])).values()] };
   const run = new BackupRun(o);
   if (!o.shutdown) {
     for (const item of o.items) {

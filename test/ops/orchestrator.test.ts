@@ -132,6 +132,13 @@ describe('backupAll against the emulator and a local repository', () => {
     expect(runExitCode({ drives: outcomes.length, failed: outcomes.filter((o) => !o.ok).length })).toBe(3);
   });
 
+  it('backs up an item named twice once', async () => {
+    const image = join(work, 'twice.img');
+    await writeImageFile(image, makeImage([{ text: 4 }]));
+    const outcomes = await backupAll({ repo: t.repo, items: [fileItem(image), fileItem(image)] });
+    expect(outcomes.map((o) => [o.location, o.ok])).toEqual([[image, true]]);
+  });
+
   it('a stop signal ends the run before the next item, with INTERRUPTED', async () => {
     const controller = new AbortController();
     const opened: string[] = [];
