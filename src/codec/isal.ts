@@ -9,6 +9,8 @@ import type { GzipCodec } from './types.js';
 export interface IsalAddon {
   gzip(data: Uint8Array, level: number, maxOutput: number): Promise<Buffer | null>;
   gunzip(data: Uint8Array, maxOutput: number): Promise<Buffer>;
+  /** Inflates into `into` (no allocation); resolves the length. */
+  gunzip(data: Uint8Array, maxOutput: number, into: Uint8Array): Promise<number>;
   maxLevel: number;
 }
 
@@ -56,5 +58,11 @@ function codecOver(addon: IsalAddon): GzipCodec {
       return out ?? undefined;
     },
     gunzip: (data, maxOutput) => addon.gunzip(data, maxOutput),
+    // An addon built before gunzip took `into` inflates and copies (the .node file outlives a git pull).
+    gunzipInto: async (data, into) => {
+      if (into.length === 0) return (await addon.gunzip(data, 1)).copy(into);
+      const n = (await addon.gunzip(data, into.length, into)) as number | Buffer;
+      return typeof n === 'number' ? n : n.copy(into);
+    },
   };
 }

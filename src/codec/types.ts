@@ -14,6 +14,12 @@ export interface GzipCodec {
   gzip(data: Uint8Array, level: number, maxOutput?: number): Promise<Buffer | undefined>;
   /** Inflates a gzip stream, checking its CRC-32 and length; rejects beyond `maxOutput` bytes. */
   gunzip(data: Uint8Array, maxOutput: number): Promise<Buffer>;
+  /**
+   * The same inflated into `into` (at most its length; beyond it rejects) and resolves the bytes written:
+   * a caller that reuses one buffer per range allocates nothing per range (ISA-L writes there directly;
+   * node:zlib inflates and copies).
+   */
+  gunzipInto(data: Uint8Array, into: Buffer): Promise<number>;
 }
 
 /** How a codec shows in `benchmark`, `stats` and --json summaries: "isal-igzip L2". */

@@ -26,4 +26,8 @@ export const zlibCodec: GzipCodec = {
     });
   },
   gunzip: (data, maxOutput) => gunzipAsync(data, { maxOutputLength: Math.max(1, maxOutput) }),
+  async gunzipInto(data, into) {
+    const out = await gunzipAsync(data, { maxOutputLength: Math.max(1, into.length) });
+    return out.copy(into);
+  },
 };

@@ -58,6 +58,24 @@ describe.each(codecs)('%s codec', (_name, maybeCodec) => {
       expect((await codec.gunzip(two, data.length)).equals(data)).toBe(true);
     });
 
+    it('inflates into a given buffer, leaving the bytes past the stream as they were', async () => {
+      const into = Buffer.alloc(data.length + 100, 0xee);
+      expect(await codec.gunzipInto(stream, into)).toBe(data.length);
+      expect(into.subarray(0, data.length).equals(data)).toBe(true);
+      expect(into.subarray(data.length).equals(Buffer.alloc(100, 0xee))).toBe(true);
+      const two = Buffer.concat([gzipSync(data.subarray(0, 1000)), gzipSync(data.subarray(1000))]);
+      expect(await codec.gunzipInto(two, into)).toBe(data.length);
+      expect(into.subarray(0, data.length).equals(data)).toBe(true);
+    });
+
+    it('rejects, into a buffer, a stream longer than the buffer or damaged', async () => {
+      await expect(codec.gunzipInto(stream, Buffer.alloc(data.length - 1))).rejects.toThrow();
+      const bad = Buffer.from(stream);
+      bad[bad.length - 6]! ^= 1;
+      await expect(codec.gunzipInto(bad, Buffer.alloc(data.length))).rejects.toThrow();
+      await expect(codec.gunzipInto(Buffer.from('not gzip at all'), Buffer.alloc(10))).rejects.toThrow();
+    });
+
     it('gives up (undefined) when the stream would exceed maxOutput, and returns it when it fits', async () => {
       const full = (await codec.gzip(data, 1))!;
       expect(await codec.gzip(data, 1, full.length - 1)).toBeUndefined();

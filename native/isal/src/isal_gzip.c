@@ -9,6 +9,10 @@
  *   gunzip(data: Uint8Array, maxOutput: number) -> Promise<Buffer>
  *     rejects when the stream is damaged or inflates to more than maxOutput bytes. Concatenated members
  *     inflate back to back, as node:zlib does.
+ *   gunzip(data: Uint8Array, maxOutput: number, into: Uint8Array) -> Promise<number>
+ *     the same, inflated into the caller's buffer (at most min(maxOutput, into.length) bytes); resolves the
+ *     length. No allocation: a restore inflates every range into the buffer it reuses, where a fresh 4 MiB
+ *     per range cost page faults and V8 major collections (perf: ~25% of a restore's CPU).
  *
  * Results are malloc'd on the worker thread and handed to JavaScript as external buffers (no copy on the
  * event loop); the input stays referenced until the work completes.
@@ -35,6 +39,7 @@ typedef struct {
   int64_t max_output; /* < 0: unbounded (gzip only) */
   uint8_t *out;
   size_t out_len;
+  napi_ref into_ref; /* gunzip into the caller's buffer: `out` is its memory, never freed here */
   int overflow; /* gzip: output would exceed max_output */
   const char *error; /* static message, or NULL */
   char error_buf[160];
@@ -114,7 +119,8 @@ static void run_gunzip(job *j) {
     uint32_t isize = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
     if (isize < cap) cap = isize;
   }
-  j->out = malloc(cap + 1);
+  if (!j->into_ref) j->out = malloc(cap + 1);
+  else cap = (size_t)j->max_output; /* already min(maxOutput, into.length); nothing to grow */
   struct inflate_state *st = malloc(sizeof *st);
   if (!j->out || !st) {
     j->error = "out of memory";
@@ -148,7 +154,7 @@ static void run_gunzip(job *j) {
       }
       if (st->block_state == ISAL_BLOCK_FINISH) break;
       if (st->avail_out == 0) {
-        if (cap < (size_t)j->max_output) { /* ISIZE undersold a multi-member stream: grow to the bound */
+        if (!j->into_ref && cap < (size_t)j->max_output) { /* ISIZE undersold a multi-member stream: grow to the bound */
           uint8_t *grown = realloc(j->out, (size_t)j->max_output + 1);
           if (!grown) {
             j->error = "out of memory";
@@ -177,14 +183,14 @@ static void run_gunzip(job *j) {
     in = st->next_in;
   }
   j->out_len = out_len;
-  if (out_len < cap) {
+  if (!j->into_ref && out_len < cap) {
     uint8_t *fit = realloc(j->out, out_len ? out_len : 1);
     if (fit) j->out = fit;
   }
 done:
   free(st);
   if (j->error) {
-    free(j->out);
+    if (!j->into_ref) free(j->out);
     j->out = NULL;
   }
 }
@@ -212,6 +218,10 @@ static void complete(napi_env env, napi_status status, void *data) {
     napi_create_string_utf8(env, j->error, NAPI_AUTO_LENGTH, &msg);
     napi_create_error(env, NULL, msg, &result);
     napi_reject_deferred(env, j->deferred, result);
+  } else if (j->into_ref) {
+    napi_create_double(env, (double)j->out_len, &result);
+    j->out = NULL; /* the caller's memory */
+    napi_resolve_deferred(env, j->deferred, result);
   } else if (j->overflow) {
     napi_get_null(env, &result);
     napi_resolve_deferred(env, j->deferred, result);
@@ -228,6 +238,7 @@ static void complete(napi_env env, napi_status status, void *data) {
   }
   free(j->out);
   napi_delete_reference(env, j->input_ref);
+  if (j->into_ref) napi_delete_reference(env, j->into_ref);
   napi_delete_async_work(env, j->work);
   free(j);
 }
@@ -263,6 +274,21 @@ static napi_value start(napi_env env, napi_callback_info info, op_kind kind) {
   if (napi_get_value_int64(env, args[want - 1], &max_output) != napi_ok) return throw_type(env, "maxOutput must be a number");
   if (max_output > (int64_t)UINT32_MAX) max_output = UINT32_MAX;
   if (kind == OP_GUNZIP && max_output < 0) return throw_type(env, "maxOutput must be >= 0");
+  void *into_ptr = NULL;
+  if (kind == OP_GUNZIP && argc > 2) {
+    napi_valuetype t;
+    napi_typeof(env, args[2], &t);
+    if (t != napi_undefined) {
+      bool into_ta = false;
+      napi_is_typedarray(env, args[2], &into_ta);
+      napi_typedarray_type into_type;
+      size_t into_len = 0;
+      if (into_ta) napi_get_typedarray_info(env, args[2], &into_type, &into_len, &into_ptr, NULL, NULL);
+      if (!into_ta || into_type != napi_uint8_array) return throw_type(env, "into must be a Uint8Array");
+      if ((int64_t)into_len < max_output) max_output = (int64_t)into_len;
+      if (into_len == 0) into_ptr = NULL;
+    }
+  }
 
   job *j = calloc(1, sizeof *j);
   if (!j) {
@@ -277,6 +303,10 @@ static napi_value start(napi_env env, napi_callback_info info, op_kind kind) {
   napi_value promise, name;
   napi_create_promise(env, &j->deferred, &promise);
   napi_create_reference(env, args[0], 1, &j->input_ref);
+  if (into_ptr) {
+    j->out = into_ptr;
+    napi_create_reference(env, args[2], 1, &j->into_ref);
+  }
   napi_create_string_utf8(env, kind == OP_GZIP ? "isal.gzip" : "isal.gunzip", NAPI_AUTO_LENGTH, &name);
   napi_create_async_work(env, NULL, name, execute, complete, j, &j->work);
   napi_queue_async_work(env, j->work);

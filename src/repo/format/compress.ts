@@ -30,6 +30,15 @@ export function gunzip(data: Uint8Array, maxOutput: number = bufferConstants.MAX
   return activeCodec().gunzip(data, maxOutput);
 }
 
+/**
+ * Inflates into `into` and returns the filled part of it: a caller reusing one buffer per range allocates
+ * nothing per range. Rejects beyond `into.length` bytes, like gunzip's `maxOutput`.
+ */
+export async function gunzipInto(data: Uint8Array, into: Buffer): Promise<Buffer> {
+  const n = await activeCodec().gunzipInto(data, into);
+  return n === into.length ? into : into.subarray(0, n);
+}
+
 /** The codec gzip and gunzip run through: "isal-igzip" or "node:zlib". */
 export function gzipCodecName(): string {
   return activeCodec().name;
