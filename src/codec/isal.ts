@@ -12,7 +12,17 @@ export interface IsalAddon {
   /** Inflates into `into` (no allocation); resolves the length. */
   gunzip(data: Uint8Array, maxOutput: number, into: Uint8Array): Promise<number>;
   maxLevel: number;
+  /** glibc's M_TRIM_THRESHOLD; absent from an addon built before it was added. */
+  setTrimThreshold?(bytes: number): boolean;
 }
+
+/**
+ * Freed heap glibc keeps for reuse. Set once the addon loads, for the whole process: without it, each
+ * collection that frees thousands of Node's 64 KiB socket-read buffers made glibc trim the heap, and the next
+ * reads faulted every page in again. Measured on an incremental backup of the 2 GiB image through the
+ * emulator: client sys CPU 1.65 -> 0.77 s, page faults 416k -> 63k, peak RSS unchanged (155-163 MiB).
+ */
+const KEPT_FREE_HEAP = 32 * 1024 * 1024;
 
 /** Relative to this module, the same from src/codec and dist/codec. */
 const ADDON_PATH = '../../native/isal/build/Release/drivesnap_isal.node';
@@ -29,7 +39,9 @@ export function isalLevel(gzipLevel: number): number {
 
 function load(): { addon?: IsalAddon; reason?: string } {
   try {
-    return { addon: createRequire(import.meta.url)(ADDON_PATH) as IsalAddon };
+    const addon = createRequire(import.meta.url)(ADDON_PATH) as IsalAddon;
+    addon.setTrimThreshold?.(KEPT_FREE_HEAP);
+    return { addon };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return {

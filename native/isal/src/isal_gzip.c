@@ -23,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #define GZIP_WRAPPER_BYTES 18 /* 10-byte header, 8-byte trailer */
 
@@ -316,10 +319,34 @@ static napi_value start(napi_env env, napi_callback_info info, op_kind kind) {
 static napi_value js_gzip(napi_env env, napi_callback_info info) { return start(env, info, OP_GZIP); }
 static napi_value js_gunzip(napi_env env, napi_callback_info info) { return start(env, info, OP_GUNZIP); }
 
+/*
+ * setTrimThreshold(bytes) -> boolean: glibc keeps up to `bytes` of freed heap instead of handing it back to
+ * the kernel at once. Node allocates a fresh 64 KiB buffer per socket read; when V8 frees thousands of them
+ * in one collection, glibc trims the heap and the next reads fault every page in again (perf: clear_page_erms
+ * under tcp_recvmsg, 13% of an incremental backup through the API). False where it is not glibc.
+ */
+static napi_value js_set_trim_threshold(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value args[1];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int64_t bytes = 0;
+  if (argc < 1 || napi_get_value_int64(env, args[0], &bytes) != napi_ok || bytes < 0 || bytes > INT32_MAX) {
+    return throw_type(env, "setTrimThreshold(bytes): bytes must be 0..2^31-1");
+  }
+  int ok = 0;
+#ifdef __GLIBC__
+  ok = mallopt(M_TRIM_THRESHOLD, (int)bytes) == 1;
+#endif
+  napi_value result;
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gzip", NULL, js_gzip, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gunzip", NULL, js_gunzip, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setTrimThreshold", NULL, js_set_trim_threshold, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value max_level;
