@@ -11,6 +11,7 @@
  */
 import { createRequire } from 'node:module';
 import type { Pool as UndiciPool } from 'undici';
+import { keepFreedHeapForSocketReads } from '../codec/isal.js';
 import { DrivesnapError } from '../errors.js';
 import { formatBytes, formatRate } from '../util/size.js';
 import { type MinimumRate, exchangeDeadlineMs, resolveMinimumRate } from './deadline.js';
@@ -100,6 +101,7 @@ export class HttpTransport {
     this.url = parsed.origin + this.#basePath;
     this.#minimumRate = resolveMinimumRate(opts.minimumRate);
     this.#authorization = 'Basic ' + Buffer.from(`${opts.user}:${opts.secret}`).toString('base64');
+    keepFreedHeapForSocketReads();
     this.#pool = new Pool(parsed.origin, {
       connections: opts.connections,
       pipelining: 1,

@@ -16,12 +16,7 @@ export interface IsalAddon {
   setTrimThreshold?(bytes: number): boolean;
 }
 
-/**
- * Freed heap glibc keeps for reuse. Set once the addon loads, for the whole process: without it, each
- * collection that frees thousands of Node's 64 KiB socket-read buffers made glibc trim the heap, and the next
- * reads faulted every page in again. Measured on an incremental backup of the 2 GiB image through the
- * emulator: client sys CPU 1.65 -> 0.77 s, page faults 416k -> 63k, peak RSS unchanged (155-163 MiB).
- */
+/** Freed heap glibc keeps for reuse in a process that reads the drive API (see keepFreedHeapForSocketReads). */
 const KEPT_FREE_HEAP = 32 * 1024 * 1024;
 
 /** Relative to this module, the same from src/codec and dist/codec. */
@@ -39,9 +34,7 @@ export function isalLevel(gzipLevel: number): number {
 
 function load(): { addon?: IsalAddon; reason?: string } {
   try {
-    const addon = createRequire(import.meta.url)(ADDON_PATH) as IsalAddon;
-    addon.setTrimThreshold?.(KEPT_FREE_HEAP);
-    return { addon };
+    return { addon: createRequire(import.meta.url)(ADDON_PATH) as IsalAddon };
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return {
@@ -51,6 +44,18 @@ function load(): { addon?: IsalAddon; reason?: string } {
 }
 
 const loaded = load();
+
+/**
+ * For processes that read the drive API over HTTP: without it, each collection that frees thousands of
+ * Node's 64 KiB socket-read buffers made glibc trim the heap, and the next reads faulted every page in again.
+ * Measured on an incremental backup of the 2 GiB image through the emulator: client sys CPU 1.65 -> 0.8 s,
+ * page faults 416k -> 50-130k, peak RSS unchanged (155-166 MiB). Not for every process: setting it turns off
+ * glibc's adaptive mmap threshold, so a restore to a file (a fresh 1-4 MiB buffer per range) faulted more
+ * (444k -> 758k) and spent ~1 s more CPU. A no-op without the addon or off glibc.
+ */
+export function keepFreedHeapForSocketReads(): void {
+  loaded.addon?.setTrimThreshold?.(KEPT_FREE_HEAP);
+}
 
 /** The addon itself, at igzip's own levels 0..3: for the benchmarks only; everything else uses `isalCodec`. */
 export const isalAddon: IsalAddon | undefined = loaded.addon;
