@@ -12,17 +12,22 @@ import { openFileSink, openFileSource } from '../engine/ends/file.js';
 import { type CreatedTarget, type JobRecord, recalledCreatedTarget, recordCreatedTarget } from '../engine/checkpoint.js';
 import type { JobRecords } from '../repo/interfaces.js';
 import type { BlockSink, BlockSource } from '../engine/ends/types.js';
+import { stopSignal } from './stop.js';
 
 export class Clients {
   private readonly clients = new Map<string, Promise<ApiClient>>();
-  constructor(private readonly connections: number) {}
+  /** `signal` ends the clients' retry waits (the CLI's stop signal unless told otherwise). */
+  constructor(
+    private readonly connections: number,
+    private readonly signal: AbortSignal = stopSignal(),
+  ) {}
 
   get(account: string): Promise<ApiClient> {
     let c = this.clients.get(account);
     if (!c) {
       // Loaded on first use: a backup of image files never pays for the HTTP client and config schema.
       c = import('../config/accounts.js').then(async ({ openClient, resolveAccount }) =>
-        openClient(await resolveAccount(account), { connections: this.connections }),
+        openClient(await resolveAccount(account), { connections: this.connections, signal: this.signal }),
       );
       this.clients.set(account, c);
     }

@@ -13,6 +13,7 @@ import { Repository } from '../repo/repository.js';
 import { localRepositoryDir, openStore } from '../store/open.js';
 import type { ObjectStore } from '../store/types.js';
 import { errnoCode } from '../util/fs-errors.js';
+import { stopSignal } from './stop.js';
 
 export interface RepoArgs {
   repo?: string;
@@ -64,7 +65,8 @@ export async function readPassword(args: RepoArgs, envName = 'DRIVESNAP_PASSWORD
 
 export async function openRepoStore(args: RepoArgs): Promise<{ store: ObjectStore; location: string }> {
   const location = repoLocation(args);
-  const store = openStore(location, { endpoint: args['s3-endpoint'] });
+  // Ctrl-C ends a backoff wait at once instead of after the store's retries.
+  const store = openStore(location, { endpoint: args['s3-endpoint'], retry: { signal: stopSignal() } });
   return { store, location };
 }
 

@@ -72,6 +72,12 @@ async function expectCleanStop(r: CliResult, signal: NodeJS.Signals): Promise<vo
   expect(await listLocks(new LocalStore(t.dir!))).toEqual([]);
 }
 
+/** The rerun's final progress: it finished, and took over ranges the interrupted run had done. */
+function resumedRanges(r: CliResult): number {
+  const last = r.json.filter((j) => j.event === 'progress').at(-1) as { counts: Record<string, number> } | undefined;
+  return last?.counts.resumed ?? 0;
+}
+
 describe.each(['SIGINT', 'SIGTERM'] as const)('%s part-way', (signal) => {
   const seed = signal === 'SIGINT' ? 100 : 200;
   const drive = `big-${signal}`;
@@ -90,6 +96,38 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s part-way', (signal) => {
     expect(rerun.code, rerun.stderr).toBe(0);
     const snapshot = rerun.json.find((j) => j.event === 'snapshot') as { counts: Record<string, number> };
     expect(snapshot.counts.resumed ?? 0).toBeGreaterThan(0);
+  });
+
+  it('restore --to-new: exits 130, leaves no lock, and the rerun resumes into the drive it made', async () => {
+    const target = `restored-${signal}`;
+    emu.setFaults({ latencyMs: LATENCY_MS, calls: ['write'] });
+    try {
+      const stopped = await interruptPartWay(['restore', 'latest', '--drive', `eh:${drive}`, '--to-new', `eh:${target}`], signal);
+      await expectCleanStop(stopped, signal);
+    } finally {
+      emu.setFaults(undefined);
+    }
+    const rerun = await spawnCli(['restore', 'latest', '--drive', `eh:${drive}`, '--to-new', `eh:${target}`, '--json'], env).done;
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(resumedRanges(rerun)).toBeGreaterThan(0);
+    const made = (await c.listDriveInfo()).filter((d) => d.name === target);
+    expect(made).toHaveLength(1);
+    expect((await readWholeDrive(c, made[0]!.uuid)).equals(image(seed))).toBe(true);
+  });
+
+  it('copy to a file: exits 130, and the rerun resumes and finishes the copy', async () => {
+    const file = join(work, `copy-${signal}.img`);
+    const source = (await c.listDriveInfo()).find((d) => d.name === drive)!;
+    emu.setFaults({ latencyMs: LATENCY_MS, calls: ['read'] });
+    try {
+      const stopped = await interruptPartWay(['copy', `eh:${source.uuid}`, file], signal);
+      await expectCleanStop(stopped, signal);
+    } finally {
+      emu.setFaults(undefined);
+    }
+    const rerun = await spawnCli(['copy', `eh:${source.uuid}`, file, '--json'], env).done;
+    expect(rerun.code, rerun.stderr).toBe(0);
+    expect(resumedRanges(rerun)).toBeGreaterThan(0);
   });
 });
 

@@ -5,6 +5,7 @@ import { copy, copyJob } from '../../engine/jobs/copy.js';
 import { openJobsDb } from '../jobs-db.js';
 import { Clients, creationIn, openSink, openSource, runOntoSink } from '../open-ends.js';
 import { Output } from '../output.js';
+import { stopSignal } from '../stop.js';
 import { progressView, summarize } from '../progress-view.js';
 import { compressLevel, concurrency, withNumbers } from '../options.js';
 
@@ -49,7 +50,7 @@ export const command: CommandModule<object, CopyArgs> = {
       const view = progressView(out, args.dst);
       try {
         const result = await runOntoSink(dst, creation, (sink) =>
-          copy({ source: src.source, sink, jobs, concurrency: args.concurrency, verify: args.verify, onProgress: (p) => view.update(p) }),
+          copy({ source: src.source, sink, jobs, concurrency: args.concurrency, verify: args.verify, onProgress: (p) => view.update(p), signal: stopSignal() }),
         );
         view.stop();
         const s = result.progress.snapshot();

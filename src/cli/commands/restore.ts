@@ -5,6 +5,7 @@ import { fileExists } from '../../engine/ends/file.js';
 import { restore, restoreJob } from '../../engine/jobs/restore.js';
 import { Clients, creationIn, openSink, runOntoSink } from '../open-ends.js';
 import { Output } from '../output.js';
+import { stopSignal } from '../stop.js';
 import { progressView, summarize } from '../progress-view.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
 import { concurrency, withNumbers } from '../options.js';
@@ -55,7 +56,7 @@ export const command: CommandModule<object, RestoreArgs> = {
         const view = progressView(out, targetText);
         try {
           const result = await runOntoSink(opened, creation, (sink) =>
-            restore({ repo, snapshot, sink, concurrency: args.concurrency, verify: args.verify, onProgress: (p) => view.update(p) }),
+            restore({ repo, snapshot, sink, concurrency: args.concurrency, verify: args.verify, onProgress: (p) => view.update(p), signal: stopSignal() }),
           );
           view.stop();
           const s = result.progress.snapshot();
