@@ -18,6 +18,7 @@ export {
   onStopRequested as onStop,
   requestStop,
   stopRequestedBy,
+  type StopCause,
   stopSignal,
 } from '../util/stop-request.js';
 

@@ -18,6 +18,7 @@ import { type ListenAddress, NbdServer } from '../../nbd/server.js';
 import { formatBytes, parseSize } from '../../util/size.js';
 import { parseListen } from '../listen.js';
 import { Output } from '../output.js';
+import { onStop, type StopCause } from '../stop.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
 
 interface NbdArgs extends RepoArgs {
@@ -79,8 +80,8 @@ export const command: CommandModule<object, NbdArgs> = {
         );
         if (tcp && !isLoopback(tcp.host)) log(`warning: ${tcp.host} is not a loopback address: anyone who reaches it can read these snapshots, unencrypted`);
         log('Ctrl-C stops the server');
-        const signal = await untilSignal();
-        log(`${signal}: stopping (${server.connections} connection(s) dropped)`);
+        const cause = await untilStopped();
+        log(`${cause}: stopping (${server.connections} connection(s) dropped)`);
         await server.close();
         process.exitCode = ExitCode.interrupted;
       } finally {
@@ -100,14 +101,10 @@ function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || host.startsWith('127.');
 }
 
-/** The server owns the process until a signal (the CLI's default SIGINT handler would exit at once, holding the lock). */
-function untilSignal(): Promise<NodeJS.Signals> {
-  process.removeAllListeners('SIGINT');
-  return new Promise((resolve) => {
-    const on = (s: NodeJS.Signals) => {
-      process.off('SIGINT', on).off('SIGTERM', on);
-      resolve(s);
-    };
-    process.on('SIGINT', on).on('SIGTERM', on);
-  });
+/**
+ * The server owns the process until the first SIGINT or SIGTERM: the CLI's stop handlers (../stop.js)
+ * abort the stop signal and exit 130 anyway if closing takes longer than their grace period.
+ */
+function untilStopped(): Promise<StopCause> {
+  return new Promise((resolve) => onStop(resolve));
 }
