@@ -17,11 +17,11 @@
  * body shorter than asked is always a dropped connection, and is retried as one. A drive resized by someone
  * else after this client saw it needs a fresh `driveInfo()` before reading the new part.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import { DrivesnapError } from '../errors.js';
 import { MiB } from '../util/size.js';
+import { abortableSleep } from '../util/stop-request.js';
 import type { MinimumRate } from './deadline.js';
 import { busyCause, parseClaims } from './drive-claims.js';
 import { type DriveInfo, parseDriveInfo } from './drive-info.js';
@@ -87,6 +87,8 @@ export interface WaitOptions {
   intervalMs?: number;
   /** Give up after this long; default 1 hour. */
   timeoutMs?: number;
+  /** Ends the wait between polls at once, rejecting with the signal's reason (Ctrl-C). */
+  signal?: AbortSignal;
 }
 
 /** Whether a call may be sent again after a failure that may hide a success. */
@@ -215,7 +217,7 @@ export class ApiClient {
       if (Date.now() >= deadline) {
         throw new DrivesnapError('EH_IMAGING_TIMEOUT', `drive ${uuid} is still imaging (${info.raw.imaging}) after the time allowed; check it later with \`drivesnap drives info\``);
       }
-      await sleep(opts.intervalMs ?? 1000);
+      await abortableSleep(opts.intervalMs ?? 1000, opts.signal);
     }
   }
 
@@ -343,7 +345,7 @@ export class ApiClient {
       if (Date.now() >= deadline) {
         throw new DrivesnapError('EH_SERVER_TIMEOUT', `server ${uuid} is still ${status}, not ${state}, after the time allowed`);
       }
-      await sleep(opts.intervalMs ?? 1000);
+      await abortableSleep(opts.intervalMs ?? 1000, opts.signal);
     }
   }
 

@@ -6,7 +6,6 @@
  */
 import type { ApiClient } from '../api/client.js';
 import type { DriveInfo } from '../api/drive-info.js';
-import { DrivesnapError } from '../errors.js';
 import type { JobRecord } from '../engine/checkpoint.js';
 
 export type CloneMethod = 'imaging' | 'copy';
@@ -45,32 +44,16 @@ export async function cloneByImaging(o: ImagingCloneOptions): Promise<ImagingClo
   const drive = await o.createTarget();
   await o.dest.imageDrive(drive.uuid, o.source.uuid);
   let last = -1;
-  const waited = o.dest.waitForImaging(drive.uuid, (percent) => {
-    if (percent !== undefined && percent !== last) {
-      last = percent;
-      o.onPercent?.(percent, drive);
-    }
-  });
-  await untilStopped(waited, o.signal);
+  await o.dest.waitForImaging(
+    drive.uuid,
+    (percent) => {
+      if (percent !== undefined && percent !== last) {
+        last = percent;
+        o.onPercent?.(percent, drive);
+      }
+    },
+    { signal: o.signal },
+  );
   o.finished();
   return { drive, elapsedMs: Date.now() - started };
-}
-
-/** `work`, or the signal's reason as soon as it aborts (the work itself is left to end on its own). */
-async function untilStopped<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  let off = () => {};
-  const stopped = new Promise<never>((_, reject) => {
-    const abort = () => reject(signal.reason ?? new DrivesnapError('INTERRUPTED', 'interrupted'));
-    if (signal.aborted) abort();
-    signal.addEventListener('abort', abort, { once: true });
-    off = () => signal.removeEventListener('abort', abort);
-  });
-  // The work's own failure after a stop must not surface as an unhandled rejection.
-  work.catch(() => {});
-  try {
-    return await Promise.race([work, stopped]);
-  } finally {
-    off();
-  }
 }

@@ -76,7 +76,7 @@ export interface JobRepository extends ChunkRepository, SnapshotStore {
   /** Problems met that did not stop the job (shown by the CLI). */
   readonly warnings: string[];
   readonly jobs: JobRecords;
-  lock(exclusive: boolean, waitMs?: number): Promise<RepoLock>;
+  lock(exclusive: boolean, waitMs?: number, signal?: AbortSignal): Promise<RepoLock>;
   /** Brings the index up to date with the store (call it under the lock). */
   sync(): Promise<unknown>;
   /** Changes whenever a prune deletes chunks: a checkpoint from another generation may name deleted chunks. */

@@ -261,8 +261,9 @@ export class Repository implements JobRepository {
     return next;
   }
 
-  lock(exclusive: boolean, waitMs?: number): Promise<RepoLock> {
-    return acquireLock(this.store, { exclusive, waitMs });
+  /** `signal` ends a wait for a locked repository early (Ctrl-C while another process holds it). */
+  lock(exclusive: boolean, waitMs?: number, signal?: AbortSignal): Promise<RepoLock> {
+    return acquireLock(this.store, { exclusive, waitMs, signal });
   }
 
   // ---- chunks ---------------------------------------------------------------------------------------

@@ -47,7 +47,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   const { repo, source } = o;
   const chunkSize = repo.chunkSize;
   const label = `backup of ${source.description}`;
-  const lock = await repo.lock(false);
+  const lock = await repo.lock(false, undefined, o.signal);
   try {
     // Under the shared lock no prune runs, so what the index says the repository holds stays true.
     await repo.sync();

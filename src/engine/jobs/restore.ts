@@ -38,7 +38,7 @@ export function restoreJob(snapshot: { id: string; size: number }, target: strin
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const { repo, sink } = o;
   const chunkSize = repo.chunkSize;
-  const lock = await repo.lock(false);
+  const lock = await repo.lock(false, undefined, o.signal);
   try {
     const authentic = 'table' in o.snapshot ? o.snapshot : await repo.authenticSnapshot(o.snapshot.id);
     const { table } = authentic;
