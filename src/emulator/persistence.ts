@@ -3,25 +3,17 @@
  * of one) and coalesces saves: metadata changes wait for their save; counter updates only mark the state
  * dirty and are written shortly after, so the I/O path never waits on a JSON dump.
  */
-import { randomBytes } from 'node:crypto';
-import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type EmulatorState, emptyState } from './state.js';
 import { EmulatorStateError } from './state-errors.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
+
+// accounts.ts still imports it from here.
+export { writeFileAtomic };
 
 const STATE_FILE = 'state.json';
 const LAZY_SAVE_DELAY_MS = 250;
-
-export async function writeFileAtomic(path: string, data: string, mode = 0o644): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    await writeFile(tmp, data, { mode });
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => undefined);
-    throw err;
-  }
-}
 
 export async function loadState(dataDir: string): Promise<EmulatorState> {
   let text: string;

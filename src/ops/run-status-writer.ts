@@ -6,9 +6,9 @@
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Agent, request } from 'undici';
-import { writeFileAtomic } from '../emulator/persistence.js';
 import { errorMessage } from '../errors.js';
 import { makeDirectory } from '../util/make-directory.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import { type PassOutcome, type PingConfig, type RunStatus, mergePass, parseRunStatus, pingBody, pingTarget, redactUrl, renderPrometheus, renderStatusJson } from './run-status.js';
 
 export const PING_TIMEOUT_MS = 10_000;
