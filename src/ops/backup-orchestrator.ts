@@ -9,13 +9,16 @@
  * drive starts, servers held down are started again first) and a server that could not be started again.
  */
 import type { DriveInfo } from '../api/drive-info.js';
-import type { BackupTarget } from '../engine/jobs/backup.js';
+import { gzipCodecLabel } from '../engine/codec.js';
+import type { BackupResult, BackupTarget } from '../engine/jobs/backup.js';
 import { backup } from '../engine/jobs/backup.js';
 import type { BlockSource } from '../engine/ends/types.js';
 import type { Progress, ProgressSnapshot } from '../engine/progress.js';
 import { DrivesnapError, errorMessage } from '../errors.js';
 import type { Repository } from '../repo/repository.js';
 import { shutdownExtra } from './backup-plan.js';
+import { describeMadeBy, recordedStateFromExtra } from './change-detection.js';
+import { incrementalBackup } from './incremental-source.js';
 import { pacedSource } from './paced-source.js';
 import { claimingServers, groupByServers } from './server-claims.js';
 import { type ServerControlApi, type ServerEvent, type ServerStopOptions, type StoppedServer, withServersStopped } from './server-shutdown.js';
@@ -36,7 +39,16 @@ export interface OpenedBackup {
 }
 
 export type BackupEvent =
-  | ({ event: 'snapshot'; location: string; snapshot: string; claimed: boolean } & ProgressSnapshot)
+  | ({
+      event: 'snapshot';
+      location: string;
+      snapshot: string;
+      claimed: boolean;
+      /** How it was made (`full read`, `counters + 4 sampled`); API drives only. */
+      made?: string;
+      /** The repository's compression (`gzip:1`). */
+      codec: string;
+    } & ProgressSnapshot)
   | { event: 'error'; location: string; code: string; message: string }
   | { event: 'warning'; location: string; message: string }
   | ServerEvent;
@@ -82,6 +94,10 @@ export interface BackupRunOptions {
   /** Shut the servers holding the drives down by ACPI for the backup, then start them again. */
   shutdown?: Pick<ServerStopOptions, 'timeoutMs' | 'powerOffOnTimeout' | 'pollMs'>;
   onEvent?: (e: BackupEvent) => void;
+  /** `--read-all`: read every API drive in full, even when its counters say it was not written. */
+  readAll?: boolean;
+  /** A job file's `fullReadEvery`: an API drive is read in full at least this often (default 7d). */
+  fullReadEvery?: string;
   /** A progress display for one item, stopped when its backup ends. */
   progress?: (label: string) => { update(p: Progress): void; stop(): void };
 }
@@ -147,23 +163,60 @@ class BackupRun {
         });
       }
       const warned = repo.warnings.length;
-      const result = await backup({
-        repo,
-        source: this.o.readBytesPerSecond ? pacedSource(opened.source, this.o.readBytesPerSecond, this.o.signal) : opened.source,
-        target: { ...opened.target, claimed },
-        tags: this.o.tags ? [...this.o.tags] : undefined,
-        concurrency: this.o.concurrency,
-        onProgress: view ? (p) => view.update(p) : undefined,
-        signal: this.o.signal,
-        extra: stopped ? shutdownExtra(stopped) : claimed ? { claimedBy: opened.drive!.claimed } : {},
-      }).finally(() => opened.source.close());
+      const extra = stopped ? shutdownExtra(stopped) : claimed ? { claimedBy: opened.drive!.claimed } : {};
+      const result = await this.backupSource(opened, claimed, extra, view).finally(() => opened.source.close());
       view?.stop();
       for (const message of repo.warnings.slice(warned)) this.emit({ event: 'warning', location, message });
       this.outcomes.set(location, { location, ok: true, snapshot: result.snapshotId, driveUuid: opened.target.driveUuid });
-      this.emit({ event: 'snapshot', location, snapshot: result.snapshotId, claimed, ...result.progress.snapshot() });
+      const made = describeMadeBy(recordedStateFromExtra(result.meta.extra ?? {})?.made);
+      const codec = gzipCodecLabel(repo.config.compression.level);
+      this.emit({ event: 'snapshot', location, snapshot: result.snapshotId, claimed, ...(made ? { made } : {}), codec, ...result.progress.snapshot() });
     } finally {
       view?.stop();
     }
+  }
+
+  /**
+   * An API drive whose counters prove it unwritten since its last snapshot (and whose sample matches) gets
+   * a snapshot of the previous table without a full read (./incremental-source.ts); anything else, and
+   * every image file, goes through the engine's backup.
+   */
+  private async backupSource(
+    opened: OpenedBackup,
+    claimed: boolean,
+    extra: Record<string, unknown>,
+    view: { update(p: Progress): void } | undefined,
+  ): Promise<BackupResult> {
+    const { repo } = this.o;
+    const tags = this.o.tags ? [...this.o.tags] : undefined;
+    let fullReadExtra: Record<string, unknown> = {};
+    if (opened.drive && opened.client) {
+      // Read just before the first range: a write after this moves the counters the next backup compares.
+      const drive = await opened.client.driveInfo(opened.drive.uuid);
+      const incremental = await incrementalBackup({
+        repo,
+        source: opened.source,
+        target: opened.target,
+        drive,
+        claimed,
+        readAll: this.o.readAll,
+        fullReadEvery: this.o.fullReadEvery,
+        tags,
+        extra: { ...extra },
+      });
+      if (incremental.result) return incremental.result;
+      fullReadExtra = incremental.fullReadExtra;
+    }
+    return backup({
+      repo,
+      source: this.o.readBytesPerSecond ? pacedSource(opened.source, this.o.readBytesPerSecond, this.o.signal) : opened.source,
+      target: { ...opened.target, claimed },
+      tags,
+      concurrency: this.o.concurrency,
+      onProgress: view ? (p) => view.update(p) : undefined,
+      signal: this.o.signal,
+      extra: { ...extra, ...fullReadExtra },
+    });
   }
 
   /** `shutdown`: every item opened first, then grouped by the servers holding them, one stop per group. */

@@ -131,6 +131,36 @@ const timeZone = z.string().superRefine((zone, ctx) => {
   }
 });
 
+const filePath = z.string().min(1, { error: 'expected a file path' });
+
+const pingUrl = z
+  .url({ protocol: /^https?$/, error: 'expected an http(s) URL such as https://hc-ping.com/UUID' })
+  .refine(
+    (text) => {
+      const u = new URL(text);
+      return u.username === '' && u.password === '';
+    },
+    { error: 'put no user name or password in the URL (they would be sent with every ping)' },
+  );
+
+const status = z
+  .strictObject({
+    file: filePath.optional(),
+    prometheus: filePath.optional(),
+    ping: z
+      .strictObject({
+        url: pingUrl,
+        failureUrl: pingUrl.optional(),
+        method: z.enum(['GET', 'POST'], { error: 'expected GET or POST' }).default('POST'),
+      })
+      .optional(),
+  })
+  .superRefine((s, ctx) => {
+    if (s.file === undefined && s.prometheus === undefined && s.ping === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'give at least one of file, prometheus or ping' });
+    }
+  });
+
 export const jobFileSchema = z
   .strictObject({
     repository,
@@ -147,6 +177,8 @@ export const jobFileSchema = z
       .optional(),
     bandwidthLimit: bytesPerSecond.optional(),
     schedule: cron.optional(),
+    fullReadEvery: duration.optional(),
+    status: status.optional(),
     timeZone: timeZone.default('UTC'),
   })
   .superRefine((job, ctx) => {

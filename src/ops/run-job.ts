@@ -21,6 +21,7 @@ import { checkRepository } from './check.js';
 import { isDue } from './cadence.js';
 import { forget } from './forget.js';
 import { type JobFile, loadJobFile } from './jobfile.js';
+import type { JobFileSchemaOutput } from './jobfile-schema.js';
 import { prune } from './prune.js';
 import { type BackupEvent, backupAll, throwIfStopped } from './backup-orchestrator.js';
 import { runExitCode } from './backup-plan.js';
@@ -46,6 +47,8 @@ export interface RunJobOptions extends RunJobEnv {
   now?: () => Date;
   /** The stop signal: no new drive or range starts; the run ends with INTERRUPTED. */
   signal?: AbortSignal;
+  /** `run --read-all`: read every drive in full this pass. */
+  readAll?: boolean;
 }
 
 export interface RunSummary {
@@ -56,14 +59,20 @@ export interface RunSummary {
   exitCode: number;
 }
 
-export async function loadJob(path: string): Promise<JobFile> {
+/**
+ * A job file as the schema gives it (./jobfile-schema.ts): loadJobFile returns the schema's output, which
+ * holds `fullReadEvery` and `status` too.
+ */
+export type RunJobFile = JobFile & Pick<JobFileSchemaOutput, 'fullReadEvery' | 'status'>;
+
+export async function loadJob(path: string): Promise<RunJobFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     throw new DrivesnapError('JOBFILE_UNREADABLE', `cannot read the job file ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
   }
-  return loadJobFile(text, path);
+  return loadJobFile(text, path) as RunJobFile;
 }
 
 /** The password the job file names: its file (relative to the job file), its variable, or DRIVESNAP_PASSWORD. */
@@ -114,7 +123,17 @@ export async function runJob(jobPath: string, opts: RunJobOptions): Promise<RunS
   const summary: RunSummary = { drives: [], forgotten: 0, exitCode: ExitCode.ok };
   try {
     const items = targetItems(await selectDrives(job.drives, clients), clients);
-    const outcomes = await backupAll({ repo, items, tags: job.tags, concurrency, readBytesPerSecond: job.bandwidthLimit, signal: opts.signal, onEvent: emit });
+    const outcomes = await backupAll({
+      repo,
+      items,
+      tags: job.tags,
+      concurrency,
+      readBytesPerSecond: job.bandwidthLimit,
+      readAll: opts.readAll,
+      fullReadEvery: job.fullReadEvery,
+      signal: opts.signal,
+      onEvent: emit,
+    });
     summary.drives = outcomes.map(({ location, ok, snapshot, error }) => ({ location, ok, snapshot, error }));
     const backedUp = new Set(outcomes.flatMap((o) => (o.driveUuid ? [o.driveUuid] : [])));
 

@@ -25,6 +25,7 @@ interface BackupArgs extends RepoArgs {
   'shutdown-server': boolean;
   'stop-server': boolean;
   'shutdown-timeout'?: number;
+  'read-all': boolean;
 }
 
 export const command: CommandModule<object, BackupArgs> = {
@@ -39,6 +40,11 @@ export const command: CommandModule<object, BackupArgs> = {
       .option('tag', { type: 'string', array: true, description: 'Tag the new snapshots (repeatable)' })
       .option('all', { type: 'string', description: 'Back up every drive of ACCOUNT: (with --tag-filter to narrow)' })
       .option('tag-filter', { type: 'string', array: true, description: 'With --all: only drives carrying any of these tags (repeatable)' })
+      .option('read-all', {
+        type: 'boolean',
+        default: false,
+        description: 'Read API drives in full even when their I/O counters show no write since their last snapshot',
+      })
       .option('shutdown-server', {
         type: 'boolean',
         default: false,
@@ -77,6 +83,7 @@ export const command: CommandModule<object, BackupArgs> = {
           items,
           tags: args.tag,
           concurrency: args.concurrency,
+          readAll: args['read-all'],
           signal: stopSignal(),
           shutdown: shutdown
             ? { timeoutMs: (args['shutdown-timeout'] ?? DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000) * 1000, powerOffOnTimeout: args['stop-server'] }
@@ -121,7 +128,12 @@ export function reportBackupEvent(out: Output, e: BackupEvent, printErrors: bool
   out.event({ ...e });
   switch (e.event) {
     case 'snapshot':
-      out.info(summarize(`snapshot ${e.snapshot.slice(0, 12)} of ${e.location}${e.claimed ? ' (drive in use: crash-consistent)' : ''}`, e));
+      out.info(
+        summarize(
+          `snapshot ${e.snapshot.slice(0, 12)} of ${e.location}${e.made ? ` (${e.made})` : ''}${e.claimed ? ' (drive in use: crash-consistent)' : ''}`,
+          e,
+        ),
+      );
       return;
     case 'error':
       if (printErrors) process.stderr.write(`drivesnap: backup of ${e.location} failed: ${e.message}\n`);

@@ -17,6 +17,7 @@ import { reportBackupEvent } from './backup.js';
 interface RunArgs {
   jobfile: string;
   daemon: boolean;
+  'read-all': boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -27,7 +28,12 @@ export const command: CommandModule<object, RunArgs> = {
   builder: (y) =>
     y
       .positional('jobfile', { type: 'string', demandOption: true, description: 'The job file (YAML or JSON, docs/jobfile.md)' })
-      .option('daemon', { type: 'boolean', default: false, description: "Stay up and run on the job file's schedule" }) as never,
+      .option('daemon', { type: 'boolean', default: false, description: "Stay up and run on the job file's schedule" })
+      .option('read-all', {
+        type: 'boolean',
+        default: false,
+        description: 'Read every drive in full this pass, even those whose I/O counters show no write (see fullReadEvery)',
+      }) as never,
   handler: async (args) => {
     const out = new Output(args);
     const onEvent = (e: RunEvent | BackupEvent) => {
@@ -37,7 +43,7 @@ export const command: CommandModule<object, RunArgs> = {
       if (line !== undefined) (e.event === 'problem' ? process.stderr.write(`drivesnap: ${line}\n`) : out.info(line));
     };
     // The daemon's runs and a single pass stop on the same signal (Ctrl-C, SIGTERM: src/cli/stop.ts).
-    const opts: RunJobOptions = { openClients: (n) => new Clients(n), indexPathFor, onEvent, signal: stopSignal() };
+    const opts: RunJobOptions = { openClients: (n) => new Clients(n), indexPathFor, onEvent, signal: stopSignal(), readAll: args['read-all'] };
     if (!args.daemon) {
       const summary = await runJob(args.jobfile, opts);
       if (!args.json) process.stdout.write(`${summaryLine(summary)}\n`);
