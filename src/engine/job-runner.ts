@@ -10,7 +10,8 @@
  * reason (INTERRUPTED, exit 130) is thrown, and the caller's `finally` releases its lock. Nothing is
  * committed unless every range was accounted for.
  */
-import type { JobRecords } from '../repo/interfaces.js';
+import type { JobRecords, JobRepository } from '../repo/interfaces.js';
+import type { RepoLock } from '../repo/locks.js';
 import { CheckpointWriter, type JobRecord, resumeJob } from './checkpoint.js';
 import { DEFAULT_CONCURRENCY } from './defaults.js';
 import type { BlockSink } from './ends/types.js';
@@ -30,6 +31,19 @@ export interface JobControls {
 /** The caller's controls, and only those (a job's options hold more). */
 export function jobControls(o: JobControls): JobControls {
   return { concurrency: o.concurrency, onProgress: o.onProgress, signal: o.signal };
+}
+
+/**
+ * The shared lock a job holds on the repository; the job's signal ends a wait for it, thrown as the job's
+ * INTERRUPTED like any other stop.
+ */
+export async function jobLock(repo: Pick<JobRepository, 'lock'>, signal: AbortSignal | undefined, label: string): Promise<RepoLock> {
+  try {
+    return await repo.lock(false, undefined, signal);
+  } catch (err) {
+    if (signal?.aborted) throw interruptedError(signal, label);
+    throw err;
+  }
 }
 
 /** What a job that writes a target (restore, copy) returns. */

@@ -10,7 +10,7 @@ import type { JobRepository } from '../../repo/interfaces.js';
 import { TOOL_VERSION } from '../../version.js';
 import { isAllZero } from '../codec.js';
 import type { BlockSource } from '../ends/types.js';
-import { type JobControls, type JobRun, jobControls, runJob } from '../job-runner.js';
+import { type JobControls, type JobRun, jobControls, jobLock, runJob } from '../job-runner.js';
 import { cpuSlots } from '../pipeline.js';
 import type { Progress } from '../progress.js';
 import { rangeCount, ranges } from '../ranges.js';
@@ -47,7 +47,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
   const { repo, source } = o;
   const chunkSize = repo.chunkSize;
   const label = `backup of ${source.description}`;
-  const lock = await repo.lock(false, undefined, o.signal);
+  const lock = await jobLock(repo, o.signal, label);
   try {
     // Under the shared lock no prune runs, so what the index says the repository holds stays true.
     await repo.sync();
