@@ -9,9 +9,9 @@ import { ZERO_ID, tableEntry, zeroBuffer } from '../../repo/format/index.js';
 import type { SnapshotRow } from '../../repo/index-db.js';
 import type { AuthenticSnapshot, JobRepository } from '../../repo/interfaces.js';
 import type { JobRecord } from '../checkpoint.js';
-import { gunzipBody, isAllZero } from '../codec.js';
+import { gunzipBodyInto, isAllZero } from '../codec.js';
 import type { BlockSink, RangeBody } from '../ends/types.js';
-import { type JobControls, jobControls, runJob, type TargetJobResult } from '../job-runner.js';
+import { type JobControls, jobControls, jobLock, runJob, type TargetJobResult } from '../job-runner.js';
 import { cpuSlots } from '../pipeline.js';
 import { rangeCount } from '../ranges.js';
 
@@ -38,7 +38,7 @@ export function restoreJob(snapshot: { id: string; size: number }, target: strin
 export async function restore(o: RestoreOptions): Promise<RestoreResult> {
   const { repo, sink } = o;
   const chunkSize = repo.chunkSize;
-  const lock = await repo.lock(false, undefined, o.signal);
+  const lock = await jobLock(repo, o.signal, `restore onto ${sink.description}`);
   try {
     const authentic = 'table' in o.snapshot ? o.snapshot : await repo.authenticSnapshot(o.snapshot.id);
     const { table } = authentic;
@@ -79,7 +79,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
               return;
             }
           }
-          const body: RangeBody = isZero ? { encoding: 'raw', data: zeroBuffer(r.length) } : await loadRange(repo, id, r.length, sink, cpu);
+          const body: RangeBody = isZero ? { encoding: 'raw', data: zeroBuffer(r.length) } : await loadRange(repo, id, r.length, sink, cpu, run.buffer(slot, r.length));
           const written = await sink.write(r.offset, body);
           run.done(r, 'written', { read, written });
         },
@@ -106,12 +106,13 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
  * Fetches one chunk for a range. openChunkPayload authenticates the stored bytes under the chunk's name (the
  * GCM tag, or the plain envelope's SHA-256 check), so a damaged or swapped object never reaches a target.
  * An API sink gets the stored gzip stream as is: the server inflates it and checks its CRC, and --verify
- * compares the result with the manifest. A file sink gets the inflated range, checked against its id.
+ * compares the result with the manifest. A file sink gets the inflated range, checked against its id,
+ * inflated into `into`, the worker's reused range buffer (free here: what was read from the target is done with).
  */
-async function loadRange(repo: JobRepository, id: Buffer, length: number, sink: BlockSink, cpu: LimitFunction): Promise<RangeBody> {
+async function loadRange(repo: JobRepository, id: Buffer, length: number, sink: BlockSink, cpu: LimitFunction, into: Buffer): Promise<RangeBody> {
   const { encoding, payload } = await cpu(() => repo.openChunk(id));
   if (sink.prefers === 'gzip' && encoding === 'gzip') return { encoding: 'gzip', data: payload, rawLength: length };
-  const plain = encoding === 'gzip' ? await cpu(() => gunzipBody(payload, length)) : payload;
+  const plain = encoding === 'gzip' ? await cpu(() => gunzipBodyInto(payload, length, into)) : payload;
   if (plain.length !== length || !(await repo.chunkId(plain)).equals(id)) {
     throw new DrivesnapError('CHUNK_CORRUPT', `chunk ${id.toString('hex')} does not match its id: run \`drivesnap check --read-data\``);
   }
