@@ -74,8 +74,16 @@ export interface BackupOutcome {
   location: string;
   ok: boolean;
   snapshot?: string;
-  /** The drive the snapshot records (set when ok). */
+  /** The drive the snapshot records, and its account (set when ok). */
   driveUuid?: string;
+  account?: string;
+  /** The backup's figures (set when ok). */
+  progress?: ProgressSnapshot;
+  /** How the snapshot was made, for an API drive (`full read`, `counters + 4 sampled`). */
+  made?: string;
+  /** When the item's turn began and ended. */
+  startedAt?: Date;
+  finishedAt?: Date;
   error?: { code: string; message: string };
   /** The error itself, for a caller that makes a single location's error its own. */
   cause?: unknown;
@@ -141,12 +149,16 @@ class BackupRun {
 
   /** Runs one item's work; a failure is that item's, unless the run is being stopped. */
   async attempt(location: string, work: () => Promise<void>): Promise<void> {
+    const startedAt = new Date();
     try {
       await work();
     } catch (err) {
       // Stopped: the run ends with the one INTERRUPTED error, not a failure per drive.
       if (this.o.signal?.aborted) throw interrupted(this.o.signal);
       this.fail(location, err);
+    } finally {
+      const outcome = this.outcomes.get(location);
+      if (outcome && outcome.finishedAt === undefined) Object.assign(outcome, { startedAt, finishedAt: new Date() });
     }
   }
 
@@ -167,10 +179,12 @@ class BackupRun {
       const result = await this.backupSource(opened, claimed, extra, view).finally(() => opened.source.close());
       view?.stop();
       for (const message of repo.warnings.slice(warned)) this.emit({ event: 'warning', location, message });
-      this.outcomes.set(location, { location, ok: true, snapshot: result.snapshotId, driveUuid: opened.target.driveUuid });
       const made = describeMadeBy(recordedStateFromExtra(result.meta.extra ?? {})?.made);
+      const progress = result.progress.snapshot();
+      const { driveUuid, account } = opened.target;
+      this.outcomes.set(location, { location, ok: true, snapshot: result.snapshotId, driveUuid, account, progress, ...(made ? { made } : {}) });
       const codec = gzipCodecLabel(repo.config.compression.level);
-      this.emit({ event: 'snapshot', location, snapshot: result.snapshotId, claimed, ...(made ? { made } : {}), codec, ...result.progress.snapshot() });
+      this.emit({ event: 'snapshot', location, snapshot: result.snapshotId, claimed, ...(made ? { made } : {}), codec, ...progress });
     } finally {
       view?.stop();
     }

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { passwordFromEnv } from '../config/env.js';
 import { DEFAULT_CONCURRENCY } from '../engine/defaults.js';
-import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
+import { DrivesnapError, ExitCode, errorMessage, exitCodeOf } from '../errors.js';
 import { RepoLockedError } from '../repo/locks.js';
 import { Repository } from '../repo/repository.js';
 import { openStore, parseRepositoryLocation } from '../store/open.js';
@@ -23,10 +23,12 @@ import { forget } from './forget.js';
 import { type JobFile, loadJobFile } from './jobfile.js';
 import type { JobFileSchemaOutput } from './jobfile-schema.js';
 import { prune } from './prune.js';
-import { type BackupEvent, backupAll, throwIfStopped } from './backup-orchestrator.js';
+import { type BackupEvent, type BackupOutcome, backupAll, throwIfStopped } from './backup-orchestrator.js';
 import { runExitCode } from './backup-plan.js';
 import type { AccountClients } from './resolve-drive.js';
 import { selectDrives, targetItems } from './run-select.js';
+import type { DrivePass, PassOutcome } from './run-status.js';
+import { reportPass } from './run-status-writer.js';
 
 export const LAST_PRUNE_KEY = 'run:last-prune';
 export const LAST_CHECK_KEY = 'run:last-check';
@@ -117,13 +119,31 @@ export async function runJob(jobPath: string, opts: RunJobOptions): Promise<RunS
   const emit = opts.onEvent ?? (() => {});
   const now = opts.now ?? (() => new Date());
   const job = await loadJob(jobPath);
-  const repo = await openJobRepository(job, jobPath, opts.indexPathFor);
+  const startedAt = new Date();
+  let reported = false;
+  const report = async (pass: Omit<PassOutcome, 'startedAt' | 'finishedAt'>) => {
+    reported = true;
+    await reportJobPass(job, jobPath, { startedAt, finishedAt: new Date(), ...pass }, emit);
+  };
+  const failedPass = async (err: unknown, outcomes?: readonly BackupOutcome[]) => {
+    if (reported) return;
+    const errorCode = (err as DrivesnapError).code ?? 'INTERNAL';
+    await report({ exitCode: exitCodeOf(errorCode), errorCode, drives: outcomes && drivePasses(outcomes) });
+  };
+  let repo: Repository;
+  try {
+    repo = await openJobRepository(job, jobPath, opts.indexPathFor);
+  } catch (err) {
+    await failedPass(err);
+    throw err;
+  }
   const concurrency = job.concurrency ?? DEFAULT_CONCURRENCY;
   const clients = opts.openClients(concurrency);
   const summary: RunSummary = { drives: [], forgotten: 0, exitCode: ExitCode.ok };
+  let outcomes: BackupOutcome[] | undefined;
   try {
     const items = targetItems(await selectDrives(job.drives, clients), clients);
-    const outcomes = await backupAll({
+    outcomes = await backupAll({
       repo,
       items,
       tags: job.tags,
@@ -136,7 +156,6 @@ export async function runJob(jobPath: string, opts: RunJobOptions): Promise<RunS
     });
     summary.drives = outcomes.map(({ location, ok, snapshot, error }) => ({ location, ok, snapshot, error }));
     const backedUp = new Set(outcomes.flatMap((o) => (o.driveUuid ? [o.driveUuid] : [])));
-
     // Only drives with a fresh snapshot are thinned: a drive whose backups keep failing keeps its history.
     if (job.retention && backedUp.size > 0) {
       const { groupBy, ...policy } = job.retention;
@@ -173,10 +192,47 @@ export async function runJob(jobPath: string, opts: RunJobOptions): Promise<RunS
 
     const failed = summary.drives.filter((d) => !d.ok).length;
     summary.exitCode = runExitCode({ drives: summary.drives.length, failed, checkProblems, upkeepFailed });
+    await report({ exitCode: summary.exitCode, drives: drivePasses(outcomes) });
     emit({ event: 'summary', ...summary });
     return summary;
+  } catch (err) {
+    await failedPass(err, outcomes);
+    throw err;
   } finally {
     await clients.close();
     await repo.close();
   }
+}
+
+/** The job file's `status` block: status file and Prometheus file (relative to the job file), pings. */
+async function reportJobPass(job: RunJobFile, jobPath: string, pass: PassOutcome, emit: NonNullable<RunJobOptions['onEvent']>): Promise<void> {
+  if (!job.status) return;
+  const jobDir = dirname(resolve(jobPath));
+  const at = (path: string | undefined) => (path === undefined ? undefined : resolve(jobDir, path));
+  const { warnings } = await reportPass(
+    { job: resolve(jobPath), files: { file: at(job.status.file), prometheus: at(job.status.prometheus) }, ping: job.status.ping },
+    pass,
+  );
+  for (const message of warnings) emit({ event: 'warning', message });
+}
+
+/** The orchestrator's outcomes as the status file counts them. */
+function drivePasses(outcomes: readonly BackupOutcome[]): DrivePass[] {
+  return outcomes.map((o) => {
+    const finishedAt = o.finishedAt ?? new Date();
+    return {
+      drive: o.location,
+      account: o.account,
+      uuid: o.driveUuid,
+      ok: o.ok,
+      startedAt: o.startedAt ?? finishedAt,
+      finishedAt,
+      bytesRead: o.progress?.bytesRead,
+      bytesStored: o.progress?.bytesTotal,
+      bytesWritten: o.progress?.bytesWritten,
+      snapshot: o.snapshot,
+      made: o.made,
+      errorCode: o.error?.code,
+    };
+  });
 }

@@ -5,7 +5,9 @@
  * one drive is missing and the rest succeed, 1 when none succeeds. `run --daemon` keeps the schedule and
  * stops cleanly on SIGTERM.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
@@ -138,5 +140,44 @@ describe('run JOBFILE', () => {
     await repo.sync();
     expect(repo.index.listSnapshots().length).toBeGreaterThan(before);
     expect(await listLocks(repo.store)).toEqual([]);
+  });
+});
+
+describe('run JOBFILE with a status block', () => {
+  it('writes the status file and the Prometheus file (one entry per drive) and pings the success URL', async () => {
+    const pings: { method?: string; url?: string; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d: Buffer) => (body += d.toString()));
+      req.on('end', () => {
+        pings.push({ method: req.method, url: req.url, body });
+        res.end('OK');
+      });
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    cleanup.add(() => new Promise<void>((ok) => server.close(() => ok())));
+    const { port } = server.address() as AddressInfo;
+    const job = await jobFile('job-status.yaml', {
+      status: { file: 'status/run.json', prometheus: 'status/run.prom', ping: { url: `http://127.0.0.1:${port}/ping/abc` } },
+    });
+    const r = await runOps(['run', job, '--json'], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(events(r, 'warning')).toEqual([]);
+
+    const status = JSON.parse(await readFile(join(dir, 'status', 'run.json'), 'utf8'));
+    expect(status).toMatchObject({ version: 1, job, lastPass: { exitCode: 0, ok: true }, passes: 1 });
+    const snapshots = new Map(events(r, 'snapshot').map((e) => [e.location, e.snapshot]));
+    expect(status.drives.map((d: { drive: string }) => d.drive).sort()).toEqual(['alpha:web', 'beta:db']);
+    for (const d of status.drives) {
+      expect(d).toMatchObject({ lastAttemptOk: true, consecutiveFailures: 0, lastSnapshot: snapshots.get(d.drive), made: expect.any(String) });
+      expect(d.bytesStored).toBe(d.drive === 'alpha:web' ? content.web.length : content.db.length);
+    }
+    const prom = await readFile(join(dir, 'status', 'run.prom'), 'utf8');
+    for (const drive of ['alpha:web', 'beta:db']) {
+      expect(prom).toMatch(new RegExp(`^drivesnap_drive_last_success_timestamp_seconds\\{[^}]*drive="${drive}"[^}]*\\} \\d`, 'm'));
+    }
+    expect(prom).toMatch(/^drivesnap_run_last_pass_exit_code\{[^}]*\} 0$/m);
+    expect(pings).toHaveLength(1);
+    expect(pings[0]).toMatchObject({ method: 'POST', url: '/ping/abc' });
   });
 });
