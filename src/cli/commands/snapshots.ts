@@ -1,5 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { snapshotDriveSelector } from '../../config/locations.js';
+import { describeMadeBy, recordedStateFromExtra } from '../../ops/change-detection.js';
+import type { SnapshotRow } from '../../repo/index-rows.js';
 import { isSnapshotOfDrive } from '../../repo/repository.js';
 import { formatBytes } from '../../util/size.js';
 import { Output, table } from '../output.js';
@@ -31,7 +33,7 @@ export const command: CommandModule<object, SnapshotsArgs> = {
         rows.length === 0
           ? 'no snapshots'
           : table(
-              ['ID', 'Time', 'Drive', 'Account', 'Size', 'Ranges (zero/new)', 'Tags'],
+              ['ID', 'Time', 'Drive', 'Account', 'Size', 'Ranges (zero/new)', 'Made', 'Tags'],
               rows.map((s) => [
                 s.id.slice(0, 12),
                 s.time.replace('T', ' ').slice(0, 19),
@@ -39,13 +41,20 @@ export const command: CommandModule<object, SnapshotsArgs> = {
                 s.account,
                 formatBytes(s.size),
                 `${s.chunkCount} (${s.zeroCount}/${s.newCount})${s.claimed ? ' claimed' : ''}`,
+                madeBy(s) ?? '',
                 s.tags.join(','),
               ]),
             );
       out.result(
-        rows.map(({ meta: _meta, metaJson: _metaJson, ...s }) => s),
+        rows.map(({ meta: _meta, metaJson: _metaJson, ...s }) => ({ ...s, made: madeBy({ meta: _meta }) ?? null })),
         text,
       );
     });
   },
 };
+
+/** How an API drive's snapshot was made (`full read`, `counters + 4 sampled`); undefined for older ones and files. */
+function madeBy(row: Pick<SnapshotRow, 'meta'>): string | undefined {
+  const extra = (row.meta as { extra?: Record<string, unknown> }).extra;
+  return extra ? describeMadeBy(recordedStateFromExtra(extra)?.made) : undefined;
+}
