@@ -106,6 +106,8 @@ export interface BackupRunOptions {
   readAll?: boolean;
   /** A job file's `fullReadEvery`: an API drive is read in full at least this often (default 7d). */
   fullReadEvery?: string;
+  /** The clock the full-read policy is judged by (tests move it). */
+  now?: () => Date;
   /** A progress display for one item, stopped when its backup ends. */
   progress?: (label: string) => { update(p: Progress): void; stop(): void };
 }
@@ -203,18 +205,20 @@ class BackupRun {
   ): Promise<BackupResult> {
     const { repo } = this.o;
     const tags = this.o.tags ? [...this.o.tags] : undefined;
+    const source = this.o.readBytesPerSecond ? pacedSource(opened.source, this.o.readBytesPerSecond, this.o.signal) : opened.source;
     let fullReadExtra: Record<string, unknown> = {};
     if (opened.drive && opened.client) {
       // Read just before the first range: a write after this moves the counters the next backup compares.
       const drive = await opened.client.driveInfo(opened.drive.uuid);
       const incremental = await incrementalBackup({
         repo,
-        source: opened.source,
+        source,
         target: opened.target,
         drive,
         claimed,
         readAll: this.o.readAll,
         fullReadEvery: this.o.fullReadEvery,
+        now: this.o.now?.(),
         tags,
         extra: { ...extra },
       });
@@ -223,7 +227,7 @@ class BackupRun {
     }
     return backup({
       repo,
-      source: this.o.readBytesPerSecond ? pacedSource(opened.source, this.o.readBytesPerSecond, this.o.signal) : opened.source,
+      source,
       target: { ...opened.target, claimed },
       tags,
       concurrency: this.o.concurrency,

@@ -3,7 +3,7 @@
  * read from drives): an untouched drive's next backup reads only the sample and restores byte-identical;
  * an API write, imaging into the drive and a running server's own write each lead to a full read; a change
  * the counters cannot see (the drive's file written behind the API) is caught by the sample; --read-all
- * reads everything; image files are always read in full.
+ * reads everything; fullReadEvery forces a full read once due; image files are always read in full.
  */
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -144,6 +144,20 @@ describe('backups of API drives skip reading drives that were not written', () =
     const next = await backupDrive('read-all', { readAll: true });
     expect(next.e.made).toBe('full read');
     expect(next.readBytes).toBe(size);
+  });
+
+  it('fullReadEvery: an unwritten drive is read in full once that long has passed since its last full read', async () => {
+    const { size } = await smallDrive('periodic', 80);
+    const inDays = (days: number) => () => new Date(Date.now() + days * 86_400_000);
+    const early = await backupDrive('periodic', { fullReadEvery: '7d', now: inDays(6) });
+    expect(early.e.made).toMatch(/^counters \+ \d+ sampled$/);
+    expect(early.readBytes).toBe(sampleBytes(size));
+    const due = await backupDrive('periodic', { fullReadEvery: '7d', now: inDays(7.1) });
+    expect(due.e.made).toBe('full read');
+    expect(due.readBytes).toBe(size);
+    // That full read is the new reference: a day later the sample suffices again.
+    const after = await backupDrive('periodic', { fullReadEvery: '7d', now: inDays(8) });
+    expect(after.e.made).toMatch(/^counters \+ \d+ sampled$/);
   });
 
   it('image files are read in full every time and say nothing of how', async () => {
