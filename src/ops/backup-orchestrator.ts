@@ -219,6 +219,7 @@ class BackupRun {
         readAll: this.o.readAll,
         fullReadEvery: this.o.fullReadEvery,
         now: this.o.now?.(),
+        signal: this.o.signal,
         tags,
         extra: { ...extra },
       });

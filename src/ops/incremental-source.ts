@@ -44,6 +44,8 @@ export interface IncrementalOptions {
   extra?: Record<string, unknown>;
   now?: Date;
   seed?: number;
+  /** The stop signal: no sampled range starts once it fires. */
+  signal?: AbortSignal;
 }
 
 /** What the backup of the drive records, whichever way it is made. */
@@ -86,6 +88,8 @@ export async function incrementalBackup(o: IncrementalOptions): Promise<Incremen
 async function sampleIds(o: IncrementalOptions, sample: readonly number[], progress: Progress): Promise<{ range: number; id: Buffer }[]> {
   const out: { range: number; id: Buffer }[] = [];
   for (const i of sample) {
+    // The orchestrator turns a stop into its one INTERRUPTED error.
+    o.signal?.throwIfAborted();
     const r = rangeAt(i, o.source.size, o.repo.chunkSize);
     const data = await o.source.read(r.offset, r.length);
     progress.io({ read: r.length });

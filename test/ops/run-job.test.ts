@@ -181,3 +181,26 @@ describe('run JOBFILE with a status block', () => {
     expect(pings[0]).toMatchObject({ method: 'POST', url: '/ping/abc' });
   });
 });
+
+describe('run JOBFILE with a status block, failing before it knows its drives', () => {
+  it('still writes the status (the pass and its error code) and pings the failure URL', async () => {
+    const pings: string[] = [];
+    const server = createServer((req, res) => {
+      pings.push(`${req.method} ${req.url}`);
+      req.resume();
+      req.on('end', () => res.end('OK'));
+    });
+    await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+    cleanup.add(() => new Promise<void>((ok) => server.close(() => ok())));
+    const { port } = server.address() as AddressInfo;
+    const job = await jobFile('job-broken.yaml', {
+      repository: { location: './no-such-repo', passwordEnv: 'JOB_REPO_PASSWORD' },
+      status: { file: 'status/broken.json', ping: { url: `http://127.0.0.1:${port}/hc/xyz`, method: 'GET' } },
+    });
+    const r = await runOps(['run', job, '--json'], env);
+    expect(r.code).not.toBe(0);
+    const status = JSON.parse(await readFile(join(dir, 'status', 'broken.json'), 'utf8'));
+    expect(status).toMatchObject({ job, lastPass: { ok: false, exitCode: r.code, errorCode: 'REPO_NOT_FOUND' }, drives: [] });
+    expect(pings).toEqual(['GET /hc/xyz/fail']);
+  });
+});
