@@ -61,9 +61,11 @@ export class SlotBuffers {
 
   /** The slot's buffer, cut to `length`. Valid until the slot's handler returns. */
   get(slot: number, length: number): Buffer {
+    if (length > this.size) throw new RangeError(`a slot buffer holds ${this.size} bytes, asked for ${length}`);
     let b = this.buffers[slot];
     if (!b) {
-      b = Buffer.allocUnsafe(this.size);
+      // shared memory: the hash pool's workers hash the range in place (src/hashing)
+      b = Buffer.from(new SharedArrayBuffer(this.size));
       this.buffers[slot] = b;
     }
     return b.subarray(0, length);

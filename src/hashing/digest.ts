@@ -1,4 +1,4 @@
-/** The chunk id of a range: the same computation as chunkId in src/repo/format/chunk.ts, shared by the pool and its workers. */
+/** The chunk id of a range, the one computation behind chunkId (src/repo/format/chunk.ts) and the pool's workers. */
 import { createHash, createHmac, type KeyObject } from 'node:crypto';
 
 export function rangeId(data: Uint8Array, key: KeyObject | undefined): Buffer {

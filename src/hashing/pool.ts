@@ -1,5 +1,5 @@
 /**
- * Chunk ids on worker threads. A range in shared memory (SharedSlotBuffers) is hashed by a worker that reads
+ * Chunk ids on worker threads. A range in shared memory (SlotBuffers, src/engine/pipeline.ts) is hashed by a worker that reads
  * it in place: only its offset and length cross threads, and 32 bytes come back. A range in ordinary memory
  * is hashed on the calling thread, as chunkId does, so a caller that hands in any Buffer still works.
  */

@@ -8,6 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import pLimit from 'p-limit';
 import { hostname } from 'node:os';
 import { DrivesnapError, ExitCode } from '../errors.js';
+import { chunkIdPool, type HashPool } from '../hashing/index.js';
 import { ObjectNotFoundError } from '../store/errors.js';
 import type { ObjectStore } from '../store/types.js';
 import {
@@ -88,6 +89,8 @@ export interface OpenOptions {
 export class Repository implements JobRepository {
   /** Problems met while opening or syncing that did not stop the command (shown by the CLI). */
   readonly warnings: string[] = [];
+  /** Started on the first range in shared memory (a job's slot buffer); close() ends its workers. */
+  private hashPool: HashPool | undefined;
 
   /**
    * `store`, `ctx` and `index` are the repository's parts: only src/repo (and tests that damage a
@@ -268,8 +271,11 @@ export class Repository implements JobRepository {
 
   // ---- chunks ---------------------------------------------------------------------------------------
 
+  /** A range in shared memory (the jobs' slot buffers) is hashed in place on a worker thread (src/hashing). */
   chunkId(data: Uint8Array): Promise<Buffer> {
-    return chunkId(data, this.ctx);
+    if (!(data.buffer instanceof SharedArrayBuffer)) return chunkId(data, this.ctx);
+    this.hashPool ??= chunkIdPool(this.ctx);
+    return this.hashPool.hash(data);
   }
 
   hasChunk(id: Buffer): boolean {
@@ -553,6 +559,7 @@ export class Repository implements JobRepository {
 
   async close(): Promise<void> {
     this.index.close();
+    await this.hashPool?.close();
     await this.store.close();
   }
 }

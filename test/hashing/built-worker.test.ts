@@ -39,14 +39,13 @@ it.each([['plain'], ['keyed']])('hashes shared memory on worker.js threads from 
     import { createSecretKey } from 'node:crypto';
     import { readFileSync } from 'node:fs';
     import { HashPool } from './pool.js';
-    import { SharedSlotBuffers } from './shared-slot-buffers.js';
     import { hashWorkerEntry } from './worker-entry.js';
     const entry = hashWorkerEntry();
     if (entry.eval || !String(entry.script).endsWith('/worker.js')) throw new Error('not the built worker: ' + entry.script);
     const keyHex = process.argv[2];
     const pool = new HashPool({ workers: 2, key: keyHex ? createSecretKey(Buffer.from(keyHex, 'hex')) : undefined });
     const bytes = readFileSync(process.argv[1]);
-    const range = new SharedSlotBuffers(bytes.length).get(0, bytes.length);
+    const range = Buffer.from(new SharedArrayBuffer(bytes.length));
     bytes.copy(range);
     const ids = await Promise.all([pool.hash(range), pool.hash(range)]);
     process.stdout.write(ids.map((id) => id.toString('hex')).join(' '));
@@ -61,8 +60,7 @@ it('keeps the process alive while a hash is pending, and lets it exit when idle 
   // Nothing else holds the event loop: the await must still get its answer, then the process must end.
   const script = `
     import { HashPool } from './pool.js';
-    import { SharedSlotBuffers } from './shared-slot-buffers.js';
-    const range = new SharedSlotBuffers(1 << 20).get(0, 1 << 20);
+    const range = Buffer.from(new SharedArrayBuffer(1 << 20));
     const id = await new HashPool({ workers: 2 }).hash(range);
     process.stdout.write(id.toString('hex'));
   `;

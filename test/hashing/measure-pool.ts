@@ -5,8 +5,8 @@
  * (a) HMAC-SHA-256 of --gib GiB of 4 MiB ranges on the main thread (node:crypto, as chunkId does today);
  * (b) the same through the pool with 1 and 2 workers, 8 ranges in flight;
  * (c) a mini backup pipeline: the engine's runRanges over a page-cached file of random bytes (--file-gib),
- *     each range read into its slot buffer by the file source, checked for zeros, then hashed: main thread
- *     (SlotBuffers) against the pool (SharedSlotBuffers).
+ *     each range read into its slot buffer (SlotBuffers, shared memory) by the file source, checked for zeros,
+ *     then hashed: main thread against the pool.
  * Prints wall time, GB/s and process CPU (user + sys, all threads) per case, medians of --runs, and ratios.
  */
 import { createSecretKey, randomBytes } from 'node:crypto';
@@ -17,7 +17,7 @@ import { openFileSource } from '../../src/engine/ends/file.js';
 import { runRanges, SlotBuffers } from '../../src/engine/pipeline.js';
 import { ranges } from '../../src/engine/ranges.js';
 import { rangeId } from '../../src/hashing/digest.js';
-import { HashPool, SharedSlotBuffers } from '../../src/hashing/index.js';
+import { HashPool } from '../../src/hashing/index.js';
 import { isAllZero } from '../../src/repo/format/index.js';
 
 const RANGE = 4 * 1024 * 1024;
@@ -50,7 +50,7 @@ async function timed(fn: () => Promise<void>): Promise<Figure> {
 }
 
 /** 8 ranges of random bytes, hashed over and over: the content does not change SHA-256's speed. */
-function fillSlots(buffers: SlotBuffers | SharedSlotBuffers): Buffer[] {
+function fillSlots(buffers: SlotBuffers): Buffer[] {
   return Array.from({ length: IN_FLIGHT }, (_, slot) => {
     const b = buffers.get(slot, RANGE);
     randomBytes(RANGE).copy(b);
@@ -67,7 +67,7 @@ async function inMemory(hash: (b: Buffer) => Promise<Buffer> | Buffer, slots: Bu
   );
 }
 
-async function pipeline(path: string, buffers: SlotBuffers | SharedSlotBuffers, hash: (b: Buffer) => Promise<Buffer> | Buffer): Promise<void> {
+async function pipeline(path: string, buffers: SlotBuffers, hash: (b: Buffer) => Promise<Buffer> | Buffer): Promise<void> {
   const source = await openFileSource(path);
   try {
     const failures = await runRanges(
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   await makeFile(values.file);
   await readFile(values.file).then(() => undefined); // into the page cache
   const pools = { 1: new HashPool({ key, workers: 1 }), 2: new HashPool({ key, workers: 2 }) };
-  const shared = fillSlots(new SharedSlotBuffers(RANGE));
+  const shared = fillSlots(new SlotBuffers(RANGE));
   const plain = fillSlots(new SlotBuffers(RANGE));
   // Workers start (and tsx transpiles) before anything is timed.
   await Promise.all([pools[1].hash(shared[0] as Buffer), pools[2].hash(shared[0] as Buffer), pools[2].hash(shared[1] as Buffer)]);
@@ -110,8 +110,8 @@ async function main(): Promise<void> {
     ['(b) pool 1 worker, in memory', totalBytes, () => inMemory((b) => pools[1].hash(b), shared)],
     ['(b) pool 2 workers, in memory', totalBytes, () => inMemory((b) => pools[2].hash(b), shared)],
     ['(c) main thread, file pipeline', fileBytes, () => pipeline(values.file, new SlotBuffers(RANGE), (b) => rangeId(b, key))],
-    ['(c) pool 1 worker, file pipeline', fileBytes, () => pipeline(values.file, new SharedSlotBuffers(RANGE), (b) => pools[1].hash(b))],
-    ['(c) pool 2 workers, file pipeline', fileBytes, () => pipeline(values.file, new SharedSlotBuffers(RANGE), (b) => pools[2].hash(b))],
+    ['(c) pool 1 worker, file pipeline', fileBytes, () => pipeline(values.file, new SlotBuffers(RANGE), (b) => pools[1].hash(b))],
+    ['(c) pool 2 workers, file pipeline', fileBytes, () => pipeline(values.file, new SlotBuffers(RANGE), (b) => pools[2].hash(b))],
   ];
   const cases = all.filter(([name]) => !values.only || name.includes(values.only));
   const results = new Map<string, Figure[]>(cases.map(([name]) => [name, []]));

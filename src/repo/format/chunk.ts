@@ -2,7 +2,7 @@
  * Chunk objects: one per distinct non-zero range of a drive, stored as the gzip stream of the range (or the
  * range itself when gzip does not shrink it, decided from a sample for incompressible data) in an envelope (envelope.ts).
  */
-import { createHash, createHmac } from 'node:crypto';
+import { rangeId } from '../../hashing/digest.js';
 import { gunzip, gzipIfSmaller } from './compress.js';
 import { type CodecContext, contextKeys } from './context.js';
 import { openEnvelope, sealEnvelope } from './envelope.js';
@@ -12,13 +12,12 @@ import { chunkObjectName, ID_BYTES } from './ids.js';
 export type ChunkEncoding = 'gzip' | 'raw';
 
 /**
- * SHA-256 of the range in a plain repository, HMAC-SHA-256 under the id key in an encrypted one. Computed
- * with node:crypto on the calling thread: no copy of the range, and faster than WebCrypto's thread pool
- * here (docs/benchmarks.md); gzip and AES, the heavier steps, still run on the pool.
+ * SHA-256 of the range in a plain repository, HMAC-SHA-256 under the id key in an encrypted one, with
+ * node:crypto on the calling thread (no copy of the range). Repository.chunkId hashes ranges in shared memory
+ * (the jobs' slot buffers) with the same function on worker threads instead (src/hashing).
  */
 export async function chunkId(data: Uint8Array, ctx: CodecContext): Promise<Buffer> {
-  const keys = contextKeys(ctx);
-  return keys ? createHmac('sha256', keys.idHmac).update(data).digest() : createHash('sha256').update(data).digest();
+  return rangeId(data, contextKeys(ctx)?.idHmac);
 }
 
 function checkRange(data: Uint8Array, ctx: CodecContext): void {
