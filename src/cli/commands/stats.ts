@@ -3,9 +3,10 @@
  * (figures defined in src/ops/stats.ts), and the gzip codec this host compresses chunks with.
  */
 import type { CommandModule } from 'yargs';
+import { snapshotDriveSelector } from '../../config/locations.js';
 import { computeStats, compressionLine } from '../../ops/stats.js';
 import { gzipCodecLabel } from '../../repo/format/index.js';
-import type { Repository } from '../../repo/repository.js';
+import { isSnapshotOfDrive, type Repository } from '../../repo/repository.js';
 import { formatBytes } from '../../util/size.js';
 import { Output, table } from '../output.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
@@ -21,16 +22,12 @@ export const command: CommandModule<object, StatsArgs> = {
   handler: async (args) => {
     const out = new Output(args);
     await withRepository(args, async (repo) => {
-      const rows = repo.index
-        .listSnapshots()
-        .filter((s) => !args.drive || s.driveUuid === args.drive || s.driveName === args.drive);
-      const snapshots = rows.map((s) => ({
-        id: s.id,
-        driveUuid: s.driveUuid,
-        driveName: s.driveName,
-        size: s.size,
-        table: repo.index.snapshotTable(s.id) ?? Buffer.alloc(0),
-      }));
+      const drive = args.drive === undefined ? undefined : snapshotDriveSelector(args.drive);
+      const rows = repo.listSnapshots().filter((s) => drive === undefined || isSnapshotOfDrive(s, drive));
+      const snapshots = [];
+      for (const s of rows) {
+        snapshots.push({ id: s.id, driveUuid: s.driveUuid, driveName: s.driveName, size: s.size, table: await repo.provenTable(s.id) });
+      }
       const sizes = await chunkSizes(repo);
       const { level } = repo.config.compression;
       const compression = { type: 'gzip' as const, level, codec: gzipCodecLabel(level) };
@@ -54,15 +51,9 @@ export const command: CommandModule<object, StatsArgs> = {
   },
 };
 
-/**
- * Stored size of each chunk. The index records sizes but RepoIndex offers no per-chunk lookup, so the
- * store's listing (the truth the index caches) gives them: one LIST per thousand chunks on S3.
- */
+/** Stored size of each chunk, from the store's listing (the truth the index caches). */
 async function chunkSizes(repo: Repository): Promise<Map<string, number>> {
   const sizes = new Map<string, number>();
-  for await (const o of repo.store.list('chunks/')) {
-    const hex = o.name.slice(o.name.lastIndexOf('/') + 1);
-    if (/^[0-9a-f]{64}$/.test(hex)) sizes.set(hex, o.size);
-  }
+  for await (const c of repo.storedChunks()) sizes.set(c.hex, c.size);
   return sizes;
 }
