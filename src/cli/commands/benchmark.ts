@@ -1,13 +1,13 @@
 import type { CommandModule } from 'yargs';
 import { openClient, resolveAccount } from '../../config/accounts.js';
-import { UsageError } from '../../errors.js';
 import { DEFAULT_BENCH_SECONDS, type Measurement, runBenchmark } from '../../ops/machine-benchmark.js';
 import { type CodecContext, deriveKeys, newMasterKey, peekConfig } from '../../repo/format/index.js';
 import { readConfigObject } from '../../repo/repository.js';
 import type { ObjectStore } from '../../store/types.js';
-import { formatBytes } from '../../util/size.js';
+import { formatRate } from '../../util/size.js';
 import { Output, table } from '../output.js';
 import { formatDuration } from '../progress-view.js';
+import { MAX_CONCURRENCY, withNumbers } from '../options.js';
 import { openRepoStore, type RepoArgs } from '../repo-context.js';
 
 interface BenchmarkArgs {
@@ -24,35 +24,34 @@ export const command: CommandModule<object, BenchmarkArgs> = {
   command: 'benchmark',
   describe: "This machine's hash, gzip, encryption and chunk codec speed; with --account the API's, with --repo the store's",
   builder: (y) =>
-    y
-      .option('seconds', { type: 'number', default: DEFAULT_BENCH_SECONDS, description: 'Total time to spend measuring' })
+    withNumbers(y, {
+      seconds: { description: 'Total time to spend measuring', whole: false, min: 0, aboveMin: true, max: 86_400, default: DEFAULT_BENCH_SECONDS },
+      connections: { description: 'Parallel requests for the API and store measurements', min: 1, max: MAX_CONCURRENCY, default: 4 },
+    })
       .option('account', { type: 'string', description: 'Also measure API writes and reads on a scratch drive of ACCOUNT (created, then destroyed)' })
       .option('repo', {
         alias: 'r',
         type: 'string',
         description: 'Also measure puts and gets on this repository (scratch objects under benchmark/, removed after)',
       })
-      .option('s3-endpoint', { type: 'string', description: 'S3 endpoint URL for s3:// repositories' })
-      .option('connections', { type: 'number', default: 4, description: 'Parallel requests for the API and store measurements' }) as never,
+      .option('s3-endpoint', { type: 'string', description: 'S3 endpoint URL for s3:// repositories' }) as never,
   handler: async (args) => {
     const out = new Output(args);
-    if (!(args.seconds > 0) || !Number.isFinite(args.seconds)) throw new UsageError(`--seconds takes a number > 0, not ${args.seconds}`);
-    if (!Number.isInteger(args.connections) || args.connections < 1) throw new UsageError(`--connections takes a whole number >= 1`);
     const account = args.account?.replace(/:$/, '');
     const api = account ? openClient(await resolveAccount(account), { connections: args.connections }) : undefined;
     // Only a repository named on this command line: DRIVESNAP_REPO alone must not make a benchmark write to it.
-    const opened = args.repo ? await openRepoStore(args as RepoArgs) : undefined;
+    const store = args.repo ? (await openRepoStore(args as RepoArgs)).store : undefined;
     try {
-      const ctx = opened ? await repoContext(opened.store) : undefined;
+      const ctx = store ? await repoContext(store) : undefined;
       out.info(`measuring for about ${formatDuration(args.seconds * 1000)} on 4 MiB blocks...`);
       const report = await runBenchmark({
         seconds: args.seconds,
         api,
-        store: opened?.store,
+        store,
         ctx,
         connections: args.connections,
       });
-      const rows = report.results.map((m) => [m.name, `${formatBytes(m.throughput)}/s`, m.ops, detail(m)]);
+      const rows = report.results.map((m) => [m.name, formatRate(m.throughput), m.ops, detail(m)]);
       const skipped = report.skipped.map((s) => `skipped ${s.name}: ${s.reason}`).join('\n');
       out.result(
         { event: 'benchmark', codec: report.codec, blockBytes: report.blockBytes, results: report.results, skipped: report.skipped },
@@ -60,7 +59,7 @@ export const command: CommandModule<object, BenchmarkArgs> = {
       );
     } finally {
       await api?.close();
-      await opened?.store.close();
+      await store?.close();
     }
   },
 };
