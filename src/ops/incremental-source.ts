@@ -10,6 +10,7 @@ import type { DriveInfo } from '../api/drive-info.js';
 import { isAllZero } from '../engine/codec.js';
 import type { BlockSource } from '../engine/ends/types.js';
 import type { BackupResult, BackupTarget } from '../engine/jobs/backup.js';
+import { jobLock } from '../engine/job-runner.js';
 import { Progress } from '../engine/progress.js';
 import { rangeAt, rangeCount } from '../engine/ranges.js';
 import { ID_BYTES, type SnapshotMeta, ZERO_ID } from '../repo/format/index.js';
@@ -110,7 +111,7 @@ async function commitIfSampleMatches(
   const n = rangeCount(source.size, chunkSize);
   const progress = new Progress('backup', source.size, n);
   // The shared lock, as for a backup: no prune can delete the previous snapshot's chunks until we commit.
-  const lock = await repo.lock(false);
+  const lock = await jobLock(repo, o.signal, `backup of ${source.description}`);
   try {
     await repo.sync();
     // A forget may have removed it before the lock was taken: then its chunks are not proven to exist.
