@@ -2,8 +2,8 @@
  * Where jobs that have no repository (copy, clone) keep their checkpoints: a small SQLite database in the
  * user's state directory, so an interrupted copy resumes.
  */
-import { homedir } from 'node:os';
-import { isAbsolute, join } from 'node:path';
+import { join } from 'node:path';
+import { envText, homeDir, xdgDir } from '../config/env.js';
 import { RepoIndex } from '../repo/index-db.js';
 import { writableIndexPath } from '../repo/index-path.js';
 import type { JobRecords } from '../repo/interfaces.js';
@@ -14,10 +14,8 @@ export function jobsIndexPath(): string {
 }
 
 function configuredJobsPath(): string {
-  if (process.env.DRIVESNAP_JOBS_DB) return process.env.DRIVESNAP_JOBS_DB;
-  const xdg = process.env.XDG_STATE_HOME;
-  const base = xdg && isAbsolute(xdg) ? xdg : join(homedir(), '.local', 'state');
-  return join(base, 'drivesnap', 'jobs.sqlite');
+  const base = xdgDir('XDG_STATE_HOME') ?? join(homeDir(), '.local', 'state');
+  return envText('DRIVESNAP_JOBS_DB') ?? join(base, 'drivesnap', 'jobs.sqlite');
 }
 
 /** The user's jobs database, as job records (it is a SQLite index file holding only jobs). */

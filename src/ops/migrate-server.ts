@@ -23,7 +23,7 @@ import { DEFAULT_CONCURRENCY } from '../engine/defaults.js';
 import { driveSink, driveSource } from '../engine/ends/drive.js';
 import { copy } from '../engine/jobs/copy.js';
 import type { Progress, ProgressSnapshot } from '../engine/progress.js';
-import type { RepoIndex } from '../repo/index-db.js';
+import type { JobRecords } from '../repo/interfaces.js';
 import { serverDrives, type Translated, translateServerConfig } from './migrate-config.js';
 import { type ServerStopOptions, type StoppedServer, withServerStopped } from './server-shutdown.js';
 
@@ -36,7 +36,7 @@ export interface MigrateServerOptions {
   /** The source server: a UUID or a unique name. */
   server: string;
   /** Where checkpoints and the migration's own state are kept (src/cli/jobs-db.ts). */
-  jobs: RepoIndex;
+  jobs: JobRecords;
   /** Ranges in flight per drive; default DEFAULT_CONCURRENCY (8). */
   concurrency?: number;
   /** Drives copied at once; default 4. */
@@ -186,7 +186,7 @@ async function resolveServer(client: ApiClient, nameOrUuid: string): Promise<Ser
   );
 }
 
-function loadState(jobs: RepoIndex, key: string): MigrationState {
+function loadState(jobs: JobRecords, key: string): MigrationState {
   const info = jobs.jobInfo(key) as Partial<MigrationState> | undefined;
   const state: MigrationState = { drives: { ...(info?.drives ?? {}) }, done: [...(info?.done ?? [])], creating: { ...(info?.creating ?? {}) } };
   if (typeof info?.server === 'string') state.server = info.server;

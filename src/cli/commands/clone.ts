@@ -2,8 +2,7 @@ import type { CommandModule } from 'yargs';
 import { parseLocation } from '../../config/locations.js';
 import { UsageError } from '../../errors.js';
 import { copy, copyJob } from '../../engine/jobs/copy.js';
-import { RepoIndex } from '../../repo/index-db.js';
-import { jobsIndexPath } from '../jobs-db.js';
+import { openJobsDb } from '../jobs-db.js';
 import { Clients, createOrAdoptDrive, creationIn, openSink, openSource, runOntoSink } from '../open-ends.js';
 import { type ImagingCloneResult, cloneByImaging, cloneMethod, imagingJob } from '../../ops/clone.js';
 import { resolveDrive } from '../../ops/resolve-drive.js';
@@ -41,7 +40,7 @@ export const command: CommandModule<object, CloneArgs> = {
       const source = await resolveDrive(srcClient, loc.drive);
       if (cloneMethod(srcClient, dstClient) === 'imaging') {
         // Same account: the API images the drive itself, no bytes pass through us.
-        const jobs = RepoIndex.open(jobsIndexPath());
+        const jobs = openJobsDb();
         const job = imagingJob(source, destAccount, args.name);
         const tty = !out.json && !out.quiet && process.stderr.isTTY;
         let result: ImagingCloneResult;
@@ -68,7 +67,7 @@ export const command: CommandModule<object, CloneArgs> = {
         );
         return;
       }
-      const jobs = RepoIndex.open(jobsIndexPath());
+      const jobs = openJobsDb();
       const src = await openSource(`${loc.account}:${source.uuid}`, clients);
       const creation = creationIn(jobs, (description) => copyJob(src.source, description));
       const dst = await openSink(`${destAccount}:${args.name}`, clients, { createSize: source.size, creation });

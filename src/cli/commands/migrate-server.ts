@@ -3,9 +3,8 @@ import { UsageError } from '../../errors.js';
 import type { Progress } from '../../engine/progress.js';
 import { type MigrateEvent, type MigratePlanDrive, migrateServer } from '../../ops/migrate-server.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../../ops/server-shutdown.js';
-import { RepoIndex } from '../../repo/index-db.js';
 import { formatBytes } from '../../util/size.js';
-import { jobsIndexPath } from '../jobs-db.js';
+import { openJobsDb } from '../jobs-db.js';
 import { Clients } from '../open-ends.js';
 import { Output, table } from '../output.js';
 import { formatCounts, summarize } from '../progress-view.js';
@@ -67,7 +66,7 @@ export const command: CommandModule<object, MigrateArgs> = {
       throw new UsageError('--stop-server, --shutdown-timeout and --keep-source-stopped only apply with --shutdown-server');
     }
     const clients = new Clients(args.concurrency * args['parallel-drives']);
-    const jobs = RepoIndex.open(jobsIndexPath());
+    const jobs = openJobsDb();
     // Ctrl-C / SIGTERM (src/cli/stop.ts): no new range starts, a source server held down is started again.
     const offStop = shutdown ? onStop(() => process.stderr.write('drivesnap: starting the source server again before exiting\n')) : undefined;
     try {
