@@ -109,7 +109,7 @@ export const ERROR_REGISTRY = {
   NO_KEYS: { exit: 'wrongPassword', meaning: 'an encrypted repository without key files', todo: 'restore the keys/ objects from a copy' },
   NOT_ENCRYPTED: { exit: 'usage', meaning: 'a key command on a repository that is not encrypted', todo: 'nothing to do: it has no keys' },
   KEY_NOT_FOUND: { exit: 'usage', meaning: 'no key with that id, or the prefix matches several', todo: '`drivesnap key list` shows the ids' },
-  LAST_KEY: { exit: 'failure', meaning: 'refused to remove the only key', todo: 'add another key first' },
+  LAST_KEY: { exit: 'usage', meaning: 'refused to remove the only key', todo: 'add another key first' },
   CHUNK_CORRUPT: { exit: 'failure', meaning: 'a chunk object is damaged', todo: CHECK },
   SNAPSHOT_CORRUPT: { exit: 'failure', meaning: 'a snapshot object is damaged', todo: CHECK },
   CONFIG_CORRUPT: { exit: 'failure', meaning: "the repository's config object is damaged", todo: CHECK },

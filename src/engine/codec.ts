@@ -8,7 +8,7 @@ import { gunzip, gunzipInto, gzip } from '../repo/format/compress.js';
 
 /** For --json summaries: the codec name ("isal-igzip", "node:zlib") and, at a level, "isal-igzip L2". */
 export { gzipCodecLabel, gzipCodecName } from '../repo/format/compress.js';
-export { isAllZero } from '../repo/format/zero.js';
+export { isAllZero, zeroBuffer } from '../repo/format/zero.js';
 
 export function gzipBody(data: Buffer, level = 1): Promise<Buffer> {
   return gzip(data, level);
@@ -37,11 +37,4 @@ export async function gunzipBodyInto(data: Buffer, rawLength: number, into: Buff
     throw new DrivesnapError('BODY_LENGTH', `a gzip body expanded to ${out.length} bytes, expected ${rawLength}`);
   }
   return out;
-}
-
-const ZEROS = Buffer.alloc(4 * 1024 * 1024);
-
-/** A read-only run of zeros (shared: never write into it). */
-export function zeroBuffer(length: number): Buffer {
-  return length <= ZEROS.length ? ZEROS.subarray(0, length) : Buffer.alloc(length);
 }

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import pLimit from 'p-limit';
 import { hostname } from 'node:os';
-import { DrivesnapError, ExitCode } from '../errors.js';
+import { DrivesnapError } from '../errors.js';
 import { chunkIdPool, type HashPool } from '../hashing/index.js';
 import { ObjectNotFoundError } from '../store/errors.js';
 import type { ObjectStore } from '../store/types.js';
@@ -537,7 +537,7 @@ export class Repository implements JobRepository {
       throw new DrivesnapError('KEY_NOT_FOUND', matches.length ? `key id ${prefix} is ambiguous` : `no key ${prefix}`);
     }
     if (names.length === 1) {
-      throw new DrivesnapError('LAST_KEY', 'refusing to remove the only key: the repository would be unreadable; add another first', ExitCode.usage);
+      throw new DrivesnapError('LAST_KEY', 'refusing to remove the only key: the repository would be unreadable; add another first');
     }
     await this.store.delete(matches[0]!);
     return matches[0]!.slice(KEYS_PREFIX.length);
