@@ -6,6 +6,7 @@
 import '../util/threadpool.js';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { activeCodec } from '../codec/active.js';
 import { debugEnabled } from '../config/env.js';
 import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
 import { loadCommands } from './commands/index.js';
@@ -33,6 +34,8 @@ export async function main(argv: string[]): Promise<number> {
   const releaseStopHandlers = installStopHandlers();
   const stopWatchingRetries = watchRetries(new Output({ json: argv.includes('--json'), quiet: argv.includes('--quiet') || argv.includes('-q') }));
   try {
+    // A bad DRIVESNAP_CODEC is a usage error (exit 2) before any work, not a failure part-way through.
+    activeCodec();
     for (const c of await loadCommands(argv)) parser.command(c);
     await parser.parseAsync();
     if (typeof process.exitCode === 'number') exitCode = process.exitCode;

@@ -5,7 +5,8 @@
 import { rm, stat } from 'node:fs/promises';
 import type { ApiClient } from '../api/client.js';
 import type { DriveInfo } from '../api/drive-info.js';
-import { type Location, parseLocation, resolveDrive } from '../config/locations.js';
+import { type Location, parseLocation } from '../config/locations.js';
+import { resolveDrive } from '../ops/resolve-drive.js';
 import { DrivesnapError, UsageError } from '../errors.js';
 import { driveSink, driveSource } from '../engine/ends/drive.js';
 import { openFileSink, openFileSource } from '../engine/ends/file.js';

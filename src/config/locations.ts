@@ -87,7 +87,3 @@ export function expectLocation<K extends Location['kind']>(text: string, kinds: 
   }
   return loc as Extract<Location, { kind: K }>;
 }
-
-// Moved to src/ops/resolve-drive.ts (asking the API is not parsing). Re-exported only until
-// src/cli/open-ends.ts imports it from there; then this line goes.
-export { resolveDrive } from '../ops/resolve-drive.js';

@@ -202,6 +202,15 @@ describe('cat', () => {
     expect(snap.chunks[4]).toBe(snap.chunks[0]);
     expect(JSON.stringify(snap)).not.toContain(PASSWORD);
   });
+
+  it('with --json prints one object on one line, as every command does', async () => {
+    const s = await setup();
+    const r = await runCli(['cat', 'config', '--json'], s.env);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ version: 1, chunkSize: 4 * MiB });
+  });
 });
 
 describe('an S3 repository', () => {

@@ -54,9 +54,17 @@ it('backup eh:web, then restore latest --to-new eh:copy --verify, with --json: e
   expect(r.code, r.stderr).toBe(0);
   const result = r.json.find((j) => j.snapshot === snapshotId);
   expect(result).toMatchObject({ target: 'eh:copy', created: true, verified: 4, counts: { written: 3, 'zero-skipped': 1 } });
+  expect(result!.codec).toMatch(/^(isal-igzip|node:zlib)$/);
   const copyUuid = result!.drive as string;
   expect((await readWholeDrive(c, copyUuid)).equals(IMAGE)).toBe(true);
   expect((await c.driveInfo(copyUuid)).name).toBe('copy');
+});
+
+it('exit 2 for a bad DRIVESNAP_CODEC, before any work', async () => {
+  const r = await runCli(['restore', 'latest', '--to-new', 'eh:never-made', '--json'], { ...env, DRIVESNAP_CODEC: 'zstd' });
+  expect(r.code).toBe(2);
+  expect(r.stderr).toContain('DRIVESNAP_CODEC must be one of');
+  expect((await c.listDriveInfo()).some((d) => d.name === 'never-made')).toBe(false);
 });
 
 it('exit 2 for bad usage (restore with no target), with a USAGE error line', async () => {

@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { UsageError } from '../../errors.js';
+import { Output } from '../output.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
 
 interface CatArgs extends RepoArgs {
@@ -31,7 +32,8 @@ export const command: CommandModule<object, CatArgs> = {
       } else if (args.what === 'keys') {
         value = await repo.listKeys();
       } else value = await repo.listLocks();
-      process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+      // --json: one object on one line, as every command's --json; else indented for reading.
+      new Output(args).result(value, JSON.stringify(value, null, 2));
     });
   },
 };

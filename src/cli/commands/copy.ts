@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { parseLocation } from '../../config/locations.js';
 import { fileExists } from '../../engine/ends/file.js';
+import { gzipCodecName } from '../../engine/codec.js';
 import { copy, copyJob } from '../../engine/jobs/copy.js';
 import { openJobsDb } from '../jobs-db.js';
 import { Clients, creationIn, openSink, openSource, runOntoSink } from '../open-ends.js';
@@ -55,7 +56,7 @@ export const command: CommandModule<object, CopyArgs> = {
         view.stop();
         const s = result.progress.snapshot();
         out.result(
-          { source: args.src, target: args.dst, created: dst.created, drive: dst.drive?.uuid, verified: result.verified?.ranges, ...s },
+          { source: args.src, target: args.dst, codec: gzipCodecName(), created: dst.created, drive: dst.drive?.uuid, verified: result.verified?.ranges, ...s },
           summarize(`copied ${args.src} to ${args.dst}${dst.created ? ' (new)' : ''}`, s) +
             (result.verified ? `\nverified: all ${result.verified.ranges} ranges match the source` : ''),
         );

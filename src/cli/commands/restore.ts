@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { parseLocation, snapshotDriveSelector } from '../../config/locations.js';
 import { UsageError } from '../../errors.js';
 import { fileExists } from '../../engine/ends/file.js';
+import { gzipCodecName } from '../../engine/codec.js';
 import { restore, restoreJob } from '../../engine/jobs/restore.js';
 import { Clients, creationIn, openSink, runOntoSink } from '../open-ends.js';
 import { Output } from '../output.js';
@@ -61,7 +62,7 @@ export const command: CommandModule<object, RestoreArgs> = {
           view.stop();
           const s = result.progress.snapshot();
           out.result(
-            { snapshot: snapshot.id, target: targetText, created: opened.created, drive: opened.drive?.uuid, verified: result.verified?.ranges, ...s },
+            { snapshot: snapshot.id, target: targetText, codec: gzipCodecName(), created: opened.created, drive: opened.drive?.uuid, verified: result.verified?.ranges, ...s },
             summarize(`restored ${snapshot.id.slice(0, 12)} onto ${targetText}${opened.created ? ' (new)' : ''}`, s) +
               (result.verified ? `\nverified: all ${result.verified.ranges} ranges match the snapshot` : ''),
           );
