@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { UUID_RE } from './keys.js';
-import { writeFileAtomic } from './persistence.js';
+import { writeFileAtomic } from '../util/write-file-atomic.js';
 import type { EmulatorAccount } from './types.js';
 
 const ACCOUNTS_FILE = 'accounts.json';

@@ -10,7 +10,6 @@ import { EmulatorStateError } from './state-errors.js';
 import { writeFileAtomic } from '../util/write-file-atomic.js';
 
 // accounts.ts still imports it from here.
-export { writeFileAtomic };
 
 const STATE_FILE = 'state.json';
 const LAZY_SAVE_DELAY_MS = 250;
