@@ -3,7 +3,7 @@
 # Run after `npm run build`: `npm run docs:cli`. test/cli/cli-doc.test.ts fails when the two differ.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-commands="init backup snapshots restore copy clone migrate-server forget prune check diff stats run drives key index unlock cat emulator benchmark"
+commands="init backup snapshots restore nbd copy clone migrate-server forget prune check diff stats run drives key index unlock cat emulator benchmark"
 {
   cat scripts/cli-doc-head.md
   printf '## `drivesnap --help`\n\n```\n'
