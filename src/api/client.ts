@@ -108,6 +108,8 @@ interface Exchange extends HttpCall {
 
 export class ApiClient {
   readonly url: string;
+  /** Keep-alive connections the client opens at most. */
+  readonly connections: number;
   readonly user: string;
   readonly format: WireFormat;
   readonly #http: HttpTransport;
@@ -132,6 +134,7 @@ export class ApiClient {
       ...(opts.minimumRate !== undefined ? { minimumRate: opts.minimumRate } : {}),
     });
     this.url = this.#http.url;
+    this.connections = connections;
     this.user = opts.user;
     this.format = opts.format ?? 'text';
     this.#policy = resolveRetryPolicy(opts.retry);

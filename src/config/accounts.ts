@@ -184,11 +184,14 @@ export async function resolveAccount(name: string, opts: { env?: Env; config?: C
   return withRate(resolved);
 }
 
-/** An API client for the account; `opts` override the account's own format and connections. */
+/**
+ * An API client for the account; `opts` override the account's own format. The account's `connections` is a
+ * cap (a provider's limit): the client opens at most that many, however many ranges a job has in flight.
+ */
 export function openClient(account: Account, opts: Partial<Omit<ApiClientOptions, 'url' | 'user' | 'secret'>> = {}): ApiClient {
   const options: ApiClientOptions = { url: account.url, user: account.user, secret: account.secret, ...opts };
   if (options.format === undefined && account.format !== undefined) options.format = account.format;
-  if (options.connections === undefined && account.connections !== undefined) options.connections = account.connections;
+  if (account.connections !== undefined) options.connections = Math.min(options.connections ?? account.connections, account.connections);
   if (options.minimumRate === undefined && account.minimumRate !== undefined) options.minimumRate = account.minimumRate;
   return new ApiClient(options);
 }

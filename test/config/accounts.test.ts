@@ -117,6 +117,18 @@ describe('openClient', () => {
   });
 });
 
+describe("an account's connections", () => {
+  it('caps the connections a job asks for, and is the default when it asks for none', async () => {
+    const account = { name: 'x', url: 'http://127.0.0.1:9/api/', user: USER, secret: 's', connections: 3 };
+    const clients = [openClient(account, { connections: 16 }), openClient(account), openClient(account, { connections: 2 })];
+    try {
+      expect(clients.map((c) => c.connections)).toEqual([3, 3, 2]);
+    } finally {
+      for (const c of clients) await c.close();
+    }
+  });
+});
+
 describe('the minimum API transfer rate', () => {
   const eh = { EHURI: 'http://127.0.0.1:1/', EHAUTH: `${USER}:s`, XDG_CONFIG_HOME: '/nonexistent' };
   it('comes from DRIVESNAP_API_MIN_RATE (k/M suffixes) and DRIVESNAP_API_BASE_MS', async () => {
