@@ -106,7 +106,7 @@ export const ERROR_REGISTRY = {
   LOCK_LOST: { exit: 'failure', meaning: "this process's lock was removed or expired while it worked", todo: 'run again; check who removed the lock' },
   REPO_VERSION: { exit: 'failure', meaning: 'the repository has a format this drivesnap does not read', todo: 'use a newer drivesnap' },
   WRONG_PASSWORD: { exit: 'wrongPassword', meaning: 'no key file opens with that password', todo: 'give the right password' },
-  NO_KEYS: { exit: 'wrongPassword', meaning: 'an encrypted repository without key files', todo: 'restore the keys/ objects from a copy' },
+  NO_KEYS: { exit: 'wrongPassword', meaning: 'an encrypted repository without key files', todo: 'restore the key files of the repository from a copy' },
   NOT_ENCRYPTED: { exit: 'usage', meaning: 'a key command on a repository that is not encrypted', todo: 'nothing to do: it has no keys' },
   KEY_NOT_FOUND: { exit: 'usage', meaning: 'no key with that id, or the prefix matches several', todo: '`drivesnap key list` shows the ids' },
   LAST_KEY: { exit: 'usage', meaning: 'refused to remove the only key', todo: 'add another key first' },

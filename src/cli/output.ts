@@ -60,7 +60,7 @@ export function watchRetries(out: Output): () => void {
   };
 }
 
-/** `retrying put chunks/ab/cd (attempt 1 failed: transient: ...) in 0.8 s`. */
+/** `retrying put OBJECT-NAME (attempt 1 failed: transient: ...) in 0.8 s`. */
 export function retryLine(e: RetryEvent): string {
   const wait = e.delayMs < 1000 ? `${e.delayMs} ms` : `${(e.delayMs / 1000).toFixed(1)} s`;
   return `retrying ${e.operation} in ${wait} (attempt ${e.attempt} failed: ${e.kind}: ${e.error})`;

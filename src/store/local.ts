@@ -1,5 +1,5 @@
 /**
- * A repository in a local directory: one file per object, `chunks/ab/abcd...` in real subdirectories.
+ * A repository in a local directory: one file per object, each `/` of a name a real subdirectory.
  * A put writes a temp file beside the target, fsyncs it, renames it over the target and fsyncs the
  * directory, so readers never see a partial object and a crash leaves at most a stray temp file, which
  * list ignores.
@@ -170,7 +170,7 @@ export function checkObjectName(name: string): void {
   checkSegments(name, name.split('/'));
 }
 
-/** A list prefix is a name whose last segment may be partial or empty (`chunks/`, `chunks/a`, ``). */
+/** A list prefix is a name whose last segment may be partial or empty (`dir/`, `dir/a`, ``). */
 export function checkListPrefix(prefix: string): void {
   if (prefix === '') return;
   const segments = prefix.split('/');

@@ -1,7 +1,7 @@
 /**
  * The one small interface every repository backend implements (local directory, S3), and that the
  * wrappers (retry, concurrency limit, bandwidth limit) implement again around another store.
- * Names are `/`-separated relative paths such as `chunks/ab/abcdef...` or `snapshots/<id>`.
+ * Names are `/`-separated relative paths such as `dir/sub/name` (the repository alone decides its layout, src/repo/format/ids.ts).
  */
 export interface ObjectInfo {
   name: string;

@@ -75,7 +75,7 @@ export function nextRetryDelayMs(policy: RetryPolicy, attempt: number, retryable
 /** One retry, as both layers report it. Carries no secret: `error` is the failure's one-line message. */
 export interface RetryEvent {
   layer: 'api' | 'store';
-  /** What was tried: `POST /drives/UUID/write/0`, `put chunks/ab/abcd...`. */
+  /** What was tried: `POST /drives/UUID/write/0`, `put OBJECT-NAME`. */
   operation: string;
   /** The attempt that failed (1 = the first). */
   attempt: number;
