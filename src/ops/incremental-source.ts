@@ -5,17 +5,15 @@
  * When they match the previous snapshot's authenticated table, the new snapshot is that table, committed
  * under the repository's shared lock; otherwise the caller runs the engine's full backup.
  */
-import { hostname } from 'node:os';
 import type { DriveInfo } from '../api/drive-info.js';
 import { isAllZero } from '../engine/codec.js';
 import type { BlockSource } from '../engine/ends/types.js';
-import type { BackupResult, BackupTarget } from '../engine/jobs/backup.js';
+import { type BackupResult, type BackupTarget, backupSnapshotMeta } from '../engine/jobs/backup.js';
 import { jobLock } from '../engine/job-runner.js';
 import { Progress } from '../engine/progress.js';
 import { rangeAt, rangeCount } from '../engine/ranges.js';
-import { ID_BYTES, type SnapshotMeta, ZERO_ID } from '../repo/format/index.js';
+import { ID_BYTES, ZERO_ID } from '../repo/format/index.js';
 import type { JobRepository } from '../repo/interfaces.js';
-import { TOOL_VERSION } from '../version.js';
 import {
   DEFAULT_FULL_READ_EVERY,
   type DriveState,
@@ -127,24 +125,18 @@ async function commitIfSampleMatches(
     }
     const made: MadeBy = { counters: true, sampled: sample.length };
     const fullReadAt = new Date(previous.recorded.fullReadAt ?? readAt.toISOString());
-    // Same shape as the engine's backup commit (src/engine/jobs/backup.ts): parent = the previous snapshot,
-    // whose table (proven against its id) names only chunks the repository holds.
-    const meta: SnapshotMeta = {
-      driveUuid: o.target.driveUuid,
-      driveName: o.target.driveName,
-      accountName: o.target.account,
-      endpoint: o.target.endpoint,
-      size: source.size,
-      chunkSize,
-      time: new Date().toISOString(),
-      host: hostname(),
-      tags: o.tags ?? [],
-      parent: previous.id,
-      toolVersion: TOOL_VERSION,
-      counts: { zero, new: 0, reused: n - zero },
-      claimed: o.claimed,
-      extra: { ...o.extra, storedBytes: 0, ...recordedStateExtra(state, { readAt, made, fullReadAt }) },
-    };
+    // Parent = the previous snapshot, whose table (proven against its id) names only chunks the repository holds.
+    const meta = backupSnapshotMeta(
+      { ...o.target, claimed: o.claimed },
+      {
+        size: source.size,
+        chunkSize,
+        tags: o.tags,
+        parent: previous.id,
+        counts: { zero, new: 0, reused: n - zero },
+        extra: { ...o.extra, storedBytes: 0, ...recordedStateExtra(state, { readAt, made, fullReadAt }) },
+      },
+    );
     return { snapshotId: await repo.saveSnapshot(meta, table), progress, meta };
   } finally {
     await lock.release();

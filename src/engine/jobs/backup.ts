@@ -118,22 +118,14 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
           storedBytes += restored.bytes;
           const n = run.progress.rangesTotal;
           const zeroTotal = run.progress.count('zero') + resumedZero;
-          const meta: SnapshotMeta = {
-            driveUuid: o.target.driveUuid,
-            driveName: o.target.driveName,
-            accountName: o.target.account,
-            endpoint: o.target.endpoint,
+          const meta = backupSnapshotMeta(o.target, {
             size: source.size,
             chunkSize,
-            time: new Date().toISOString(),
-            host: hostname(),
-            tags: o.tags ?? [],
+            tags: o.tags,
             parent: parent ?? null,
-            toolVersion: TOOL_VERSION,
             counts: { zero: zeroTotal, new: newCount, reused: n - zeroTotal - newCount },
-            claimed: o.target.claimed,
             extra: { ...o.extra, storedBytes },
-          };
+          });
           return { snapshotId: await repo.saveSnapshot(meta, table), meta };
         },
       },
@@ -188,4 +180,30 @@ async function storeMissingReused(
     },
   );
   return { count: stored.size, bytes };
+}
+
+/**
+ * A backup snapshot's metadata, built in one place: the engine's commit and the sampled incremental of an
+ * unwritten drive (src/ops/incremental-source.ts) both record snapshots of this shape.
+ */
+export function backupSnapshotMeta(
+  target: BackupTarget,
+  m: { size: number; chunkSize: number; tags?: string[]; parent: string | null; counts: SnapshotMeta['counts']; extra: Record<string, unknown> },
+): SnapshotMeta {
+  return {
+    driveUuid: target.driveUuid,
+    driveName: target.driveName,
+    accountName: target.account,
+    endpoint: target.endpoint,
+    size: m.size,
+    chunkSize: m.chunkSize,
+    time: new Date().toISOString(),
+    host: hostname(),
+    tags: m.tags ?? [],
+    parent: m.parent,
+    toolVersion: TOOL_VERSION,
+    counts: m.counts,
+    claimed: target.claimed,
+    extra: m.extra,
+  };
 }
