@@ -8,10 +8,20 @@
  *   headers and encryption included). Missing chunks are left out of both sides.
  * Either ratio is 1 when there is nothing to divide by (no non-zero data).
  */
+import { type MadeBy, recordedStateFromExtra } from './change-detection.js';
 import { assertChunkTable, chunkIdHex, isZeroRange, rangeCount, rangeLength } from './chunk-table.js';
 
 export interface StatsInput {
-  snapshots: { id: string; driveUuid: string; driveName: string; size: number; table: Buffer }[];
+  snapshots: {
+    id: string;
+    driveUuid: string;
+    driveName: string;
+    size: number;
+    table: Buffer;
+    /** How the snapshot was made and when its drive was last read in full (API drives: madeOf(meta)). */
+    made?: MadeBy;
+    fullReadAt?: string;
+  }[];
   /** Bytes the chunk object takes in the store, or undefined when the repository does not hold it. */
   storedSize: (idHex: string) => number | undefined;
   chunkSize: number;
@@ -45,6 +55,12 @@ export interface DriveStats {
   /** Chunks shared with other drives count here and there: per-drive figures do not add up to the total. */
   storedBytes: number;
   dedupRatio: number;
+  /** API drives: how many snapshots read the drive in full, and how many were made from its unchanged
+   * write counters plus a sample check (issue 11). Image files and older snapshots count in neither. */
+  fullReads: number;
+  fromCounters: number;
+  /** When the drive's content was last read in full, as its newest snapshot records it (ISO 8601). */
+  lastFullReadAt?: string;
 }
 
 /** The repository's compression setting, and the gzip codec this host runs it with (streams are plain gzip
@@ -65,6 +81,9 @@ export interface Stats {
 
 interface Tally {
   snapshots: number;
+  fullReads: number;
+  fromCounters: number;
+  lastFullReadAt?: string;
   logicalBytes: number;
   zeroBytes: number;
   /** Chunk id (hex) to its logical length. */
@@ -72,7 +91,7 @@ interface Tally {
 }
 
 function newTally(): Tally {
-  return { snapshots: 0, logicalBytes: 0, zeroBytes: 0, chunks: new Map() };
+  return { snapshots: 0, fullReads: 0, fromCounters: 0, logicalBytes: 0, zeroBytes: 0, chunks: new Map() };
 }
 
 function ratio(numerator: number, denominator: number): number {
@@ -97,6 +116,9 @@ export function computeStats(input: StatsInput): Stats {
       drives.set(snap.driveUuid, drive);
     }
     drive.name = snap.driveName;
+    if (snap.made === 'full-read') drive.tally.fullReads++;
+    else if (snap.made) drive.tally.fromCounters++;
+    if (snap.fullReadAt && !(drive.tally.lastFullReadAt && drive.tally.lastFullReadAt > snap.fullReadAt)) drive.tally.lastFullReadAt = snap.fullReadAt;
     for (const tally of [all, drive.tally]) {
       tally.snapshots++;
       tally.logicalBytes += snap.size;
@@ -155,6 +177,9 @@ export function computeStats(input: StatsInput): Stats {
       uniqueChunks: tally.chunks.size,
       storedBytes: driveStored,
       dedupRatio: ratio(tally.logicalBytes - tally.zeroBytes, sumLengths(tally.chunks)),
+      fullReads: tally.fullReads,
+      fromCounters: tally.fromCounters,
+      ...(tally.lastFullReadAt ? { lastFullReadAt: tally.lastFullReadAt } : {}),
     };
   });
   perDrive.sort((x, y) =>
@@ -166,4 +191,20 @@ export function computeStats(input: StatsInput): Stats {
 /** The text line for `stats`: "compression: gzip level 2, written by this host with isal-igzip L2". */
 export function compressionLine(c: CompressionInfo): string {
   return `compression: ${c.type} level ${c.level}, written by this host with ${c.codec}`;
+}
+
+/** How a snapshot was made, from its metadata (`extra.driveState`, `extra.made`); nothing for image files. */
+export function madeOf(meta: unknown): { made?: MadeBy; fullReadAt?: string } {
+  const extra = (meta as { extra?: Record<string, unknown> } | undefined)?.extra;
+  const state = extra ? recordedStateFromExtra(extra) : undefined;
+  if (!state) return {};
+  return { ...(state.made ? { made: state.made } : {}), ...(state.fullReadAt ? { fullReadAt: state.fullReadAt } : {}) };
+}
+
+/** The `Made` column of `stats`: "2 full, 5 counters"; empty for a drive with neither. */
+export function madeColumn(d: Pick<DriveStats, 'fullReads' | 'fromCounters'>): string {
+  const parts = [];
+  if (d.fullReads) parts.push(`${d.fullReads} full`);
+  if (d.fromCounters) parts.push(`${d.fromCounters} counters`);
+  return parts.join(', ');
 }

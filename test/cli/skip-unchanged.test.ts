@@ -37,5 +37,15 @@ describe('backup of an untouched drive, from the CLI', () => {
     const table = await runCli(['snapshots'], w.env);
     expect(table.stdout).toMatch(/Made/);
     expect(table.stdout).toMatch(/counters \+ 4 sampled/);
+
+    const stats = await runCli(['stats', '--json'], w.env);
+    expect(stats.code, stats.stderr).toBe(0);
+    const drive = (JSON.parse(stats.stdout) as { perDrive: { fullReads: number; fromCounters: number; lastFullReadAt?: string }[] }).perDrive[0];
+    const fullReadTimes = (JSON.parse(listed.stdout) as { made: string; time: string }[]).filter((r) => r.made === 'full read').map((r) => r.time);
+    expect(drive).toMatchObject({ fullReads: 2, fromCounters: 1, lastFullReadAt: expect.any(String) });
+    expect(Date.parse(drive!.lastFullReadAt!)).toBeGreaterThanOrEqual(Math.max(...fullReadTimes.map((t) => Date.parse(t))) - 60_000);
+    const statsText = await runCli(['stats'], w.env);
+    expect(statsText.stdout).toMatch(/Made/);
+    expect(statsText.stdout).toMatch(/2 full, 1 counters/);
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { isalCodec } from '../../src/codec/isal.js';
-import { computeStats, compressionLine, type StatsInput } from '../../src/ops/stats.js';
+import { computeStats, compressionLine, madeColumn, madeOf, type StatsInput } from '../../src/ops/stats.js';
 import { Cleanup } from '../helpers/engine-fixtures.js';
 import { runOps } from '../helpers/ops-cli.js';
 import { initRepo, repoEnv } from '../helpers/ops-fixtures.js';
@@ -43,7 +43,7 @@ describe('computeStats', () => {
 
   it('computes per-drive figures sorted by name, with the last listed name', () => {
     expect(computeStats(input()).perDrive).toEqual([
-      { driveUuid: 'D2', driveName: 'db', snapshots: 1, logicalBytes: 6, uniqueChunks: 2, storedBytes: 3, dedupRatio: 1 },
+      { driveUuid: 'D2', driveName: 'db', snapshots: 1, logicalBytes: 6, uniqueChunks: 2, storedBytes: 3, dedupRatio: 1, fullReads: 0, fromCounters: 0 },
       {
         driveUuid: 'D1',
         driveName: 'web',
@@ -52,8 +52,29 @@ describe('computeStats', () => {
         uniqueChunks: 3,
         storedBytes: 7,
         dedupRatio: 16 / 12,
+        fullReads: 0,
+        fromCounters: 0,
       },
     ]);
+  });
+
+  it('counts per drive how its snapshots were made, and when it was last read in full', () => {
+    const base = input();
+    Object.assign(base.snapshots[0]!, { made: 'full-read', fullReadAt: '2026-11-01T03:00:00.000Z' });
+    Object.assign(base.snapshots[1]!, { made: { counters: true, sampled: 4 }, fullReadAt: '2026-11-01T03:00:00.000Z' });
+    Object.assign(base.snapshots[2]!, { made: 'full-read', fullReadAt: '2026-11-02T03:00:00.000Z' });
+    const [db, web] = computeStats(base).perDrive;
+    expect(web).toMatchObject({ fullReads: 1, fromCounters: 1, lastFullReadAt: '2026-11-01T03:00:00.000Z' });
+    expect(db).toMatchObject({ fullReads: 1, fromCounters: 0, lastFullReadAt: '2026-11-02T03:00:00.000Z' });
+    expect(madeColumn(web!)).toBe('1 full, 1 counters');
+    expect(madeColumn({ fullReads: 0, fromCounters: 0 })).toBe('');
+  });
+
+  it('reads how a snapshot was made from its metadata, and nothing from an image file snapshot', () => {
+    const extra = { driveState: { size: 8, readAt: '2026-11-01T03:00:00.000Z' }, made: { counters: true, sampled: 3 }, fullReadAt: '2026-10-30T03:00:00.000Z' };
+    expect(madeOf({ extra })).toEqual({ made: { counters: true, sampled: 3 }, fullReadAt: '2026-10-30T03:00:00.000Z' });
+    expect(madeOf({ extra: {} })).toEqual({});
+    expect(madeOf({})).toEqual({});
   });
 
   it('asks the store about each distinct chunk once', () => {

@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { snapshotDriveSelector } from '../../config/locations.js';
-import { describeMadeBy, recordedStateFromExtra } from '../../ops/change-detection.js';
+import { describeMadeBy } from '../../ops/change-detection.js';
+import { madeOf } from '../../ops/stats.js';
 import type { SnapshotRow } from '../../repo/index-rows.js';
 import { isSnapshotOfDrive } from '../../repo/repository.js';
 import { formatBytes } from '../../util/size.js';
@@ -55,6 +56,5 @@ export const command: CommandModule<object, SnapshotsArgs> = {
 
 /** How an API drive's snapshot was made (`full read`, `counters + 4 sampled`); undefined for older ones and files. */
 function madeBy(row: Pick<SnapshotRow, 'meta'>): string | undefined {
-  const extra = (row.meta as { extra?: Record<string, unknown> }).extra;
-  return extra ? describeMadeBy(recordedStateFromExtra(extra)?.made) : undefined;
+  return describeMadeBy(madeOf(row.meta).made);
 }

@@ -4,7 +4,7 @@
  */
 import type { CommandModule } from 'yargs';
 import { snapshotDriveSelector } from '../../config/locations.js';
-import { computeStats, compressionLine } from '../../ops/stats.js';
+import { computeStats, compressionLine, madeColumn, madeOf } from '../../ops/stats.js';
 import { gzipCodecLabel } from '../../repo/format/index.js';
 import { isSnapshotOfDrive, type Repository } from '../../repo/repository.js';
 import { formatBytes } from '../../util/size.js';
@@ -26,7 +26,7 @@ export const command: CommandModule<object, StatsArgs> = {
       const rows = repo.listSnapshots().filter((s) => drive === undefined || isSnapshotOfDrive(s, drive));
       const snapshots = [];
       for (const s of rows) {
-        snapshots.push({ id: s.id, driveUuid: s.driveUuid, driveName: s.driveName, size: s.size, table: await repo.provenTable(s.id) });
+        snapshots.push({ id: s.id, driveUuid: s.driveUuid, driveName: s.driveName, size: s.size, table: await repo.provenTable(s.id), ...madeOf(s.meta) });
       }
       const sizes = await chunkSizes(repo);
       const { level } = repo.config.compression;
@@ -36,8 +36,16 @@ export const command: CommandModule<object, StatsArgs> = {
       const ratio = (x: number) => `${x.toFixed(2)}x`;
       const text = [
         table(
-          ['Drive', 'Snapshots', 'Logical', 'Chunks', 'Stored', 'Dedup'],
-          st.perDrive.map((d) => [d.driveName, d.snapshots, formatBytes(d.logicalBytes), d.uniqueChunks, formatBytes(d.storedBytes), ratio(d.dedupRatio)]),
+          ['Drive', 'Snapshots', 'Logical', 'Chunks', 'Stored', 'Dedup', 'Made'],
+          st.perDrive.map((d) => [
+            d.driveName,
+            d.snapshots,
+            formatBytes(d.logicalBytes),
+            d.uniqueChunks,
+            formatBytes(d.storedBytes),
+            ratio(d.dedupRatio),
+            madeColumn(d),
+          ]),
         ),
         '',
         `repository: ${r.snapshots} snapshot(s), ${formatBytes(r.logicalBytes)} logical (${formatBytes(r.zeroBytes)} zeros), ` +
