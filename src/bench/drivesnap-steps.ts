@@ -7,7 +7,7 @@ import { copyFile, mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchEmulator } from './emulator-process.js';
-import { dirSize, measureCommand } from './measure.js';
+import { dirSize, measureCommand, warmFiles } from './measure.js';
 import type { Workload } from './workload.js';
 
 export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -111,6 +111,7 @@ export async function fileSteps(ctx: StepContext): Promise<StepResult[]> {
     ['relayout', w.relayout],
   ] as const) {
     ctx.log(`drivesnap file: backup ${step}`);
+    await warmFiles([image]);
     const r = await run(env, ['backup', image, ...c]);
     out.push(result('file', step, w.sizeBytes, r, { repoBytes: await dirSize(repo, 'apparent') }));
     if (step === 'full') env.BENCH_BASE_SNAPSHOT = r.job.snapshot;
@@ -225,6 +226,7 @@ export async function singleBackupStep(ctx: StepContext, image: string, sizeByte
   try {
     await measureCommand(process.execPath, [CLI, 'init'], { env });
     ctx.log(`drivesnap file: backup ${step}`);
+    await warmFiles([image]);
     const r = await run(env, ['backup', image, '--concurrency', String(ctx.concurrency)]);
     return result('file', step, sizeBytes, r, { repoBytes: await dirSize(repo, 'apparent') });
   } finally {

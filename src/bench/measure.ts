@@ -6,7 +6,7 @@
  * /proc/<pid>/status (VmHWM) and /proc/<pid>/stat, which can miss the last few milliseconds of a run.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { lstat, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdtemp, open, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -190,4 +190,25 @@ export async function dirSize(path: string, mode: 'apparent' | 'allocated' = 'ap
     return total;
   };
   return walk(path);
+}
+
+/**
+ * Reads files through to /dev/null so every tool's measured run starts with them in the page cache. Without
+ * it, whichever tool reads an image first pays the disk (the incremental image was read cold by drivesnap
+ * and warm by the peers that followed it).
+ */
+export async function warmFiles(paths: readonly string[]): Promise<void> {
+  for (const path of paths) {
+    const h = await open(path, 'r');
+    try {
+      const buf = Buffer.allocUnsafe(8 * 2 ** 20);
+      for (let at = 0; ; ) {
+        const { bytesRead } = await h.read(buf, 0, buf.length, at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+    } finally {
+      await h.close();
+    }
+  }
 }

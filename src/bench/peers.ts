@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { dirSize, mbPerSec, measureCommand, type ProcessMeasure } from './measure.js';
+import { dirSize, mbPerSec, measureCommand, type ProcessMeasure, warmFiles } from './measure.js';
 import type { Workload } from './workload.js';
 
 export type PeerTool = 'borg' | 'restic';
@@ -149,6 +149,7 @@ async function runBorg(ctx: Ctx, dir: string, compression: string, version: stri
     ctx.log(`peers: borg ${compression}: ${step}`);
     // Relative path from the image's directory so the archive holds just the file name.
     const args = ['create', '--chunker-params', 'fixed,4194304', '--compression', compression, `${repo}::${step}`, basename(image)];
+    await warmFiles([image]);
     const m = await measureCommand('borg', args, { env, cwd: dirname(image) });
     out.push({ ...row(step, m), repoBytes: await dirSize(repo) });
   }
@@ -173,6 +174,7 @@ async function runRestic(ctx: Ctx, dir: string, password: string, version: strin
   for (const { step, image } of backupSteps(ctx.workload)) {
     ctx.log(`peers: restic: ${step}`);
     const args = ['backup', '--quiet', '--host', 'drivesnap-bench', '--tag', step, basename(image)];
+    await warmFiles([image]);
     const m = await measureCommand('restic', args, { env, cwd: dirname(image) });
     out.push({ ...row(step, m), repoBytes: await dirSize(repo) });
   }

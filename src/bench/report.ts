@@ -215,6 +215,8 @@ function wanSection(i: ReportInput, time: Map<string, number>): string[] {
     out.push(row(['drivesnap, one command', full === undefined ? 'n/a (no WAN)' : `${secs(full)} (no WAN)`, secs(nightly), '1.00']));
     const seq = time.get('wan/fleet-nightly-sequential');
     if (seq !== undefined) out.push(row(['drivesnap, one command per drive', '', secs(seq), ratio(seq, nightly)]));
+    const seqAll = time.get('wan/fleet-nightly-sequential-read-all');
+    if (seqAll !== undefined) out.push(row(['drivesnap, one command per drive, --read-all', '', secs(seqAll), ratio(seqAll, nightly)]));
     for (const tool of new Set(peers.map((p) => `${p.tool} ${p.variant}`))) {
       const f = peers.find((p) => `${p.tool} ${p.variant}` === tool && p.step === 'fleet-full');
       const n = peers.find((p) => `${p.tool} ${p.variant}` === tool && p.step === 'fleet-nightly');

@@ -71,7 +71,8 @@ export function targetLines(i: TargetInputs): TargetLine[] {
   const rollbackWrite = i.apiShare('wan/rollback-5%', 'write');
   const copyRead = i.apiShare('wan/copy-again-5%', 'read');
   const copyWrite = i.apiShare('wan/copy-again-5%', 'write');
-  const fleet = div(i.ds('wan/fleet-nightly'), i.ds('wan/fleet-nightly-sequential'));
+  // "One after another today": as the issue measured it, before counters, every drive read in full.
+  const fleet = div(i.ds('wan/fleet-nightly'), i.ds('wan/fleet-nightly-sequential-read-all'));
   return [
     ratioLine(10, 'full backup', i.ds('file/full'), borg('full'), 'borg zstd,3', 1),
     ratioLine(10, `full backup, ${i.randomLabel} incompressible`, i.ds('file/full-incompressible'), borg('full-incompressible'), 'borg zstd,3', 1),
@@ -121,7 +122,7 @@ export function targetLines(i: TargetInputs): TargetLine[] {
     },
     {
       issue: 11,
-      line: 'fleet nightly, one command / one command per drive (WAN)',
+      line: 'fleet nightly, one command / one command per drive reading all (WAN)',
       figure: `${fmt(fleet)}x`,
       target: '<= 0.3x',
       value: fleet,

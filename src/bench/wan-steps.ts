@@ -101,23 +101,30 @@ export async function fleetSteps(ctx: StepContext, emulator: BenchEmulator, flee
     ctx.log('drivesnap fleet: nightly, one command');
     const [nightly, nightlyIo] = await io(() => run(env, ['backup', ...names, ...c]));
     out.push(result('wan', 'fleet-nightly', total, nightly, nightlyIo));
-    ctx.log('drivesnap fleet: nightly, one command per drive');
-    const [seq, seqIo] = await io(async () => {
-      const runs = [];
-      for (const name of names) runs.push(await run(seqEnv, ['backup', name, ...c]));
-      return runs;
-    });
-    const sum = (f: (r: (typeof seq)[number]) => number) => seq.reduce((a, r) => a + f(r), 0);
-    out.push({
-      ...result('wan', 'fleet-nightly-sequential', total, seq[0]!, seqIo),
-      wallMs: sum((r) => r.m.wallMs),
-      userMs: sum((r) => r.m.userMs),
-      sysMs: sum((r) => r.m.sysMs),
-      peakRssBytes: Math.max(...seq.map((r) => r.m.peakRssBytes)),
-      bytesRead: sum((r) => r.job.bytesRead ?? 0),
-      bytesWritten: sum((r) => r.job.bytesWritten ?? 0),
-      counts: {},
-    });
+    // The baselines: one command per drive, trusting the counters; and as the issue measured it before
+    // counters were used, every drive read in full (--read-all).
+    for (const [step, extra] of [
+      ['fleet-nightly-sequential', []],
+      ['fleet-nightly-sequential-read-all', ['--read-all']],
+    ] as const) {
+      ctx.log(`drivesnap fleet: nightly, one command per drive${extra.length ? ' reading all' : ''}`);
+      const [seq, seqIo] = await io(async () => {
+        const runs = [];
+        for (const name of names) runs.push(await run(seqEnv, ['backup', name, ...extra, ...c]));
+        return runs;
+      });
+      const sum = (f: (r: (typeof seq)[number]) => number) => seq.reduce((a, r) => a + f(r), 0);
+      out.push({
+        ...result('wan', step, total, seq[0]!, seqIo),
+        wallMs: sum((r) => r.m.wallMs),
+        userMs: sum((r) => r.m.userMs),
+        sysMs: sum((r) => r.m.sysMs),
+        peakRssBytes: Math.max(...seq.map((r) => r.m.peakRssBytes)),
+        bytesRead: sum((r) => r.job.bytesRead ?? 0),
+        bytesWritten: sum((r) => r.job.bytesWritten ?? 0),
+        counts: {},
+      });
+    }
   } finally {
     await emulator.setWan(undefined);
     await rm(dir, { recursive: true, force: true });
