@@ -83,16 +83,24 @@ export async function incrementalBackup(o: IncrementalOptions): Promise<Incremen
   return { decision, fullReadExtra, result };
 }
 
-/** The sampled ranges' ids, hashed as a backup hashes them (ZERO_ID for all-zero ranges). */
-async function sampleIds(o: IncrementalOptions, sample: readonly number[], progress: Progress): Promise<{ range: number; id: Buffer }[]> {
+/**
+ * Reads the sampled ranges of `end` (a backup's source, or a restore's target) and hashes them as a backup
+ * hashes them (ZERO_ID for all-zero ranges), for sampleMatches. `onRead` counts each range read.
+ */
+export async function sampleIds(
+  end: Pick<BlockSource, 'read' | 'size'>,
+  repo: Pick<JobRepository, 'chunkSize' | 'chunkId'>,
+  sample: readonly number[],
+  o: { onRead?: (bytes: number) => void; signal?: AbortSignal } = {},
+): Promise<{ range: number; id: Buffer }[]> {
   const out: { range: number; id: Buffer }[] = [];
   for (const i of sample) {
-    // The orchestrator turns a stop into its one INTERRUPTED error.
+    // The caller turns a stop into its one INTERRUPTED error.
     o.signal?.throwIfAborted();
-    const r = rangeAt(i, o.source.size, o.repo.chunkSize);
-    const data = await o.source.read(r.offset, r.length);
-    progress.io({ read: r.length });
-    out.push({ range: i, id: isAllZero(data) ? ZERO_ID : await o.repo.chunkId(data) });
+    const r = rangeAt(i, end.size, repo.chunkSize);
+    const data = await end.read(r.offset, r.length);
+    o.onRead?.(r.length);
+    out.push({ range: i, id: isAllZero(data) ? ZERO_ID : await repo.chunkId(data) });
   }
   return out;
 }
@@ -116,7 +124,8 @@ async function commitIfSampleMatches(
     if (repo.listSnapshots({ driveUuid: o.target.driveUuid }).at(-1)?.id !== previous.id) return undefined;
     const table = await repo.provenTable(previous.id);
     if (table.length !== n * ID_BYTES) return undefined;
-    if (!sampleMatches(table, await sampleIds(o, sample, progress)).matches) return undefined;
+    const sampled = await sampleIds(source, repo, sample, { onRead: (read) => progress.io({ read }), signal: o.signal });
+    if (!sampleMatches(table, sampled).matches) return undefined;
     let zero = 0;
     for (let i = 0; i < n; i++) {
       const isZero = table.compare(ZERO_ID, 0, ID_BYTES, i * ID_BYTES, (i + 1) * ID_BYTES) === 0;

@@ -4,6 +4,7 @@ import { UsageError } from '../../errors.js';
 import { fileExists } from '../../engine/ends/file.js';
 import { gzipCodecName } from '../../engine/codec.js';
 import { restore, restoreJob } from '../../engine/jobs/restore.js';
+import { type PlannedRestore, describeRestorePlan, planRestoreOnto } from '../../ops/rollback.js';
 import { Clients, creationIn, openSink, runOntoSink } from '../open-ends.js';
 import { Output } from '../output.js';
 import { stopSignal } from '../stop.js';
@@ -18,6 +19,7 @@ interface RestoreArgs extends RepoArgs {
   drive?: string;
   verify: boolean;
   force: boolean;
+  'read-all': boolean;
   concurrency: number;
 }
 
@@ -32,6 +34,11 @@ export const command: CommandModule<object, RestoreArgs> = {
       .option('drive', { type: 'string', description: 'With latest: the drive whose latest snapshot to restore' })
       .option('verify', { type: 'boolean', default: false, description: 'Read the target back and compare with the snapshot' })
       .option('force', { type: 'boolean', default: false, description: 'Skip the check that no running server uses the target drive' })
+      .option('read-all', {
+        type: 'boolean',
+        default: false,
+        description: 'Read and compare every range of an existing drive even when a snapshot of it proves its content (no rollback)',
+      })
       .conflicts('to', 'to-new')
       .check((a) => {
         if (!a.to && !a['to-new']) throw new UsageError('say where to restore: --to LOC or --to-new ACCOUNT:NAME');
@@ -56,14 +63,44 @@ export const command: CommandModule<object, RestoreArgs> = {
         const opened = await openSink(targetText, clients, { createSize: create ? snapshot.meta.size : undefined, force: args.force, creation });
         const view = progressView(out, targetText);
         try {
-          const result = await runOntoSink(opened, creation, (sink) =>
-            restore({ repo, snapshot, sink, concurrency: args.concurrency, verify: args.verify, onProgress: (p) => view.update(p), signal: stopSignal() }),
-          );
+          let planned: PlannedRestore | undefined;
+          const result = await runOntoSink(opened, creation, async (sink) => {
+            const signal = stopSignal();
+            if (opened.drive && !opened.created && !sink.startsZeroed && loc.kind === 'drive') {
+              const client = await clients.get(loc.account);
+              // Read just before the sample and the first write: a write after this moves the counters.
+              const drive = await client.driveInfo(opened.drive.uuid);
+              planned = await planRestoreOnto({ repo, sink, drive, endpoint: client.url, snapshotTable: snapshot.table, readAll: args['read-all'], signal });
+            }
+            const rollback = planned?.plan.kind === 'rollback' ? planned.plan : undefined;
+            return restore({
+              repo,
+              snapshot,
+              sink,
+              concurrency: args.concurrency,
+              verify: args.verify,
+              differingRanges: rollback?.write,
+              plannedRead: planned?.sampledBytes,
+              onProgress: (p) => view.update(p),
+              signal,
+            });
+          });
           view.stop();
           const s = result.progress.snapshot();
+          const plan = planned ? describeRestorePlan(planned.plan) : create ? 'new target' : 'read and compare';
           out.result(
-            { snapshot: snapshot.id, target: targetText, codec: gzipCodecName(), created: opened.created, drive: opened.drive?.uuid, verified: result.verified?.ranges, ...s },
+            {
+              snapshot: snapshot.id,
+              target: targetText,
+              codec: gzipCodecName(),
+              created: opened.created,
+              drive: opened.drive?.uuid,
+              plan,
+              verified: result.verified?.ranges,
+              ...s,
+            },
             summarize(`restored ${snapshot.id.slice(0, 12)} onto ${targetText}${opened.created ? ' (new)' : ''}`, s) +
+              `\nplan: ${plan}` +
               (result.verified ? `\nverified: all ${result.verified.ranges} ranges match the snapshot` : ''),
           );
         } finally {

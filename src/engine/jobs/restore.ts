@@ -1,7 +1,9 @@
 /**
  * Restore: a snapshot onto a sink. On a sink that starts zeroed (a drive or file this job created) zero
  * ranges are skipped; on an existing one each target range is read and hashed first and only ranges that
- * differ are written (desync's in-place extract). API sinks get the stored gzip stream as is.
+ * differ are written (desync's in-place extract); on a drive proven to hold another snapshot's content (a
+ * rollback, src/ops/rollback.ts) only the ranges where the two manifests differ are written and none is
+ * read. API sinks get the stored gzip stream as is.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DrivesnapError } from '../../errors.js';
@@ -22,6 +24,13 @@ export interface RestoreOptions extends JobControls {
   sink: BlockSink;
   /** Read the target back afterwards and compare every range with the manifest. */
   verify?: boolean;
+  /**
+   * The target is proven to hold the snapshot's content except in these ranges (a rollback): they are
+   * written without reading the target, and no other range is read or written.
+   */
+  differingRanges?: ReadonlySet<number>;
+  /** Bytes read from the target before the job to plan it (a rollback's sample check): counted as read. */
+  plannedRead?: number;
 }
 
 export type RestoreResult = TargetJobResult;
@@ -69,8 +78,13 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
             run.done(r, 'zero-skipped');
             return;
           }
+          const known = o.differingRanges;
+          if (known && !known.has(r.index)) {
+            run.done(r, 'in-place');
+            return;
+          }
           let read = 0;
-          if (!sink.startsZeroed) {
+          if (!sink.startsZeroed && !known) {
             const current = await sink.read(r.offset, r.length, run.buffer(slot, r.length));
             read = r.length;
             const same = isZero ? isAllZero(current) : !isAllZero(current) && (await repo.chunkId(current)).equals(id);
@@ -96,6 +110,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
           : undefined,
       },
     );
+    if (o.plannedRead) progress.io({ read: o.plannedRead });
     return verified ? { progress, verified } : { progress };
   } finally {
     await lock.release();
