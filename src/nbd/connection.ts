@@ -39,14 +39,30 @@ export interface ServedExport {
   source(name: string): SnapshotSource;
 }
 
-export async function serveConnection(socket: Socket, exports: ServedExport, log: (line: string) => void): Promise<void> {
+/** How long a client may take from connecting to choosing an export before it is dropped. */
+export const HANDSHAKE_TIMEOUT_MS = 30_000;
+
+export async function serveConnection(
+  socket: Socket,
+  exports: ServedExport,
+  log: (line: string) => void,
+  handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS,
+): Promise<void> {
   socket.setNoDelay(true);
   // A vanished client shows up as a reset or a broken pipe: that ends this connection, nothing else.
   socket.on('error', () => undefined);
+  // A client that connects and never negotiates (a port scanner, a stuck tool) would hold its socket and a
+  // reader for as long as the server runs. Once an export is chosen, idling is legitimate (a mounted
+  // filesystem reads when it needs to), so the deadline covers the handshake only.
+  socket.setTimeout(handshakeTimeoutMs, () => {
+    log(`connection dropped: no export chosen within ${handshakeTimeoutMs / 1000} s`);
+    socket.destroy();
+  });
   const reader = new SocketReader(socket);
   try {
     const negotiated = await negotiate(socket, reader, exports.catalog);
     if (!negotiated) return;
+    socket.setTimeout(0);
     await transmit(socket, reader, exports.source(negotiated.name), negotiated.state, log);
   } catch (err) {
     log(`connection ended by an internal error: ${err instanceof Error ? err.message : String(err)}`);

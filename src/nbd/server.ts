@@ -5,7 +5,7 @@
  */
 import { chmod } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
-import { serveConnection } from './connection.js';
+import { HANDSHAKE_TIMEOUT_MS, serveConnection } from './connection.js';
 import type { ExportCatalog, ExportInfo } from './negotiation.js';
 import type { SnapshotSource } from './snapshot-source.js';
 
@@ -27,6 +27,7 @@ export class NbdServer {
   constructor(
     exports: NbdExport[],
     private readonly log: (line: string) => void,
+    handshakeTimeoutMs = HANDSHAKE_TIMEOUT_MS,
   ) {
     if (exports.length === 0) throw new Error('an NBD server needs at least one export');
     for (const e of exports) this.byName.set(e.name, e);
@@ -39,7 +40,7 @@ export class NbdServer {
     };
     this.server = createServer((socket) => {
       this.sockets.add(socket);
-      const session = serveConnection(socket, { catalog, source: (name) => this.byName.get(name)!.source }, this.log).finally(() => {
+      const session = serveConnection(socket, { catalog, source: (name) => this.byName.get(name)!.source }, this.log, handshakeTimeoutMs).finally(() => {
         this.sockets.delete(socket);
         this.sessions.delete(session);
       });

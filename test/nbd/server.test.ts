@@ -27,12 +27,13 @@ let dir: string;
 let server: NbdServer;
 let logged: string[];
 let load: ChunkLoader;
+let source: SnapshotSource;
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'drivesnap-nbd-server-'));
   logged = [];
   load = async (id, length) => content(id[0]!, length);
-  const source = new SnapshotSource({
+  source = new SnapshotSource({
     id: 'f'.repeat(64),
     layout: { size: SIZE, chunkSize: CHUNK, table },
     load: (id, length) => load(id, length),
@@ -180,5 +181,46 @@ describe('the NBD server over a socket', () => {
     expect(server.connections).toBe(1);
     second.socket.destroy();
     expect(logged).toEqual([]);
+  });
+});
+
+describe('the handshake deadline', () => {
+  it('drops a client that connects and never chooses an export, and lets a negotiated one idle past it', async () => {
+    const quick = new NbdServer([{ name: 'snap', description: 'test', source }], (l) => logged.push(l), 300);
+    await quick.listen({ socket: join(dir, 'quick.sock') });
+    try {
+      const silent = connect(join(dir, 'quick.sock'));
+      silent.resume(); // takes the greeting, answers nothing
+      const closed = new Promise((resolve) => silent.once('close', resolve));
+      await new Promise((resolve) => silent.once('connect', resolve));
+      await closed; // the server ends it: the test would time out otherwise
+      expect(logged).toContain('connection dropped: no export chosen within 0.3 s');
+
+      const socket = connect(join(dir, 'quick.sock'));
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const reader = new SocketReader(socket);
+      await reader.read(18);
+      socket.write(Buffer.from([0, 0, 0, 3]));
+      const name = Buffer.from('snap');
+      const payload = Buffer.alloc(4 + name.length + 2);
+      payload.writeUInt32BE(name.length, 0);
+      name.copy(payload, 4);
+      const h = Buffer.alloc(16);
+      h.writeBigUInt64BE(IHAVEOPT, 0);
+      h.writeUInt32BE(Opt.GO, 8);
+      h.writeUInt32BE(payload.length, 12);
+      socket.write(Buffer.concat([h, payload]));
+      for (;;) {
+        const head = (await reader.read(20))!;
+        await reader.read(head.readUInt32BE(16));
+        if (head.readUInt32BE(12) === Rep.ACK) break;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      request(socket, Cmd.READ, 0, 10);
+      expect(await simpleReply(reader, 10)).toEqual({ error: 0, data: content(1, 10) });
+      socket.destroy();
+    } finally {
+      await quick.close();
+    }
   });
 });
