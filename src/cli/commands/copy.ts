@@ -1,41 +1,58 @@
 import type { CommandModule } from 'yargs';
+import type { ApiClient } from '../../api/client.js';
+import type { DriveInfo } from '../../api/drive-info.js';
 import { parseLocation } from '../../config/locations.js';
+import { repoFromEnv } from '../../config/env.js';
 import { fileExists } from '../../engine/ends/file.js';
+import type { BlockSink } from '../../engine/ends/types.js';
 import { gzipCodecName } from '../../engine/codec.js';
-import { copy, copyJob } from '../../engine/jobs/copy.js';
-import { openJobsDb } from '../jobs-db.js';
-import { Clients, creationIn, openSink, openSource, runOntoSink } from '../open-ends.js';
+import { DEFAULT_CHUNK_SIZE } from '../../engine/defaults.js';
+import { type CopyResult, copy, copyJob } from '../../engine/jobs/copy.js';
+import { HashPool } from '../../hashing/index.js';
+import type { DriveState, SourceBaseline } from '../../ops/change-detection.js';
+import { snapshotBaselines } from '../../ops/copy-baselines.js';
+import { type CopyDirections, type CopyPlan, copyBetweenDrives, copyPlanJson, describeCopyPlan } from '../../ops/copy-resync.js';
+import { errorMessage } from '../../errors.js';
+import { type JobsDb, openJobsDb } from '../jobs-db.js';
+import { Clients, creationIn, type OpenedSink, type OpenedSource, openSink, openSource, runOntoSink } from '../open-ends.js';
 import { Output } from '../output.js';
 import { stopSignal } from '../stop.js';
 import { progressView, summarize } from '../progress-view.js';
 import { compressLevel, concurrency, withNumbers } from '../options.js';
+import { type RepoArgs, withRepository, withRepoOptions } from '../repo-context.js';
 
-interface CopyArgs {
+interface CopyArgs extends RepoArgs {
   src: string;
   dst: string;
   'to-new': boolean;
   verify: boolean;
   force: boolean;
+  'compare-all': boolean;
   concurrency: number;
   compress: number;
-  json?: boolean;
-  quiet?: boolean;
 }
 
 export const command: CommandModule<object, CopyArgs> = {
   command: 'copy <src> <dst>',
   describe: 'Copy a drive or image onto another (any accounts, zones, providers); only differing ranges are written; resumable',
   builder: (y) =>
-    withNumbers(y, { concurrency: concurrency(), compress: compressLevel('gzip level for writes to a drive (0 = raw)') })
+    withRepoOptions(withNumbers(y, { concurrency: concurrency(), compress: compressLevel('gzip level for writes to a drive (0 = raw)') }))
       .positional('src', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE or image file' })
       .positional('dst', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE, ACCOUNT:NAME with --to-new, or image file' })
       .option('to-new', { type: 'boolean', default: false, description: 'Create the destination with the source size' })
       .option('verify', { type: 'boolean', default: false, description: 'Read the destination back and compare' })
-      .option('force', { type: 'boolean', default: false, description: 'Skip the check that no running server uses the target drive' }) as never,
+      .option('force', { type: 'boolean', default: false, description: 'Skip the check that no running server uses the target drive' })
+      .option('compare-all', {
+        type: 'boolean',
+        default: false,
+        description:
+          'Read both drives in full and compare, even when the last copy between them (or a snapshot of the source in the repository) shows what changed',
+      }) as never,
   handler: async (args) => {
     const out = new Output(args);
     const clients = new Clients(args.concurrency);
     const jobs = openJobsDb();
+    const pool = new HashPool();
     try {
       const src = await openSource(args.src, clients);
       const dstLoc = parseLocation(args.dst);
@@ -50,14 +67,29 @@ export const command: CommandModule<object, CopyArgs> = {
       });
       const view = progressView(out, args.dst);
       try {
-        const result = await runOntoSink(dst, creation, (sink) =>
-          copy({ source: src.source, sink, jobs, concurrency: args.concurrency, verify: args.verify, onProgress: (p) => view.update(p), signal: stopSignal() }),
-        );
+        const runCopy = (d: Partial<CopyDirections>) =>
+          runOntoSink(dst, creation, (sink) =>
+            copy({ source: src.source, sink, jobs, concurrency: args.concurrency, verify: args.verify, onProgress: (p) => view.update(p), signal: stopSignal(), ...d }),
+          );
+        const dstClient = dstLoc.kind === 'drive' ? await clients.get(dstLoc.account) : undefined;
+        const ran = await runPlanned(args, { src, dst, dstClient, jobs, hash: (data) => pool.hash(data) }, runCopy);
         view.stop();
+        const { result, plan } = ran;
         const s = result.progress.snapshot();
         out.result(
-          { source: args.src, target: args.dst, codec: gzipCodecName(), created: dst.created, drive: dst.drive?.uuid, verified: result.verified?.ranges, ...s },
+          {
+            source: args.src,
+            target: args.dst,
+            codec: gzipCodecName(),
+            created: dst.created,
+            drive: dst.drive?.uuid,
+            verified: result.verified?.ranges,
+            plan: copyPlanJson(plan),
+            sampledBytes: ran.sampledBytes,
+            ...s,
+          },
           summarize(`copied ${args.src} to ${args.dst}${dst.created ? ' (new)' : ''}`, s) +
+            `\nplan: ${describeCopyPlan(plan)}` +
             (result.verified ? `\nverified: all ${result.verified.ranges} ranges match the source` : ''),
         );
       } finally {
@@ -66,8 +98,63 @@ export const command: CommandModule<object, CopyArgs> = {
         await dst.sink.close();
       }
     } finally {
+      await pool.close();
       jobs.close();
       await clients.close();
     }
   },
 };
+
+interface Ends {
+  src: OpenedSource;
+  dst: OpenedSink;
+  dstClient: ApiClient | undefined;
+  jobs: JobsDb;
+  hash: (data: Buffer) => Promise<Buffer>;
+}
+
+/**
+ * Between two API drives, the copy planned from what the last copy between them left (ops/copy-resync.ts);
+ * an image file has no counters, so from or to one it is always today's full compare.
+ */
+async function runPlanned(
+  args: CopyArgs,
+  e: Ends,
+  runCopy: (d: Partial<CopyDirections>) => Promise<CopyResult>,
+): Promise<{ result: CopyResult; plan: CopyPlan; sampledBytes: number }> {
+  const srcDrive: DriveInfo | undefined = e.src.drive;
+  const dstDrive = e.dst.drive;
+  if (!srcDrive || !e.src.client || !dstDrive || !e.dstClient) {
+    const plan: CopyPlan = e.dst.created ? { kind: 'new-target' } : { kind: 'full-compare', reason: 'image-file' };
+    return { result: await runCopy({}), plan, sampledBytes: 0 };
+  }
+  const sink: Pick<BlockSink, 'read'> = e.dst.sink;
+  const source = { api: e.src.client, uuid: srcDrive.uuid, reader: e.src.source };
+  return copyBetweenDrives(
+    {
+      records: e.jobs,
+      source,
+      target: { api: e.dstClient, uuid: dstDrive.uuid, reader: sink },
+      chunkSize: DEFAULT_CHUNK_SIZE,
+      created: e.dst.created || e.dst.sink.startsZeroed,
+      compareAll: args['compare-all'],
+      hash: e.hash,
+      baselines: (state) => repositoryBaselines(args, { endpoint: source.api.url, uuid: source.uuid }, state),
+      signal: stopSignal(),
+    },
+    runCopy,
+  );
+}
+
+/** A snapshot of the source in the repository named (--repo or $DRIVESNAP_REPO), if any; a repository that cannot serve only costs the shortcut. */
+async function repositoryBaselines(args: CopyArgs, source: { endpoint: string; uuid: string }, state: DriveState): Promise<SourceBaseline[]> {
+  const location = args.repo ?? repoFromEnv();
+  if (!location) return [];
+  try {
+    return await withRepository(args, (repo) => snapshotBaselines(repo, source, state, { chunkSize: DEFAULT_CHUNK_SIZE, signal: stopSignal() }));
+  } catch (err) {
+    if (stopSignal().aborted) throw err;
+    process.stderr.write(`warning: the repository ${location} gave no snapshot of the source to copy from (${errorMessage(err)}): reading the source in full\n`);
+    return [];
+  }
+}

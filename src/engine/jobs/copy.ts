@@ -2,14 +2,20 @@
  * Copy: any source onto any sink (drive to drive across accounts or providers, download, upload). Like a
  * restore without a repository: zero ranges skipped on a fresh target, and on an existing target only the
  * ranges whose bytes differ are written. Checkpoints live in an index (the caller's job database).
+ *
+ * A resync (src/ops/copy-resync.ts) knows what the target holds (`targetTable`, the ids of an earlier copy
+ * its counters prove untouched): then the target is not read, each source range read is hashed and written
+ * only where its id differs, and with `only` just those source ranges are read at all.
  */
 import { DrivesnapError } from '../../errors.js';
+import { ID_BYTES, ZERO_ID } from '../../repo/format/index.js';
 import type { JobRecords } from '../../repo/interfaces.js';
 import type { JobRecord } from '../checkpoint.js';
 import { isAllZero } from '../codec.js';
 import { DEFAULT_CHUNK_SIZE } from '../defaults.js';
 import type { BlockSink, BlockSource } from '../ends/types.js';
-import { type JobControls, jobControls, runJob, type TargetJobResult } from '../job-runner.js';
+import { type JobControls, type JobRun, jobControls, runJob, type TargetJobResult } from '../job-runner.js';
+import type { Range } from '../ranges.js';
 
 export interface CopyOptions extends JobControls {
   source: BlockSource;
@@ -18,9 +24,23 @@ export interface CopyOptions extends JobControls {
   jobs?: JobRecords;
   chunkSize?: number;
   verify?: boolean;
+  /**
+   * The id of a range (as a backup's table has it; all-zero ranges are ZERO_ID without a call). Given, the
+   * copy returns the table of what the target holds after it, for the next resync.
+   */
+  hash?: (data: Buffer) => Promise<Buffer>;
+  /** What the target holds now (ids, needs `hash`): the target is not read, only differing ranges are written. */
+  targetTable?: Buffer;
+  /** With targetTable: the only ranges that may differ; the others are neither read nor written. */
+  only?: ReadonlySet<number>;
 }
 
-export type CopyResult = TargetJobResult;
+export interface CopyResult extends TargetJobResult {
+  /** The ids of what the target holds now; undefined without `hash`, or when an earlier run did some ranges. */
+  table?: Buffer;
+  /** Drive bytes written (before compression) and write calls made: what the target's write counters should move by. */
+  wrote: { bytes: number; requests: number };
+}
 
 export function copyJobKey(source: string, target: string): string {
   return `copy:${source}:${target}`;
@@ -40,6 +60,60 @@ export async function copy(o: CopyOptions): Promise<CopyResult> {
       `${sink.description} holds ${sink.size} bytes but ${source.description} has ${source.size}: resize the target or copy with --to-new`,
     );
   }
+  const { hash, targetTable } = o;
+  if (targetTable && !hash) throw new TypeError('copy with a targetTable needs a hash');
+  const table = hash ? Buffer.alloc(Math.ceil(source.size / chunkSize) * ID_BYTES) : undefined;
+  if (targetTable && targetTable.length !== table!.length) throw new RangeError('the target table does not cover the source');
+  let resumedAny = false;
+  const wrote = { bytes: 0, requests: 0 };
+  const idOf = async (data: Buffer): Promise<Buffer | undefined> => (hash ? (isAllZero(data) ? ZERO_ID : hash(data)) : undefined);
+  const write = async (r: Range, data: Buffer): Promise<number> => {
+    const sent = await sink.write(r.offset, { encoding: 'raw', data });
+    wrote.bytes += data.length;
+    wrote.requests++;
+    return sent;
+  };
+  const record = (r: Range, id: Buffer | undefined) => id?.copy(table!, r.index * ID_BYTES);
+
+  /** Today's copy: the target is read and compared wherever it may not read as zeros. */
+  const compareStep = async (r: Range, slot: number, run: JobRun) => {
+    const data = await source.read(r.offset, r.length, run.buffer(slot, r.length, SOURCE));
+    // Hashed while the target is read; awaited last (a failed read must not leave its rejection unhandled).
+    const id = idOf(data);
+    id.catch(() => undefined);
+    if (isAllZero(data) && sink.startsZeroed) {
+      run.done(r, 'zero-skipped', { read: r.length });
+    } else if (sink.startsZeroed) {
+      const written = await write(r, data);
+      run.done(r, 'written', { read: r.length, written });
+    } else if ((await sink.read(r.offset, r.length, run.buffer(slot, r.length, TARGET))).equals(data)) {
+      run.done(r, 'in-place', { read: 2 * r.length });
+    } else {
+      const written = await write(r, data);
+      run.done(r, 'written', { read: 2 * r.length, written });
+    }
+    record(r, await id);
+  };
+
+  /** The target's content is known: read (some of) the source, write where the ids differ. */
+  const knownTargetStep = async (r: Range, slot: number, run: JobRun) => {
+    const held = targetTable!.subarray(r.index * ID_BYTES, (r.index + 1) * ID_BYTES);
+    if (o.only && !o.only.has(r.index)) {
+      record(r, held);
+      run.done(r, 'in-place');
+      return;
+    }
+    const data = await source.read(r.offset, r.length, run.buffer(slot, r.length, SOURCE));
+    const id = (await idOf(data))!;
+    record(r, id);
+    if (id.equals(held)) {
+      run.done(r, 'in-place', { read: r.length });
+    } else {
+      const written = await write(r, data);
+      run.done(r, 'written', { read: r.length, written });
+    }
+  };
+
   const { progress, verified } = await runJob(
     {
       kind: 'copy',
@@ -51,25 +125,19 @@ export async function copy(o: CopyOptions): Promise<CopyResult> {
       ...jobControls(o),
     },
     {
-      step: async (r, slot, run) => {
-        const data = await source.read(r.offset, r.length, run.buffer(slot, r.length, SOURCE));
-        if (isAllZero(data) && sink.startsZeroed) {
-          run.done(r, 'zero-skipped', { read: r.length });
-        } else if (sink.startsZeroed) {
-          const written = await sink.write(r.offset, { encoding: 'raw', data });
-          run.done(r, 'written', { read: r.length, written });
-        } else if ((await sink.read(r.offset, r.length, run.buffer(slot, r.length, TARGET))).equals(data)) {
-          run.done(r, 'in-place', { read: 2 * r.length });
-        } else {
-          const written = await sink.write(r.offset, { encoding: 'raw', data });
-          run.done(r, 'written', { read: 2 * r.length, written });
-        }
+      resumed: () => {
+        resumedAny = true;
       },
+      step: targetTable ? knownTargetStep : compareStep,
       commit: () => sink.flush(),
       verify: o.verify ? { sink, expected: async (i, data) => (await source.read(i * chunkSize, data.length)).equals(data) } : undefined,
     },
   );
-  return verified ? { progress, verified } : { progress };
+  // Ranges an earlier run did were not hashed, and the source may have moved since: no table to vouch for.
+  const result: CopyResult = { progress, wrote };
+  if (table && !resumedAny) result.table = table;
+  if (verified) result.verified = verified;
+  return result;
 }
 
 /** The two buffers of a copy's worker: what the source holds, and what the target holds now. */

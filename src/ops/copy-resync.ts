@@ -1,0 +1,218 @@
+/**
+ * Issue 11 §2, a repeated `copy` between the same two API drives (a migration's final short sync): the I/O
+ * around resyncPlan (./change-detection.ts). The copy keeps a CopyRecord (./copy-record-store.ts); the next
+ * copy between the same drives reads both drives' counters, and when the target's did not move since (and
+ * a sample of its ranges still hashes as the record says) it does not read the target at all:
+ *   copy-ranges  the source's content is known too (its counters did not move since the record, or since
+ *                a snapshot of it): after a sample of the source, only the ranges where that content and
+ *                the target's differ are read and written;
+ *   read-source  the source changed: it is read once and hashed, and written where it differs;
+ *   full-compare anything unproven (no record, target written, a sample that differs, --compare-all):
+ *                today's copy, reading both drives.
+ * After the copy the record is kept again: the source as read before the first range, the target as its
+ * counters show it after our writes (stateAfterOurWrites), and the ids of what was copied.
+ */
+import type { DriveInfo } from '../api/drive-info.js';
+import type { BlockSink, BlockSource } from '../engine/ends/types.js';
+import type { CopyResult } from '../engine/jobs/copy.js';
+import { isAllZero } from '../engine/codec.js';
+import { rangeAt } from '../engine/ranges.js';
+import { ZERO_ID } from '../repo/format/index.js';
+import type { JobRecords } from '../repo/interfaces.js';
+import {
+  type CopyRecord,
+  type DriveState,
+  type RecordedState,
+  type SourceBaseline,
+  driveStateOf,
+  resyncPlan,
+  sampleMatches,
+  stateAfterOurWrites,
+} from './change-detection.js';
+import { type DriveKey, forgetCopyRecord, loadCopyRecord, saveCopyRecord } from './copy-record-store.js';
+
+/** How this copy goes about it, for the summary and --json. */
+export type CopyPlan =
+  | { kind: 'new-target' }
+  | { kind: 'full-compare'; reason: string }
+  | { kind: 'copy-ranges'; ranges: number[]; targetTable: Buffer; sampled: number; baseline: 'copy' | 'snapshot' }
+  | { kind: 'read-source'; targetTable: Buffer; sampled: number };
+
+/** One API drive end of the copy. */
+export interface ApiDriveEnd {
+  api: { readonly url: string; driveInfo(uuid: string): Promise<DriveInfo> };
+  uuid: string;
+}
+
+export interface DriveCopyInput {
+  records: JobRecords;
+  source: ApiDriveEnd & { reader: Pick<BlockSource, 'read' | 'size'> };
+  target: ApiDriveEnd & { reader: Pick<BlockSink, 'read'> };
+  chunkSize: number;
+  /** This run created the target: it reads as zeros, nothing to plan. */
+  created: boolean;
+  /** `--compare-all`. */
+  compareAll: boolean;
+  /** The copy's range ids (plain SHA-256, COPY_TABLE_FORM), on the hash pool. */
+  hash: (data: Buffer) => Promise<Buffer>;
+  /** Other known contents of the source (e.g. its snapshot in a repository), asked for only when the source changed since the record. */
+  baselines?: (source: DriveState) => Promise<SourceBaseline[]>;
+  seed?: number;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+/** What the copy engine is told: hash every range, and what the target holds when that is known. */
+export interface CopyDirections {
+  hash: (data: Buffer) => Promise<Buffer>;
+  targetTable?: Buffer;
+  only?: ReadonlySet<number>;
+}
+
+export interface DriveCopyOutcome {
+  plan: CopyPlan;
+  result: CopyResult;
+  /** Bytes read by the sample checks (both drives), on top of the copy's own. */
+  sampledBytes: number;
+  /** A record was kept for the next copy between these drives. */
+  recorded: boolean;
+}
+
+function keyOf(end: ApiDriveEnd): DriveKey {
+  return { endpoint: end.api.url, uuid: end.uuid };
+}
+
+function recordedOf(state: DriveState, readAt: Date): RecordedState {
+  const out: RecordedState = { size: state.size, readAt: readAt.toISOString() };
+  if (state.counters) out.counters = { ...state.counters };
+  if (state.imagingMarker !== undefined) out.imagingMarker = state.imagingMarker;
+  return out;
+}
+
+/** Plans, runs `runCopy` as planned, and keeps the record for the next copy. */
+export async function copyBetweenDrives(o: DriveCopyInput, runCopy: (d: CopyDirections) => Promise<CopyResult>): Promise<DriveCopyOutcome> {
+  const now = o.now ?? (() => new Date());
+  const readAt = now();
+  // The source as it is before the first range: what the record will say the copied content belongs to.
+  const sourceState = driveStateOf(await o.source.api.driveInfo(o.source.uuid));
+  const sampled = { bytes: 0 };
+  const plan = await planCopy(o, sourceState, sampled);
+  // The target's counters just before our first write: they must move by exactly our writes.
+  const targetBefore = driveStateOf(await o.target.api.driveInfo(o.target.uuid));
+  const directions: CopyDirections = { hash: o.hash };
+  if (plan.kind === 'copy-ranges' || plan.kind === 'read-source') directions.targetTable = plan.targetTable;
+  if (plan.kind === 'copy-ranges') directions.only = new Set(plan.ranges);
+  const result = await runCopy(directions);
+  const recorded = await keepRecord(o, { sourceState, readAt, targetBefore, result, now });
+  return { plan, result, sampledBytes: sampled.bytes, recorded };
+}
+
+async function planCopy(o: DriveCopyInput, source: DriveState, sampled: { bytes: number }): Promise<CopyPlan> {
+  if (o.created) return { kind: 'new-target' };
+  if (o.compareAll) return { kind: 'full-compare', reason: 'compare-all' };
+  const record = loadCopyRecord(o.records, keyOf(o.source), keyOf(o.target), o.chunkSize);
+  const target = driveStateOf(await o.target.api.driveInfo(o.target.uuid));
+  const input = {
+    record,
+    sourceUuid: o.source.uuid,
+    targetUuid: o.target.uuid,
+    source,
+    target,
+    chunkSize: o.chunkSize,
+    seed: o.seed ?? Math.floor(Math.random() * 2 ** 32),
+  };
+  let plan = resyncPlan(input);
+  let baseline: 'copy' | 'snapshot' = 'copy';
+  if (plan.kind === 'read-source' && o.baselines) {
+    const baselines = await o.baselines(source);
+    if (baselines.length > 0) {
+      plan = resyncPlan({ ...input, baselines });
+      baseline = 'snapshot';
+    }
+  }
+  if (plan.kind === 'full-compare') return plan;
+  const size = o.source.reader.size;
+  const targetSample = await sampleIds(o, (off, len) => o.target.reader.read(off, len), size, plan.targetSample, sampled);
+  if (!sampleMatches(record!.table, targetSample).matches) return { kind: 'full-compare', reason: 'target-sample-differs' };
+  if (plan.kind === 'read-source') return { kind: 'read-source', targetTable: record!.table, sampled: plan.targetSample.length };
+  const sourceSample = await sampleIds(o, (off, len) => o.source.reader.read(off, len), size, plan.sourceSample, sampled);
+  if (!sampleMatches(plan.sourceTable, sourceSample).matches) return { kind: 'full-compare', reason: 'source-sample-differs' };
+  return {
+    kind: 'copy-ranges',
+    ranges: plan.ranges,
+    targetTable: record!.table,
+    sampled: plan.targetSample.length + plan.sourceSample.length,
+    baseline,
+  };
+}
+
+/** The sampled ranges' ids, hashed as the copy hashes them (ZERO_ID for all-zero ranges). */
+async function sampleIds(
+  o: DriveCopyInput,
+  read: (offset: number, length: number) => Promise<Buffer>,
+  size: number,
+  sample: readonly number[],
+  sampled: { bytes: number },
+): Promise<{ range: number; id: Buffer }[]> {
+  const out: { range: number; id: Buffer }[] = [];
+  for (const i of sample) {
+    o.signal?.throwIfAborted();
+    const r = rangeAt(i, size, o.chunkSize);
+    const data = await read(r.offset, r.length);
+    sampled.bytes += r.length;
+    out.push({ range: i, id: isAllZero(data) ? ZERO_ID : await o.hash(data) });
+  }
+  return out;
+}
+
+async function keepRecord(
+  o: DriveCopyInput,
+  c: { sourceState: DriveState; readAt: Date; targetBefore: DriveState; result: CopyResult; now: () => Date },
+): Promise<boolean> {
+  const source = keyOf(o.source);
+  const target = keyOf(o.target);
+  // An imaging job was writing into the source: what we read is no content its counters can vouch for.
+  if (!c.result.table || c.sourceState.imaging || c.sourceState.size !== o.source.reader.size) {
+    forgetCopyRecord(o.records, source, target);
+    return false;
+  }
+  const after = driveStateOf(await o.target.api.driveInfo(o.target.uuid));
+  const targetState = stateAfterOurWrites(c.targetBefore, after, c.result.wrote);
+  const record: CopyRecord = {
+    sourceUuid: o.source.uuid,
+    targetUuid: o.target.uuid,
+    source: recordedOf(c.sourceState, c.readAt),
+    target: recordedOf(targetState, c.now()),
+    table: c.result.table,
+  };
+  saveCopyRecord(o.records, source, target, o.chunkSize, record);
+  return true;
+}
+
+/** `copy-ranges (3 ranges from the copy record, 20 sampled)`, for the summary. */
+export function describeCopyPlan(plan: CopyPlan): string {
+  switch (plan.kind) {
+    case 'new-target':
+      return 'new target';
+    case 'full-compare':
+      return `full compare (${plan.reason})`;
+    case 'copy-ranges':
+      return `copy-ranges (${plan.ranges.length} ranges changed since the ${plan.baseline === 'copy' ? 'last copy' : 'source snapshot'}, ${plan.sampled} sampled)`;
+    case 'read-source':
+      return `read-source (target unchanged since the last copy, ${plan.sampled} sampled)`;
+  }
+}
+
+/** The plan for --json: no tables. */
+export function copyPlanJson(plan: CopyPlan): Record<string, unknown> {
+  switch (plan.kind) {
+    case 'new-target':
+      return { kind: plan.kind };
+    case 'full-compare':
+      return { kind: plan.kind, reason: plan.reason };
+    case 'copy-ranges':
+      return { kind: plan.kind, ranges: plan.ranges.length, sampled: plan.sampled, baseline: plan.baseline };
+    case 'read-source':
+      return { kind: plan.kind, sampled: plan.sampled };
+  }
+}

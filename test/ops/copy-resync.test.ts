@@ -1,0 +1,201 @@
+/**
+ * Issue 11 §2, a repeated copy between the same two API drives, on the emulator's counters (bytes read and
+ * written through the API): the second copy reads and writes only what changed when the source's content
+ * is known, reads the source once when it is not, never trusts a target written in between, and
+ * --compare-all (compareAll) still reads both drives in full. Ranges of 64 KiB so that a 32 MiB drive has
+ * the 512 ranges of a 2 GiB drive at 4 MiB, and the sample is the size it would be there.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ApiClient } from '../../src/api/client.js';
+import type { IoCounters } from '../../src/api/drive-info.js';
+import type { Emulator } from '../../src/emulator/index.js';
+import { driveSink, driveSource } from '../../src/engine/ends/drive.js';
+import { isAllZero } from '../../src/engine/codec.js';
+import { copy } from '../../src/engine/jobs/copy.js';
+import { type SourceBaseline, driveStateOf } from '../../src/ops/change-detection.js';
+import { type DriveCopyOutcome, copyBetweenDrives } from '../../src/ops/copy-resync.js';
+import { loadCopyRecord } from '../../src/ops/copy-record-store.js';
+import { ZERO_ID } from '../../src/repo/format/index.js';
+import { RepoIndex } from '../../src/repo/index-db.js';
+import { Cleanup, apiClient, createDriveWith, emulator, readWholeDrive } from '../helpers/engine-fixtures.js';
+
+const CHUNK = 64 * 1024;
+const RANGES = 512;
+const SIZE = CHUNK * RANGES;
+/** first + last + clamp(ceil(0.5% of 512), 2, 16) = 5 ranges per sampled drive. */
+const SAMPLE = 5;
+
+const cleanup = new Cleanup();
+let emu: Emulator;
+let c: ApiClient;
+let jobs: RepoIndex;
+
+beforeAll(async () => {
+  emu = await emulator(cleanup);
+  c = apiClient(cleanup, emu);
+  const dir = await cleanup.tempDir();
+  jobs = RepoIndex.open(join(dir, 'jobs.sqlite'));
+  cleanup.add(() => jobs.close());
+});
+afterAll(() => cleanup.run());
+
+const sha256 = async (data: Buffer) => createHash('sha256').update(data).digest();
+
+/** Random content with a run of zero ranges (zero ranges are ZERO_ID in the table, as in a backup's). */
+function image(): Buffer {
+  const data = randomBytes(SIZE);
+  data.fill(0, 100 * CHUNK, 140 * CHUNK);
+  return data;
+}
+
+function tableOf(data: Buffer): Buffer {
+  const ids: Buffer[] = [];
+  for (let at = 0; at < data.length; at += CHUNK) {
+    const r = data.subarray(at, at + CHUNK);
+    ids.push(isAllZero(r) ? ZERO_ID : createHash('sha256').update(r).digest());
+  }
+  return Buffer.concat(ids);
+}
+
+async function counters(uuid: string): Promise<IoCounters> {
+  return (await c.driveInfo(uuid)).ioCounters!;
+}
+
+/** Bytes read from both drives and written to the target while `fn` runs, from the emulator's counters. */
+async function measured<T>(src: string, dst: string, fn: () => Promise<T>): Promise<{ value: T; srcRead: number; dstRead: number; dstWritten: number; srcWritten: number }> {
+  const [s0, d0] = [await counters(src), await counters(dst)];
+  const value = await fn();
+  const [s1, d1] = [await counters(src), await counters(dst)];
+  return {
+    value,
+    srcRead: s1.readBytes - s0.readBytes,
+    dstRead: d1.readBytes - d0.readBytes,
+    dstWritten: d1.writeBytes - d0.writeBytes,
+    srcWritten: s1.writeBytes - s0.writeBytes,
+  };
+}
+
+function copyDrives(src: string, dst: string, o: { compareAll?: boolean; created?: boolean; baselines?: SourceBaseline[] } = {}): Promise<DriveCopyOutcome> {
+  const source = driveSource({ api: c, uuid: src, size: SIZE, description: 'eh:src' });
+  const sink = driveSink({ api: c, uuid: dst, size: SIZE, description: `eh:${dst}`, startsZeroed: o.created ?? false, compressLevel: 0 });
+  const baselines = o.baselines;
+  return copyBetweenDrives(
+    {
+      records: jobs,
+      source: { api: c, uuid: src, reader: source },
+      target: { api: c, uuid: dst, reader: sink },
+      chunkSize: CHUNK,
+      created: o.created ?? false,
+      compareAll: o.compareAll ?? false,
+      hash: sha256,
+      baselines: baselines ? async () => baselines : undefined,
+    },
+    (d) => copy({ source, sink, jobs, chunkSize: CHUNK, concurrency: 4, ...d }),
+  );
+}
+
+/** A source and a target that a first copy (onto a new drive) made equal, with its record kept. */
+async function pair(name: string): Promise<{ src: string; dst: string; data: Buffer }> {
+  const data = image();
+  const src = await createDriveWith(c, `${name}-src`, data);
+  const dst = (await c.createDrive({ name: `${name}-dst`, size: SIZE })).uuid;
+  const first = await copyDrives(src, dst, { created: true });
+  expect(first.plan.kind).toBe('new-target');
+  expect(first.recorded).toBe(true);
+  expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
+  return { src, dst, data };
+}
+
+/** Writes fresh bytes at the start of `ranges` of the source through the API, and into `data` alike. */
+async function change(uuid: string, data: Buffer, ranges: number[]): Promise<void> {
+  for (const i of ranges) {
+    const piece = randomBytes(4096);
+    piece.copy(data, i * CHUNK);
+    await c.writeDrive(uuid, i * CHUNK, piece, { encoding: 'raw' });
+  }
+}
+
+const fivePercent = Array.from({ length: 25 }, (_, k) => 7 + k * 20); // 25 of 512 ranges, spread out
+
+describe('a second copy between the same two drives', () => {
+  it('after 5% of the source changed, with a snapshot of the source as baseline, reads + writes <= 12% of the drive', async () => {
+    const { src, dst, data } = await pair('five');
+    await change(src, data, fivePercent);
+    // What a backup of the changed source would hold: its table and its state as read before its first range.
+    const baseline: SourceBaseline = { recorded: { ...driveStateOf(await c.driveInfo(src)), readAt: new Date().toISOString() }, table: tableOf(data) };
+    const m = await measured(src, dst, () => copyDrives(src, dst, { baselines: [baseline] }));
+    expect(m.value.plan).toMatchObject({ kind: 'copy-ranges', baseline: 'snapshot', sampled: 2 * SAMPLE });
+    expect((m.value.plan as { ranges: number[] }).ranges).toEqual(fivePercent);
+    expect(m.srcWritten).toBe(0);
+    expect(m.dstWritten).toBe(fivePercent.length * CHUNK);
+    expect(m.srcRead).toBe((fivePercent.length + SAMPLE) * CHUNK);
+    expect(m.dstRead).toBe(SAMPLE * CHUNK);
+    expect((m.srcRead + m.dstRead + m.dstWritten) / SIZE).toBeLessThanOrEqual(0.12);
+    expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
+    // The record now holds the new content: a third copy has nothing to do.
+    expect(loadCopyRecord(jobs, { endpoint: c.url, uuid: src }, { endpoint: c.url, uuid: dst }, CHUNK)?.table.equals(tableOf(data))).toBe(true);
+    const third = await measured(src, dst, () => copyDrives(src, dst));
+    expect(third.value.plan).toMatchObject({ kind: 'copy-ranges', ranges: [] });
+    expect(third.dstWritten).toBe(0);
+  });
+
+  it('with nothing changed reads only the samples and writes nothing', async () => {
+    const { src, dst, data } = await pair('same');
+    const m = await measured(src, dst, () => copyDrives(src, dst));
+    expect(m.value.plan).toMatchObject({ kind: 'copy-ranges', ranges: [], baseline: 'copy', sampled: 2 * SAMPLE });
+    expect(m.value.sampledBytes).toBe(2 * SAMPLE * CHUNK);
+    expect(m.srcRead).toBe(SAMPLE * CHUNK);
+    expect(m.dstRead).toBe(SAMPLE * CHUNK);
+    expect(m.dstWritten).toBe(0);
+    expect(m.value.result.progress.snapshot().counts).toEqual({ 'in-place': RANGES });
+    expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
+  });
+
+  it('when the source changed and no baseline knows it, reads the source once and only the sample of the target', async () => {
+    const { src, dst, data } = await pair('readsrc');
+    await change(src, data, fivePercent);
+    const m = await measured(src, dst, () => copyDrives(src, dst));
+    expect(m.value.plan).toMatchObject({ kind: 'read-source', sampled: SAMPLE });
+    expect(m.srcRead).toBe(SIZE);
+    expect(m.dstRead).toBe(SAMPLE * CHUNK);
+    expect(m.dstWritten).toBe(fivePercent.length * CHUNK);
+    expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
+  });
+
+  it('when the target was written through the API in between, compares in full and puts the source back', async () => {
+    const { src, dst, data } = await pair('apiwrite');
+    await c.writeDrive(dst, 3 * CHUNK, Buffer.alloc(512, 9), { encoding: 'raw' });
+    const m = await measured(src, dst, () => copyDrives(src, dst));
+    expect(m.value.plan).toEqual({ kind: 'full-compare', reason: 'target-written' });
+    expect(m.srcRead).toBe(SIZE);
+    expect(m.dstRead).toBe(SIZE);
+    expect(m.dstWritten).toBe(CHUNK);
+    expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
+  });
+
+  it("when a running server wrote into the target in between, compares in full and puts the source back", async () => {
+    const { src, dst, data } = await pair('guestwrite');
+    const s = await c.createServer({ name: 'guest', cpu: 1000, mem: 512, 'ide:0:0': dst });
+    await emu.simulateServerWrite(dst, 300 * CHUNK + 100, Buffer.alloc(512, 9));
+    await c.stopServer(s.uuid);
+    await c.waitForServerState(s.uuid, 'destroyed', { intervalMs: 20 });
+    const m = await measured(src, dst, () => copyDrives(src, dst));
+    expect(m.value.plan).toEqual({ kind: 'full-compare', reason: 'target-written' });
+    expect(m.dstRead).toBe(SIZE);
+    expect(m.dstWritten).toBe(CHUNK);
+    expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
+  });
+
+  it('compareAll reads both drives in full even when nothing changed', async () => {
+    const { src, dst } = await pair('forced');
+    const m = await measured(src, dst, () => copyDrives(src, dst, { compareAll: true }));
+    expect(m.value.plan).toEqual({ kind: 'full-compare', reason: 'compare-all' });
+    expect(m.srcRead).toBe(SIZE);
+    expect(m.dstRead).toBe(SIZE);
+    expect(m.dstWritten).toBe(0);
+    // It still leaves a record: the next copy is short again.
+    expect((await copyDrives(src, dst)).plan.kind).toBe('copy-ranges');
+  });
+});
