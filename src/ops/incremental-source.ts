@@ -6,7 +6,6 @@
  * under the repository's shared lock; otherwise the caller runs the engine's full backup.
  */
 import type { DriveInfo } from '../api/drive-info.js';
-import { isAllZero } from '../engine/codec.js';
 import type { BlockSource } from '../engine/ends/types.js';
 import { type BackupResult, type BackupTarget, backupSnapshotMeta } from '../engine/jobs/backup.js';
 import { jobLock } from '../engine/job-runner.js';
@@ -26,6 +25,7 @@ import {
   recordedStateFromExtra,
   sampleMatches,
 } from './change-detection.js';
+import { sampleIds } from './sample-check.js';
 
 export interface IncrementalOptions {
   repo: JobRepository;
@@ -81,28 +81,6 @@ export async function incrementalBackup(o: IncrementalOptions): Promise<Incremen
   if (decision.kind !== 'sample-check' || !previous) return { decision, fullReadExtra };
   const result = await commitIfSampleMatches(o, state, readAt, previous, decision.ranges);
   return { decision, fullReadExtra, result };
-}
-
-/**
- * Reads the sampled ranges of `end` (a backup's source, or a restore's target) and hashes them as a backup
- * hashes them (ZERO_ID for all-zero ranges), for sampleMatches. `onRead` counts each range read.
- */
-export async function sampleIds(
-  end: Pick<BlockSource, 'read' | 'size'>,
-  repo: Pick<JobRepository, 'chunkSize' | 'chunkId'>,
-  sample: readonly number[],
-  o: { onRead?: (bytes: number) => void; signal?: AbortSignal } = {},
-): Promise<{ range: number; id: Buffer }[]> {
-  const out: { range: number; id: Buffer }[] = [];
-  for (const i of sample) {
-    // The caller turns a stop into its one INTERRUPTED error.
-    o.signal?.throwIfAborted();
-    const r = rangeAt(i, end.size, repo.chunkSize);
-    const data = await end.read(r.offset, r.length);
-    o.onRead?.(r.length);
-    out.push({ range: i, id: isAllZero(data) ? ZERO_ID : await repo.chunkId(data) });
-  }
-  return out;
 }
 
 async function commitIfSampleMatches(

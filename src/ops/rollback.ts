@@ -24,7 +24,7 @@ import {
   sampleMatches,
   sampleRanges,
 } from './change-detection.js';
-import { sampleIds } from './incremental-source.js';
+import { sampleIds } from './sample-check.js';
 
 export type ReadAndCompareReason =
   | { why: 'read-all' }
@@ -66,6 +66,8 @@ export interface RollbackInput {
   snapshotTable: Buffer;
   /** `--read-all`. */
   readAll?: boolean;
+  /** Sampled ranges read at once. */
+  concurrency?: number;
   seed?: number;
   signal?: AbortSignal;
 }
@@ -110,7 +112,7 @@ export async function planRestoreOnto(o: RollbackInput): Promise<PlannedRestore>
     const onRead = (bytes: number) => {
       sampledBytes += bytes;
     };
-    ids = await sampleIds(o.sink, repo, sample, { onRead, signal: o.signal });
+    ids = await sampleIds(o.sink, repo, sample, { onRead, signal: o.signal, concurrency: o.concurrency });
   } catch (err) {
     if (o.signal?.aborted) throw interruptedError(o.signal, `restore onto ${o.sink.description}`);
     throw err;

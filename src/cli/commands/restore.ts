@@ -70,7 +70,16 @@ export const command: CommandModule<object, RestoreArgs> = {
               const client = await clients.get(loc.account);
               // Read just before the sample and the first write: a write after this moves the counters.
               const drive = await client.driveInfo(opened.drive.uuid);
-              planned = await planRestoreOnto({ repo, sink, drive, endpoint: client.url, snapshotTable: snapshot.table, readAll: args['read-all'], signal });
+              planned = await planRestoreOnto({
+                repo,
+                sink,
+                drive,
+                endpoint: client.url,
+                snapshotTable: snapshot.table,
+                readAll: args['read-all'],
+                concurrency: args.concurrency,
+                signal,
+              });
             }
             const rollback = planned?.plan.kind === 'rollback' ? planned.plan : undefined;
             return restore({
