@@ -59,15 +59,17 @@ export interface RunTally {
   checkProblems?: number;
   /** A prune or other upkeep failed though the backups went well. */
   upkeepFailed?: boolean;
+  /** A shard of a run (`run --shard K/N`) whose share of the drives is empty: that is not a failure. */
+  emptyShare?: boolean;
 }
 
 /**
  * The one exit-code rule of a backup run: 0 when every drive was backed up; 3 (partial) when some failed
  * and some succeeded, or the backups succeeded and upkeep failed; 1 when every drive failed, or check
- * found problems (a run that selected nothing failed too).
+ * found problems (a run that selected nothing failed too, unless it is a shard whose share is empty).
  */
 export function runExitCode(t: RunTally): number {
-  if (t.failed === t.drives || (t.checkProblems ?? 0) > 0) return ExitCode.failure;
+  if ((t.failed === t.drives && !(t.drives === 0 && t.emptyShare)) || (t.checkProblems ?? 0) > 0) return ExitCode.failure;
   if (t.failed > 0 || t.upkeepFailed) return ExitCode.partial;
   return ExitCode.ok;
 }

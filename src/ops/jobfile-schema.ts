@@ -38,6 +38,11 @@ function isDuration(text: string): boolean {
   }
 }
 
+function wholeNumber(min: number, max: number) {
+  const error = `expected a whole number from ${min} to ${max}`;
+  return z.int({ error }).min(min, { error }).max(max, { error });
+}
+
 const count = z.int({ error: 'expected a whole number, or -1 for unlimited' }).min(-1, {
   error: 'expected a whole number, or -1 for unlimited',
 });
@@ -170,11 +175,8 @@ export const jobFileSchema = z
     retention: retention.optional(),
     prune: z.strictObject({ every: duration }).optional(),
     check: z.strictObject({ every: duration, readDataSubset: percent.optional() }).optional(),
-    concurrency: z
-      .int({ error: 'expected a whole number from 1 to 256' })
-      .min(1, { error: 'expected a whole number from 1 to 256' })
-      .max(256, { error: 'expected a whole number from 1 to 256' })
-      .optional(),
+    concurrency: wholeNumber(1, 256).optional(),
+    parallelDrives: wholeNumber(1, 64).optional(),
     bandwidthLimit: bytesPerSecond.optional(),
     schedule: cron.optional(),
     fullReadEvery: duration.optional(),

@@ -27,13 +27,27 @@ export interface JobFile {
   prune?: { every: string };
   /** readDataSubset is a percentage, 0 < p <= 100. */
   check?: { every: string; readDataSubset?: number };
+  /** Ranges in flight for one drive, and each account's connection budget shared by its drives in flight. */
   concurrency?: number;
+  /** Drives backed up at once (`run --drives` overrides it). */
+  parallelDrives?: number;
   /** Bytes per second. */
   bandwidthLimit?: number;
   /** Cron expression for `run --daemon`, read in `timeZone`. */
   schedule?: string;
   /** IANA zone for the schedule and retention buckets. */
   timeZone: string;
+  /** An API drive unwritten since its last snapshot is still read in full this often (a duration). */
+  fullReadEvery?: string;
+  /** Where a pass reports how it went (./run-status-writer.ts). */
+  status?: JobStatus;
+}
+
+/** A job file's `status` block: files relative to the job file, and URLs called after each pass. */
+export interface JobStatus {
+  file?: string;
+  prometheus?: string;
+  ping?: { url: string; failureUrl?: string; method: 'GET' | 'POST' };
 }
 
 export interface JobFileProblem {

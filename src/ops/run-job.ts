@@ -5,6 +5,13 @@
  * check are the repository's local settings on this host (losing the index only makes them due again,
  * which is safe).
  *
+ * Several hosts can share one repository with `shard` (`run --shard K/N`, ./shard.ts): host K backs up
+ * the drives whose UUID hashes to K (a selection that failed is reported by every host, since none can
+ * tell whose drives it held). Retention only ever thins the drives this pass backed up, so shards never
+ * forget each other's snapshots. Prune and check run on shard 1 only: the locks would keep two prunes
+ * apart anyway (prune takes the exclusive lock, and is skipped while another host backs up), but N hosts
+ * racing for it, and N checks reading the same data, buy nothing.
+ *
  * Outcome (./backup-plan.ts, runExitCode): 0 all drives backed up; 3 some failed, some succeeded; 1 all
  * failed, or check found problems (a damaged repository must page someone). A failed prune makes an
  * otherwise clean run 3. Stopped by the signal: no prune or check starts, and the run ends INTERRUPTED.
@@ -13,6 +20,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { passwordFromEnv } from '../config/env.js';
 import { DEFAULT_CONCURRENCY } from '../engine/defaults.js';
+import type { Progress } from '../engine/progress.js';
 import { DrivesnapError, ExitCode, errorMessage, exitCodeOf } from '../errors.js';
 import { RepoLockedError } from '../repo/locks.js';
 import { Repository } from '../repo/repository.js';
@@ -21,12 +29,12 @@ import { checkRepository } from './check.js';
 import { isDue } from './cadence.js';
 import { forget } from './forget.js';
 import { type JobFile, loadJobFile } from './jobfile.js';
-import type { JobFileSchemaOutput } from './jobfile-schema.js';
 import { prune } from './prune.js';
-import { type BackupEvent, type BackupOutcome, backupAll, throwIfStopped } from './backup-orchestrator.js';
+import { type BackupEvent, type BackupOutcome, backupAll, DEFAULT_PARALLEL_DRIVES, throwIfStopped } from './backup-orchestrator.js';
 import { runExitCode } from './backup-plan.js';
 import type { AccountClients } from './resolve-drive.js';
-import { selectDrives, targetItems } from './run-select.js';
+import { type RunTarget, selectDrives, targetItems } from './run-select.js';
+import { inShard, type Shard } from './shard.js';
 import type { DrivePass, PassOutcome } from './run-status.js';
 import { reportPass } from './run-status-writer.js';
 
@@ -51,6 +59,12 @@ export interface RunJobOptions extends RunJobEnv {
   signal?: AbortSignal;
   /** `run --read-all`: read every drive in full this pass. */
   readAll?: boolean;
+  /** `run --drives N`: drives backed up at once (else the job file's parallelDrives, else 4). */
+  drives?: number;
+  /** `run --shard K/N`: this host backs up its share of the drives only. */
+  shard?: Shard;
+  /** A progress display per drive backed up (src/cli/progress-view.ts). */
+  progress?: (label: string) => { update(p: Progress): void; stop(): void };
 }
 
 export interface RunSummary {
@@ -58,23 +72,19 @@ export interface RunSummary {
   forgotten: number;
   pruned?: { deleted: number; freedBytes: number } | { skipped: string };
   checked?: { problems: number };
+  /** `K/N` when the pass backed up one shard of the drives. */
+  shard?: string;
   exitCode: number;
 }
 
-/**
- * A job file as the schema gives it (./jobfile-schema.ts): loadJobFile returns the schema's output, which
- * holds `fullReadEvery` and `status` too.
- */
-export type RunJobFile = JobFile & Pick<JobFileSchemaOutput, 'fullReadEvery' | 'status'>;
-
-export async function loadJob(path: string): Promise<RunJobFile> {
+export async function loadJob(path: string): Promise<JobFile> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (err) {
     throw new DrivesnapError('JOBFILE_UNREADABLE', `cannot read the job file ${path}: ${(err as NodeJS.ErrnoException).code ?? errorMessage(err)}`);
   }
-  return loadJobFile(text, path) as RunJobFile;
+  return loadJobFile(text, path);
 }
 
 /** The password the job file names: its file (relative to the job file), its variable, or DRIVESNAP_PASSWORD. */
@@ -139,15 +149,18 @@ export async function runJob(jobPath: string, opts: RunJobOptions): Promise<RunS
   }
   const concurrency = job.concurrency ?? DEFAULT_CONCURRENCY;
   const clients = opts.openClients(concurrency);
-  const summary: RunSummary = { drives: [], forgotten: 0, exitCode: ExitCode.ok };
+  const { shard } = opts;
+  const summary: RunSummary = { drives: [], forgotten: 0, exitCode: ExitCode.ok, ...(shard ? { shard: `${shard.index}/${shard.count}` } : {}) };
   let outcomes: BackupOutcome[] | undefined;
   try {
-    const items = targetItems(await selectDrives(job.drives, clients), clients);
+    const items = targetItems(shardOfTargets(await selectDrives(job.drives, clients), shard), clients);
     outcomes = await backupAll({
       repo,
       items,
       tags: job.tags,
       concurrency,
+      drives: opts.drives ?? job.parallelDrives ?? DEFAULT_PARALLEL_DRIVES,
+      progress: opts.progress,
       readBytesPerSecond: job.bandwidthLimit,
       readAll: opts.readAll,
       fullReadEvery: job.fullReadEvery,
@@ -159,14 +172,22 @@ export async function runJob(jobPath: string, opts: RunJobOptions): Promise<RunS
     // Only drives with a fresh snapshot are thinned: a drive whose backups keep failing keeps its history.
     if (job.retention && backedUp.size > 0) {
       const { groupBy, ...policy } = job.retention;
-      const r = await forget(repo, policy, { groupBy, timeZone: job.timeZone, driveUuids: backedUp, waitMs: 60_000 });
-      summary.forgotten = r.removed;
-      emit({ event: 'forget', removed: r.removed, kept: r.kept, snapshots: r.groups.flatMap((g) => g.remove.map((e) => e.id)) });
+      try {
+        const r = await forget(repo, policy, { groupBy, timeZone: job.timeZone, driveUuids: backedUp, waitMs: 60_000 });
+        summary.forgotten = r.removed;
+        emit({ event: 'forget', removed: r.removed, kept: r.kept, snapshots: r.groups.flatMap((g) => g.remove.map((e) => e.id)) });
+      } catch (err) {
+        // Another host still backing up (another shard) holds its lock: the next pass applies the policy.
+        if (!(err instanceof RepoLockedError)) throw err;
+        emit({ event: 'forget', skipped: true, code: err.code, message: errorMessage(err) });
+      }
     }
 
     let upkeepFailed = false;
+    // Upkeep is shard 1's (see the module comment).
+    const upkeep = !shard || shard.index === 1;
     throwIfStopped(opts.signal);
-    if (job.prune && isDue(repo.localSetting(LAST_PRUNE_KEY), job.prune.every, now())) {
+    if (upkeep && job.prune && isDue(repo.localSetting(LAST_PRUNE_KEY), job.prune.every, now())) {
       try {
         const p = await prune(repo, { concurrency });
         repo.setLocalSetting(LAST_PRUNE_KEY, now().toISOString());
@@ -181,7 +202,7 @@ export async function runJob(jobPath: string, opts: RunJobOptions): Promise<RunS
     }
     let checkProblems = 0;
     throwIfStopped(opts.signal);
-    if (job.check && isDue(repo.localSetting(LAST_CHECK_KEY), job.check.every, now())) {
+    if (upkeep && job.check && isDue(repo.localSetting(LAST_CHECK_KEY), job.check.every, now())) {
       const c = await checkRepository(repo, { readData: (job.check.readDataSubset ?? 0) / 100, concurrency });
       repo.setLocalSetting(LAST_CHECK_KEY, now().toISOString());
       checkProblems = c.problems.length;
@@ -191,7 +212,8 @@ export async function runJob(jobPath: string, opts: RunJobOptions): Promise<RunS
     }
 
     const failed = summary.drives.filter((d) => !d.ok).length;
-    summary.exitCode = runExitCode({ drives: summary.drives.length, failed, checkProblems, upkeepFailed });
+    const emptyShare = shard !== undefined && summary.drives.length === 0;
+    summary.exitCode = runExitCode({ drives: summary.drives.length, failed, checkProblems, upkeepFailed, emptyShare });
     await report({ exitCode: summary.exitCode, drives: drivePasses(outcomes) });
     emit({ event: 'summary', ...summary });
     return summary;
@@ -205,7 +227,7 @@ export async function runJob(jobPath: string, opts: RunJobOptions): Promise<RunS
 }
 
 /** The job file's `status` block: status file and Prometheus file (relative to the job file), pings. */
-async function reportJobPass(job: RunJobFile, jobPath: string, pass: PassOutcome, emit: NonNullable<RunJobOptions['onEvent']>): Promise<void> {
+async function reportJobPass(job: JobFile, jobPath: string, pass: PassOutcome, emit: NonNullable<RunJobOptions['onEvent']>): Promise<void> {
   if (!job.status) return;
   const jobDir = dirname(resolve(jobPath));
   const at = (path: string | undefined) => (path === undefined ? undefined : resolve(jobDir, path));
@@ -214,6 +236,11 @@ async function reportJobPass(job: RunJobFile, jobPath: string, pass: PassOutcome
     pass,
   );
   for (const message of warnings) emit({ event: 'warning', message });
+}
+
+/** This host's share of the selected drives; a selection that failed stays with every shard. */
+function shardOfTargets(targets: readonly RunTarget[], shard: Shard | undefined): RunTarget[] {
+  return shard ? targets.filter((t) => 'error' in t || inShard(t.drive.uuid, shard)) : [...targets];
 }
 
 /** The orchestrator's outcomes as the status file counts them. */

@@ -5,16 +5,24 @@
 import type { CommandModule } from 'yargs';
 import { parseLocation } from '../../config/locations.js';
 import { UsageError } from '../../errors.js';
-import { type BackupEvent, type BackupItem, backupAll } from '../../ops/backup-orchestrator.js';
+import { type BackupEvent, type BackupItem, backupAll, DEFAULT_PARALLEL_DRIVES } from '../../ops/backup-orchestrator.js';
 import { driveTarget, fileTarget, runExitCode } from '../../ops/backup-plan.js';
 import { selectDrives, targetItems } from '../../ops/run-select.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../../ops/server-shutdown.js';
 import { Clients, openSource } from '../open-ends.js';
 import { Output } from '../output.js';
-import { progressView, summarize } from '../progress-view.js';
+import { fleetProgressView, summarize } from '../progress-view.js';
 import { onStop, stopSignal } from '../stop.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
-import { concurrency, shutdownTimeout, withNumbers } from '../options.js';
+import { concurrency, type NumberSpec, shutdownTimeout, withNumbers } from '../options.js';
+
+/** `--drives N` of `backup` and `run`: drives backed up at once (why 4: src/ops/backup-orchestrator.ts). */
+export const parallelDrives = (): NumberSpec => ({
+  description: 'Drives backed up at once; they share each account\'s --concurrency connections fairly',
+  min: 1,
+  max: 64,
+  default: DEFAULT_PARALLEL_DRIVES,
+});
 
 interface BackupArgs extends RepoArgs {
   locations: string[];
@@ -22,6 +30,7 @@ interface BackupArgs extends RepoArgs {
   all?: string;
   'tag-filter'?: string[];
   concurrency: number;
+  drives: number;
   'shutdown-server': boolean;
   'stop-server': boolean;
   'shutdown-timeout'?: number;
@@ -33,7 +42,8 @@ export const command: CommandModule<object, BackupArgs> = {
   describe: 'Back up drives or image files into new snapshots (incremental: only new chunks are stored)',
   builder: (y) =>
     withNumbers(withRepoOptions(y), {
-      concurrency: concurrency(),
+      concurrency: concurrency('Ranges in flight at once, and the connections each account shares among the drives in flight'),
+      drives: parallelDrives(),
       'shutdown-timeout': shutdownTimeout('With --shutdown-server: seconds to wait for the server to stop (default 300)'),
     })
       .positional('locations', { type: 'string', array: true, description: 'ACCOUNT:DRIVE or an image file path' })
@@ -77,21 +87,23 @@ export const command: CommandModule<object, BackupArgs> = {
       if (items.length === 0) throw new UsageError('name what to back up: ACCOUNT:DRIVE, a file path, or --all ACCOUNT:');
       // One location: its error is the command's error (exit code and message, printed once by main).
       const single = items.length === 1;
+      const progress = fleetProgressView(out, items.length);
       const outcomes = await withRepository(args, (repo) =>
         backupAll({
           repo,
           items,
           tags: args.tag,
           concurrency: args.concurrency,
+          drives: args.drives,
           readAll: args['read-all'],
           signal: stopSignal(),
           shutdown: shutdown
             ? { timeoutMs: (args['shutdown-timeout'] ?? DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000) * 1000, powerOffOnTimeout: args['stop-server'] }
             : undefined,
           onEvent: (e) => reportBackupEvent(out, e, !single),
-          progress: (label) => progressView(out, label),
+          progress: (label) => progress.drive(label),
         }),
-      );
+      ).finally(() => progress.stop());
       const failed = outcomes.filter((o) => !o.ok);
       if (single && failed[0]) throw failed[0].cause;
       process.exitCode = runExitCode({ drives: outcomes.length, failed: failed.length });
