@@ -12,7 +12,7 @@ import type { DriveInfo } from '../api/drive-info.js';
 import { interruptedError } from '../engine/errors.js';
 import type { BlockSink } from '../engine/ends/types.js';
 import { rangeCount } from '../engine/ranges.js';
-import type { JobRepository } from '../repo/interfaces.js';
+import type { AuthenticSnapshot, JobRepository } from '../repo/interfaces.js';
 import {
   type FullReadReason,
   type RecordedState,
@@ -32,6 +32,8 @@ export type ReadAndCompareReason =
   | { why: 'no-snapshot-of-target' }
   /** The target's state no longer matches any of its snapshots; `change` is against the newest. */
   | { why: 'target-changed'; snapshot: string; change: FullReadReason }
+  /** S's manifest could not be read or authenticated (e.g. forgotten by another host since the index was synced). */
+  | { why: 'baseline-unreadable'; snapshot: string; error: string }
   /** S and SNAP do not cover the same number of ranges. */
   | { why: 'size-differs'; snapshot: string }
   /** A sampled range of the target does not hold S's content. */
@@ -97,7 +99,13 @@ export async function planRestoreOnto(o: RollbackInput): Promise<PlannedRestore>
   const chosen = matchingBaseline(candidates, state);
   if (!chosen) return readAndCompare({ why: 'target-changed', snapshot: newest.id, change: changeReason(newest.recorded, state)! });
   // The index is a cache: the state and table trusted are the authenticated manifest's.
-  const s = await repo.authenticSnapshot(chosen.id);
+  let s: AuthenticSnapshot;
+  try {
+    s = await repo.authenticSnapshot(chosen.id);
+  } catch (err) {
+    // Only an optimisation: SNAP itself was authenticated, so the restore still goes the safe way.
+    return readAndCompare({ why: 'baseline-unreadable', snapshot: chosen.id, error: err instanceof Error ? err.message : String(err) });
+  }
   const recorded = recordedStateFromExtra(s.meta.extra);
   const change = changeReason(recorded, state);
   if (s.meta.driveUuid !== o.drive.uuid || s.meta.endpoint !== o.endpoint || change) {
@@ -135,6 +143,8 @@ export function describeRestorePlan(plan: RestorePlan): string {
       return 'read and compare (no snapshot of the target drive records its state)';
     case 'target-changed':
       return `read and compare (target ${r.change} since snapshot ${id8(r.snapshot)})`;
+    case 'baseline-unreadable':
+      return `read and compare (snapshot ${id8(r.snapshot)} of the target unreadable: ${r.error})`;
     case 'size-differs':
       return `read and compare (snapshot ${id8(r.snapshot)} of the target has another size)`;
     case 'sample-differs':

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { driveSink } from '../../src/engine/ends/drive.js';
+import { snapshotObjectName } from '../../src/repo/format/ids.js';
 import { restore } from '../../src/engine/jobs/restore.js';
 import { type BackupEvent, backupAll } from '../../src/ops/backup-orchestrator.js';
 import { sampleSize } from '../../src/ops/change-detection.js';
@@ -192,6 +193,16 @@ describe('restore onto a drive that a snapshot proves: rollback without reading 
     expect(r.plan).toEqual({ kind: 'read-and-compare', reason: { why: 'read-all' } } satisfies RestorePlan);
     expect(r.readBytes).toBe(size);
     expect(r.writeBytes).toBe(2 * RANGE);
+    expect(sha256(await readWholeDrive(c, uuid))).toBe(sha256(image));
+  });
+
+  it("a proving snapshot whose manifest is gone (forgotten elsewhere, index not synced) leads to read and compare", async () => {
+    const { uuid, image, before, last, size } = await driveWithTwoSnapshots('forgotten', 70);
+    await t.repo.store.delete(snapshotObjectName(last));
+    const r = await restoreOnto(uuid, before);
+    expect(r.plan).toMatchObject({ kind: 'read-and-compare', reason: { why: 'baseline-unreadable', snapshot: last } });
+    expect(describeRestorePlan(r.plan)).toMatch(new RegExp(`^read and compare \\(snapshot ${last.slice(0, 8)} of the target unreadable: .+\\)$`));
+    expect(r.readBytes).toBe(size);
     expect(sha256(await readWholeDrive(c, uuid))).toBe(sha256(image));
   });
 
