@@ -1,22 +1,22 @@
 /**
  * A copy's other way to know what the source holds without reading it (issue 11 §2): the newest snapshot
  * of the source drive in a repository whose recorded state the drive still matches (counters unchanged
- * since that snapshot). Only a repository whose ids are plain SHA-256 can serve: its tables must be in the
- * form the copy hashes ranges in (COPY_TABLE_FORM); an encrypted repository's ids are keyed.
+ * since that snapshot). Its table must be in the form the copy hashes ranges in: the copy then hashes with
+ * the repository's chunkId (repositoryIdForm).
  */
 import { jobLock } from '../engine/job-runner.js';
 import { ID_BYTES } from '../repo/format/index.js';
 import type { Repository } from '../repo/repository.js';
 import { type DriveState, type SourceBaseline, changeReason, recordedStateFromExtra } from './change-detection.js';
-import type { DriveKey } from './copy-record-store.js';
+import { type DriveKey, type TableForm, repositoryIdForm } from './copy-record-store.js';
 
 export async function snapshotBaselines(
   repo: Pick<Repository, 'config' | 'chunkSize' | 'lock' | 'sync' | 'listSnapshots' | 'provenTable'>,
   source: DriveKey,
   state: DriveState,
-  o: { chunkSize: number; signal?: AbortSignal },
+  o: TableForm & { signal?: AbortSignal },
 ): Promise<SourceBaseline[]> {
-  if (repo.config.idHash !== 'sha256' || repo.chunkSize !== o.chunkSize) return [];
+  if (repositoryIdForm(repo.config) !== o.form || repo.chunkSize !== o.chunkSize) return [];
   // The shared lock, so the index is brought up to date as every job does; the table is proven against its id.
   const lock = await jobLock(repo, o.signal, `copy baseline of ${source.uuid}`);
   try {

@@ -9,8 +9,17 @@ import { ID_BYTES } from '../repo/format/index.js';
 import type { JobRecords } from '../repo/interfaces.js';
 import type { CopyRecord, RecordedState } from './change-detection.js';
 
-/** How the table's ids were computed: plain SHA-256 of each range (ZERO_ID for all-zero ranges). */
+/**
+ * How a table's ids were computed, ZERO_ID for all-zero ranges either way: plain SHA-256 of each range, or
+ * (hmacForm) HMAC-SHA-256 under an encrypted repository's id key, so that the repository's snapshots of
+ * the source can serve as baselines. A record in another form than this copy's is no record.
+ */
 export const COPY_TABLE_FORM = 'sha256';
+
+/** The form of a repository's chunk ids: COPY_TABLE_FORM for a plain one, keyed by the repository's id otherwise. */
+export function repositoryIdForm(config: { idHash: 'sha256' | 'hmac-sha256'; id: string }): string {
+  return config.idHash === 'sha256' ? COPY_TABLE_FORM : `hmac-sha256:${config.id}`;
+}
 
 /** One end of the copy: the drive's UUID on an endpoint (UUIDs are unique per endpoint only). */
 export interface DriveKey {
@@ -27,7 +36,7 @@ const counters = z.object({ readBytes: counter, readRequests: counter, writeByte
 const recorded = z.object({ size: counter, counters: counters.optional(), imagingMarker: z.string().optional(), readAt: z.string() });
 const infoSchema = z.object({
   copyRecord: z.literal(1),
-  form: z.literal(COPY_TABLE_FORM),
+  form: z.string(),
   chunkSize: counter,
   ranges: counter,
   sourceUuid: z.string(),
@@ -43,11 +52,17 @@ function stateOf(s: z.infer<typeof recorded>): RecordedState {
   return out;
 }
 
-/** The record kept for this drive pair and chunk size, or undefined (none, cut short, or another form). */
-export function loadCopyRecord(records: JobRecords, source: DriveKey, target: DriveKey, chunkSize: number): CopyRecord | undefined {
+/** What a table's ids are: ranges of chunkSize bytes, hashed in `form`. */
+export interface TableForm {
+  chunkSize: number;
+  form: string;
+}
+
+/** The record kept for this drive pair in this table form, or undefined (none, cut short, or another form). */
+export function loadCopyRecord(records: JobRecords, source: DriveKey, target: DriveKey, form: TableForm): CopyRecord | undefined {
   const key = copyRecordKey(source, target);
   const parsed = infoSchema.safeParse(records.jobInfo(key));
-  if (!parsed.success || parsed.data.chunkSize !== chunkSize) return undefined;
+  if (!parsed.success || parsed.data.chunkSize !== form.chunkSize || parsed.data.form !== form.form) return undefined;
   const info = parsed.data;
   const progress = records.jobProgress(key);
   if (progress.size !== info.ranges) return undefined;
@@ -60,7 +75,7 @@ export function loadCopyRecord(records: JobRecords, source: DriveKey, target: Dr
   return { sourceUuid: info.sourceUuid, targetUuid: info.targetUuid, source: stateOf(info.source), target: stateOf(info.target), table };
 }
 
-export function saveCopyRecord(records: JobRecords, source: DriveKey, target: DriveKey, chunkSize: number, record: CopyRecord): void {
+export function saveCopyRecord(records: JobRecords, source: DriveKey, target: DriveKey, form: TableForm, record: CopyRecord): void {
   const key = copyRecordKey(source, target);
   records.endJob(key);
   const ranges = record.table.length / ID_BYTES;
@@ -68,8 +83,8 @@ export function saveCopyRecord(records: JobRecords, source: DriveKey, target: Dr
   records.checkpoint(key, entries);
   records.beginJob(key, {
     copyRecord: 1,
-    form: COPY_TABLE_FORM,
-    chunkSize,
+    form: form.form,
+    chunkSize: form.chunkSize,
     ranges,
     sourceUuid: record.sourceUuid,
     targetUuid: record.targetUuid,

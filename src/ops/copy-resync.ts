@@ -53,9 +53,10 @@ export interface DriveCopyInput {
   created: boolean;
   /** `--compare-all`. */
   compareAll: boolean;
-  /** The copy's range ids (plain SHA-256, COPY_TABLE_FORM), on the hash pool. */
+  /** The copy's range ids, in `form` (./copy-record-store.ts): what its record's table holds. */
   hash: (data: Buffer) => Promise<Buffer>;
-  /** Other known contents of the source (e.g. its snapshot in a repository), asked for only when the source changed since the record. */
+  form: string;
+  /** Other known contents of the source in `form` (e.g. its snapshot in a repository), asked for only when the source changed since the record. */
   baselines?: (source: DriveState) => Promise<SourceBaseline[]>;
   seed?: number;
   signal?: AbortSignal;
@@ -110,7 +111,7 @@ export async function copyBetweenDrives(o: DriveCopyInput, runCopy: (d: CopyDire
 async function planCopy(o: DriveCopyInput, source: DriveState, sampled: { bytes: number }): Promise<CopyPlan> {
   if (o.created) return { kind: 'new-target' };
   if (o.compareAll) return { kind: 'full-compare', reason: 'compare-all' };
-  const record = loadCopyRecord(o.records, keyOf(o.source), keyOf(o.target), o.chunkSize);
+  const record = loadCopyRecord(o.records, keyOf(o.source), keyOf(o.target), o);
   const target = driveStateOf(await o.target.api.driveInfo(o.target.uuid));
   const input = {
     record,
@@ -185,7 +186,7 @@ async function keepRecord(
     target: recordedOf(targetState, c.now()),
     table: c.result.table,
   };
-  saveCopyRecord(o.records, source, target, o.chunkSize, record);
+  saveCopyRecord(o.records, source, target, o, record);
   return true;
 }
 

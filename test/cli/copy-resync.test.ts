@@ -11,7 +11,7 @@ import type { IoCounters } from '../../src/api/drive-info.js';
 import { runCli } from '../helpers/engine-cli.js';
 import { Cleanup, type CliWorld, RANGE, cliWorld, makeImage, readWholeDrive } from '../helpers/engine-fixtures.js';
 
-describe('copy between the same two drives, from the CLI', () => {
+describe('copy between the same two drives, from the CLI (plain repository)', () => {
   const cleanup = new Cleanup();
   const image = makeImage([{ random: 1 }, 'zero', { text: 2 }, 'zero', 'zero', { random: 3 }]);
   let w: CliWorld;
@@ -80,5 +80,40 @@ describe('copy between the same two drives, from the CLI', () => {
     expect(again.plan).toEqual({ kind: 'full-compare', reason: 'image-file' });
     expect(again.bytesRead).toBe(2 * image.length);
     expect((await readFile(file)).equals(await readWholeDrive(w.c, await uuidOf('vol')))).toBe(true);
+  });
+});
+
+describe('copy with an encrypted repository', () => {
+  const cleanup = new Cleanup();
+  const image = makeImage([{ random: 4 }, { random: 5 }, 'zero', { text: 6 }, { random: 7 }]);
+  let w: CliWorld;
+
+  beforeAll(async () => {
+    w = await cliWorld(cleanup, { encrypted: true, driveName: 'vol', image });
+  });
+  afterAll(() => cleanup.run());
+
+  it("hashes as the repository does, so the source's snapshot serves; a repository it cannot open costs only the shortcut", async () => {
+    const first = await runCli(['copy', 'eh:vol', 'eh:mirror', '--to-new', '--json'], w.env);
+    expect(first.code, first.stderr).toBe(0);
+    const vol = (await w.c.listDriveInfo()).find((d) => d.name === 'vol')!.uuid;
+    const mirror = (await w.c.listDriveInfo()).find((d) => d.name === 'mirror')!.uuid;
+    const changed = Buffer.from(image);
+    changed.fill(9, 4 * RANGE, 4 * RANGE + 512);
+    await w.c.writeDrive(vol, 4 * RANGE, changed.subarray(4 * RANGE, 4 * RANGE + 512), { encoding: 'raw' });
+    expect((await runCli(['backup', 'eh:vol'], w.env)).code).toBe(0);
+
+    const resync = await runCli(['copy', 'eh:vol', 'eh:mirror', '--json'], w.env);
+    expect(resync.code, resync.stderr).toBe(0);
+    expect(resync.json.at(-1)!.plan).toEqual({ kind: 'copy-ranges', ranges: 1, sampled: 8, baseline: 'snapshot' });
+    expect((await readWholeDrive(w.c, mirror)).equals(changed)).toBe(true);
+
+    // A wrong password: the copy still runs, in full, and says why it could not use the repository.
+    const wrong = await runCli(['copy', 'eh:vol', 'eh:mirror', '--json'], { ...w.env, DRIVESNAP_PASSWORD: 'not-the-password' });
+    expect(wrong.code, wrong.stderr).toBe(0);
+    expect(wrong.stderr).toMatch(/warning: cannot open the repository .* copying without it/);
+    expect(wrong.stderr).not.toContain('not-the-password');
+    expect(wrong.json.at(-1)!.plan).toEqual({ kind: 'full-compare', reason: 'no-record' });
+    expect((await readWholeDrive(w.c, mirror)).equals(changed)).toBe(true);
   });
 });

@@ -16,7 +16,7 @@ import { isAllZero } from '../../src/engine/codec.js';
 import { copy } from '../../src/engine/jobs/copy.js';
 import { type SourceBaseline, driveStateOf } from '../../src/ops/change-detection.js';
 import { type DriveCopyOutcome, copyBetweenDrives } from '../../src/ops/copy-resync.js';
-import { loadCopyRecord } from '../../src/ops/copy-record-store.js';
+import { COPY_TABLE_FORM, loadCopyRecord } from '../../src/ops/copy-record-store.js';
 import { ZERO_ID } from '../../src/repo/format/index.js';
 import { RepoIndex } from '../../src/repo/index-db.js';
 import { Cleanup, apiClient, createDriveWith, emulator, readWholeDrive } from '../helpers/engine-fixtures.js';
@@ -90,6 +90,7 @@ function copyDrives(src: string, dst: string, o: { compareAll?: boolean; created
       created: o.created ?? false,
       compareAll: o.compareAll ?? false,
       hash: sha256,
+      form: COPY_TABLE_FORM,
       baselines: baselines ? async () => baselines : undefined,
     },
     (d) => copy({ source, sink, jobs, chunkSize: CHUNK, concurrency: 4, ...d }),
@@ -135,7 +136,7 @@ describe('a second copy between the same two drives', () => {
     expect((m.srcRead + m.dstRead + m.dstWritten) / SIZE).toBeLessThanOrEqual(0.12);
     expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
     // The record now holds the new content: a third copy has nothing to do.
-    expect(loadCopyRecord(jobs, { endpoint: c.url, uuid: src }, { endpoint: c.url, uuid: dst }, CHUNK)?.table.equals(tableOf(data))).toBe(true);
+    expect(loadCopyRecord(jobs, { endpoint: c.url, uuid: src }, { endpoint: c.url, uuid: dst }, { chunkSize: CHUNK, form: COPY_TABLE_FORM })?.table.equals(tableOf(data))).toBe(true);
     const third = await measured(src, dst, () => copyDrives(src, dst));
     expect(third.value.plan).toMatchObject({ kind: 'copy-ranges', ranges: [] });
     expect(third.dstWritten).toBe(0);

@@ -11,6 +11,7 @@ import { type CopyResult, copy, copyJob } from '../../engine/jobs/copy.js';
 import { HashPool } from '../../hashing/index.js';
 import type { DriveState, SourceBaseline } from '../../ops/change-detection.js';
 import { snapshotBaselines } from '../../ops/copy-baselines.js';
+import { COPY_TABLE_FORM, type DriveKey, type TableForm, repositoryIdForm } from '../../ops/copy-record-store.js';
 import { type CopyDirections, type CopyPlan, copyBetweenDrives, copyPlanJson, describeCopyPlan } from '../../ops/copy-resync.js';
 import { errorMessage } from '../../errors.js';
 import { type JobsDb, openJobsDb } from '../jobs-db.js';
@@ -19,7 +20,8 @@ import { Output } from '../output.js';
 import { stopSignal } from '../stop.js';
 import { progressView, summarize } from '../progress-view.js';
 import { compressLevel, concurrency, withNumbers } from '../options.js';
-import { type RepoArgs, withRepository, withRepoOptions } from '../repo-context.js';
+import { type RepoArgs, openRepository, withRepoOptions } from '../repo-context.js';
+import type { Repository } from '../../repo/repository.js';
 
 interface CopyArgs extends RepoArgs {
   src: string;
@@ -130,31 +132,52 @@ async function runPlanned(
   }
   const sink: Pick<BlockSink, 'read'> = e.dst.sink;
   const source = { api: e.src.client, uuid: srcDrive.uuid, reader: e.src.source };
-  return copyBetweenDrives(
-    {
-      records: e.jobs,
-      source,
-      target: { api: e.dstClient, uuid: dstDrive.uuid, reader: sink },
-      chunkSize: DEFAULT_CHUNK_SIZE,
-      created: e.dst.created || e.dst.sink.startsZeroed,
-      compareAll: args['compare-all'],
-      hash: e.hash,
-      baselines: (state) => repositoryBaselines(args, { endpoint: source.api.url, uuid: source.uuid }, state),
-      signal: stopSignal(),
-    },
-    runCopy,
-  );
+  const repo = await baselineRepository(args);
+  try {
+    // With a repository, ranges are hashed as it hashes them, so its snapshots of the source can serve as baselines.
+    const form = repo ? { form: repositoryIdForm(repo.config), hash: (data: Buffer) => repo.chunkId(data) } : { form: COPY_TABLE_FORM, hash: e.hash };
+    const table = { chunkSize: DEFAULT_CHUNK_SIZE, form: form.form };
+    const baselines = repo ? (state: DriveState) => repositoryBaselines(repo, { endpoint: source.api.url, uuid: source.uuid }, state, table) : undefined;
+    return await copyBetweenDrives(
+      {
+        records: e.jobs,
+        source,
+        target: { api: e.dstClient, uuid: dstDrive.uuid, reader: sink },
+        ...table,
+        hash: form.hash,
+        created: e.dst.created || e.dst.sink.startsZeroed,
+        compareAll: args['compare-all'],
+        baselines,
+        signal: stopSignal(),
+      },
+      (d) => runCopy(d),
+    );
+  } finally {
+    await repo?.close();
+  }
 }
 
-/** A snapshot of the source in the repository named (--repo or $DRIVESNAP_REPO), if any; a repository that cannot serve only costs the shortcut. */
-async function repositoryBaselines(args: CopyArgs, source: { endpoint: string; uuid: string }, state: DriveState): Promise<SourceBaseline[]> {
+/** The repository named (--repo or $DRIVESNAP_REPO), if any; one that cannot be opened only costs the shortcut it offers. */
+async function baselineRepository(args: CopyArgs): Promise<Repository | undefined> {
   const location = args.repo ?? repoFromEnv();
-  if (!location) return [];
+  if (!location) return undefined;
   try {
-    return await withRepository(args, (repo) => snapshotBaselines(repo, source, state, { chunkSize: DEFAULT_CHUNK_SIZE, signal: stopSignal() }));
+    const repo = await openRepository(args);
+    for (const w of repo.warnings) process.stderr.write(`warning: ${w}\n`);
+    return repo;
   } catch (err) {
     if (stopSignal().aborted) throw err;
-    process.stderr.write(`warning: the repository ${location} gave no snapshot of the source to copy from (${errorMessage(err)}): reading the source in full\n`);
+    process.stderr.write(`warning: cannot open the repository ${location} to find what changed on the source (${errorMessage(err)}): copying without it\n`);
+    return undefined;
+  }
+}
+
+async function repositoryBaselines(repo: Repository, source: DriveKey, state: DriveState, table: TableForm): Promise<SourceBaseline[]> {
+  try {
+    return await snapshotBaselines(repo, source, state, { ...table, signal: stopSignal() });
+  } catch (err) {
+    if (stopSignal().aborted) throw err;
+    process.stderr.write(`warning: the repository ${repo.location} gave no snapshot of the source (${errorMessage(err)}): reading the source in full\n`);
     return [];
   }
 }
