@@ -3,7 +3,6 @@
  * events (--json) carrying the fleet's counts, one snapshot event per drive; a bad --drives is a usage
  * error (exit 2) before any work; a job file's parallelDrives is checked like any field.
  */
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadJobFile } from '../../src/ops/jobfile.js';
 import { runCli } from '../helpers/engine-cli.js';
