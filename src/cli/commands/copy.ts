@@ -36,11 +36,17 @@ interface CopyArgs extends RepoArgs {
 
 export const command: CommandModule<object, CopyArgs> = {
   command: 'copy <src> <dst>',
-  describe: 'Copy a drive or image onto another (any accounts, zones, providers); only differing ranges are written; resumable',
+  describe:
+    'Copy a drive or image onto another (any accounts, zones, providers); only differing ranges are written; resumable; a repeated copy between the same two drives reads only what changed',
   builder: (y) =>
     withRepoOptions(withNumbers(y, { concurrency: concurrency(), compress: compressLevel('gzip level for writes to a drive (0 = raw)') }))
       .positional('src', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE or image file' })
       .positional('dst', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE, ACCOUNT:NAME with --to-new, or image file' })
+      .option('repo', {
+        type: 'string',
+        description:
+          'Repository whose snapshots of the source tell a repeated copy what changed on it (default: $DRIVESNAP_REPO; copy runs without one)',
+      })
       .option('to-new', { type: 'boolean', default: false, description: 'Create the destination with the source size' })
       .option('verify', { type: 'boolean', default: false, description: 'Read the destination back and compare' })
       .option('force', { type: 'boolean', default: false, description: 'Skip the check that no running server uses the target drive' })
@@ -150,7 +156,7 @@ async function runPlanned(
         baselines,
         signal: stopSignal(),
       },
-      (d) => runCopy(d),
+      runCopy,
     );
   } finally {
     await repo?.close();
