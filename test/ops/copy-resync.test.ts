@@ -13,7 +13,7 @@ import type { IoCounters } from '../../src/api/drive-info.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { driveSink, driveSource } from '../../src/engine/ends/drive.js';
 import { isAllZero } from '../../src/engine/codec.js';
-import { copy } from '../../src/engine/jobs/copy.js';
+import { copy, copyJob } from '../../src/engine/jobs/copy.js';
 import { type SourceBaseline, driveStateOf } from '../../src/ops/change-detection.js';
 import { type DriveCopyOutcome, copyBetweenDrives } from '../../src/ops/copy-resync.js';
 import { COPY_TABLE_FORM, loadCopyRecord } from '../../src/ops/copy-record-store.js';
@@ -198,5 +198,20 @@ describe('a second copy between the same two drives', () => {
     expect(m.dstWritten).toBe(0);
     // It still leaves a record: the next copy is short again.
     expect((await copyDrives(src, dst)).plan.kind).toBe('copy-ranges');
+  });
+
+  it('a copy that resumes an earlier, interrupted run keeps no record: the next one compares in full', async () => {
+    const { src, dst, data } = await pair('resumed');
+    // The earlier run finished range 0 (its content unhashed), then stopped.
+    const job = copyJob({ description: 'eh:src', size: SIZE }, `eh:${dst}`, CHUNK);
+    jobs.beginJob(job.key, job.info);
+    jobs.checkpoint(job.key, [{ range: 0, id: null }]);
+    const resumed = await copyDrives(src, dst);
+    expect(resumed.result.progress.snapshot().counts.resumed).toBe(1);
+    expect(resumed.recorded).toBe(false);
+    const next = await copyDrives(src, dst);
+    expect(next.plan).toEqual({ kind: 'full-compare', reason: 'no-record' });
+    expect(next.recorded).toBe(true);
+    expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
   });
 });
