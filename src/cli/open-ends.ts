@@ -3,6 +3,7 @@
  * the engine's sources and sinks, keeping one API client per account for the whole command.
  */
 import { rm, stat } from 'node:fs/promises';
+import { Writable } from 'node:stream';
 import type { ApiClient } from '../api/client.js';
 import type { DriveInfo } from '../api/drive-info.js';
 import { type Location, parseLocation } from '../config/locations.js';
@@ -10,6 +11,9 @@ import { resolveDrive } from '../ops/resolve-drive.js';
 import { DrivesnapError, UsageError } from '../errors.js';
 import { driveSink, driveSource } from '../engine/ends/drive.js';
 import { openFileSink, openFileSource } from '../engine/ends/file.js';
+import { StreamSink } from '../engine/ends/stdio-sink.js';
+import { StreamSource } from '../engine/ends/stdio-source.js';
+import { parseSize } from '../util/size.js';
 import { type CreatedTarget, type JobRecord, recalledCreatedTarget, recordCreatedTarget } from '../engine/checkpoint.js';
 import type { JobRecords } from '../repo/interfaces.js';
 import type { BlockSink, BlockSource } from '../engine/ends/types.js';
@@ -17,6 +21,10 @@ import { stopSignal } from './stop.js';
 
 export class Clients {
   private readonly clients = new Map<string, Promise<ApiClient>>();
+  /** Which side of the command took `-` (stdin or stdout): one side only, once. */
+  private stdio: 'source' | 'sink' | undefined;
+  /** stdin opened without --size: it takes the size of the existing target the command writes onto. */
+  unsizedStdin: StreamSource | undefined;
   /** `signal` ends the clients' retry waits (the CLI's stop signal unless told otherwise). */
   constructor(
     private readonly connections: number,
@@ -35,6 +43,20 @@ export class Clients {
     return c;
   }
 
+  /** The command has a stream (`-`) at one end: its job cannot resume. */
+  get streaming(): boolean {
+    return this.stdio !== undefined;
+  }
+
+  /** Refuses `-` on both sides of one command, or read twice. */
+  claimStdio(side: 'source' | 'sink'): void {
+    if (this.stdio === side && side === 'source') throw new UsageError('- (stdin) can be read only once: name it once');
+    if (this.stdio && this.stdio !== side) {
+      throw new UsageError('- cannot be both the source (stdin) and the target (stdout): name a drive or a file on one side');
+    }
+    this.stdio = side;
+  }
+
   async close(): Promise<void> {
     for (const c of this.clients.values()) await (await c.catch(() => undefined))?.close();
   }
@@ -47,8 +69,20 @@ export interface OpenedSource {
   client?: ApiClient;
 }
 
-export async function openSource(text: string, clients: Clients): Promise<OpenedSource> {
+export interface SourceOptions {
+  /**
+   * The size of a stream source (`-`: stdin), as `--size` was typed (bytes, or with a k/M/G/T suffix): a
+   * stream's size is not known before its end, and the job needs it first. Refused for other sources.
+   */
+  size?: string | number;
+}
+
+export async function openSource(text: string, clients: Clients, opts: SourceOptions = {}): Promise<OpenedSource> {
   const location = parseLocation(text);
+  if (opts.size !== undefined && location.kind !== 'stdio') {
+    throw new UsageError(`--size applies only when the source is - (stdin); ${text} has its own size`);
+  }
+  if (location.kind === 'stdio') return { source: openStdinSource(clients, opts.size), location };
   if (location.kind === 'file') return { source: await openFileSource(location.path), location };
   if (location.kind === 'drive') {
     const client = await clients.get(location.account);
@@ -73,6 +107,8 @@ export interface SinkOptions {
    * as done are written again whole.
    */
   creation?: TargetCreation;
+  /** With a stream at the other end: the job's records, only to drop a stale checkpoint of this target. */
+  dropStale?: TargetCreation;
 }
 
 /** Where a job keeps the record of the target it creates (see engine/checkpoint.ts, CreatedTarget). */
@@ -104,7 +140,20 @@ export interface OpenedSink {
 
 export async function openSink(text: string, clients: Clients, opts: SinkOptions): Promise<OpenedSink> {
   const location = parseLocation(text);
-  if (location.kind === 'file') return openFileTarget(location, opts);
+  if (location.kind === 'stdio') {
+    if (opts.createSize !== undefined) throw new UsageError('- (stdout) is a stream, not a target to create: drop --to-new');
+    const sink = openStdoutSink(clients);
+    opts.creation?.forget(sink.description);
+    return { sink, location, created: false };
+  }
+  if (clients.streaming) {
+    // A stream is not read again: what an earlier run of this job left (a checkpoint, a target it created
+    // and may have written) must not make this one skip ranges, so it is dropped and nothing is adopted.
+    // (A new target's record is dropped here; an existing one's once it is open and the stream's size known.)
+    if (opts.createSize !== undefined) opts.creation?.forget(location.kind === 'file' ? location.path : `${location.account}:${location.kind === 'drive' ? location.drive : ''}`);
+    opts = { ...opts, creation: undefined, dropStale: opts.creation };
+  }
+  if (location.kind === 'file') return openFileTarget(location, opts, clients);
   if (location.kind !== 'drive') throw new UsageError(`${text} is not a drive (ACCOUNT:DRIVE) or an image file path`);
   const client = await clients.get(location.account);
   let drive: DriveInfo;
@@ -121,6 +170,10 @@ export async function openSink(text: string, clients: Clients, opts: SinkOptions
         `${location.account}:${drive.name} is in use by a running server (${drive.claimed.join(' ')}): shut the server down first (--force skips this check, but an API that follows the contract refuses writes to a drive in use with 409 busy)`,
       );
     }
+  }
+  if (!created) {
+    clients.unsizedStdin?.assumeSize(drive.size);
+    opts.dropStale?.forget(`${location.account}:${drive.name}`);
   }
   const sink = driveSink({
     api: client,
@@ -165,9 +218,14 @@ export async function createOrAdoptDrive(
   return { drive, created: true };
 }
 
-async function openFileTarget(location: Extract<Location, { kind: 'file' }>, opts: SinkOptions): Promise<OpenedSink> {
+async function openFileTarget(location: Extract<Location, { kind: 'file' }>, opts: SinkOptions, clients: Clients): Promise<OpenedSink> {
   const path = location.path;
-  if (opts.createSize === undefined) return { sink: await openFileSink(path), location, created: false };
+  if (opts.createSize === undefined) {
+    const sink = await openFileSink(path);
+    clients.unsizedStdin?.assumeSize(sink.size);
+    opts.dropStale?.forget(path);
+    return { sink, location, created: false };
+  }
   const earlier = opts.creation?.recall(path);
   const identity = await fileIdentity(path);
   if (identity !== undefined && earlier && (earlier.id === null || earlier.id === identity)) {
@@ -189,6 +247,71 @@ async function fileIdentity(path: string): Promise<string | undefined> {
   }
 }
 
+/** stdin as a source of `size` bytes (its `--size`); without it, of the size of the existing target opened next. */
+function openStdinSource(clients: Clients, size: string | number | undefined): StreamSource {
+  clients.claimStdio('source');
+  const bytes = size === undefined ? undefined : parseSize(size);
+  if (size !== undefined && !bytes) throw new UsageError(`--size takes bytes, or a number with a k/M/G/T suffix, e.g. 10G (got ${String(size)})`);
+  if (process.stdin.isTTY) throw new UsageError('- reads an image from stdin, which is a terminal here: pipe the image in (e.g. `zcat disk.img.gz | drivesnap ...`)');
+  const source = new StreamSource({
+    stream: process.stdin,
+    size: bytes,
+    description: 'stdin',
+    sizeNeeded: '- (stdin) needs its size: pass --size N (bytes, or with a k/M/G/T suffix, e.g. 10G), or copy onto an existing drive or file of that size',
+  });
+  if (bytes === undefined) clients.unsizedStdin = source;
+  return source;
+}
+
+/**
+ * stdout as a sink. A job whose workers all wait for a range that never comes (its step failed before
+ * writing) would leave nothing for the process to do: when the event loop runs dry, or on Ctrl-C, the
+ * waiting writers are failed, so the job ends with its error instead of hanging or exiting as a success.
+ */
+function openStdoutSink(clients: Clients): StreamSink {
+  clients.claimStdio('sink');
+  if (process.stdout.isTTY) throw new UsageError('- writes the drive to stdout, which is a terminal here: redirect it to a file or a pipe');
+  const sink = new StreamSink({ stream: takeStdoutForData(), description: 'stdout' });
+  const onIdle = () => {
+    if (sink.waiting) {
+      sink.abort(new DrivesnapError('RANGES_FAILED', `stdout: the range at offset ${sink.written} was never written (its read failed), so the stream stops there`));
+    }
+  };
+  const signal = stopSignal();
+  const onStop = () => sink.abort(new DrivesnapError('INTERRUPTED', `the stream to stdout was stopped after ${sink.written} bytes`));
+  process.on('beforeExit', onIdle);
+  signal.addEventListener('abort', onStop, { once: true });
+  const close = sink.close.bind(sink);
+  sink.close = () => {
+    process.off('beforeExit', onIdle);
+    signal.removeEventListener('abort', onStop);
+    return close();
+  };
+  return sink;
+}
+
+/**
+ * The drive's bytes own stdout from here on: everything else the command prints (its summary, --json
+ * lines, the error line) goes to stderr, so nothing but the data reaches the pipe.
+ */
+function takeStdoutForData(): Writable {
+  const stdout = process.stdout;
+  const writeData = stdout.write.bind(stdout) as (chunk: Buffer, cb: (err?: Error | null) => void) => boolean;
+  stdout.write = process.stderr.write.bind(process.stderr) as typeof stdout.write;
+  const data = new Writable({
+    write(chunk: Buffer, _encoding, cb) {
+      writeData(chunk, (err) => cb(err ?? undefined));
+    },
+  });
+  stdout.on('error', (err) => data.destroy(err));
+  return data;
+}
+
+/** An end that is a stream (`-`): read or written once, front to back; nothing to resume. */
+function isStream(end: BlockSource | BlockSink | undefined): boolean {
+  return end instanceof StreamSource || end instanceof StreamSink;
+}
+
 /**
  * Runs a job onto an opened sink. When the job fails and this run created the target but never wrote to
  * it, the target is removed again (and its creation record dropped): nothing is left behind. When some of
@@ -198,6 +321,8 @@ export async function runOntoSink<T>(
   opened: OpenedSink,
   creation: TargetCreation | undefined,
   work: (sink: BlockSink) => Promise<T>,
+  /** The job's source: a stream (stdin) makes the job one that cannot resume. */
+  source?: BlockSource,
 ): Promise<T> {
   let wrote = false;
   const inner = opened.sink;
@@ -217,12 +342,16 @@ export async function runOntoSink<T>(
   try {
     return await work(sink);
   } catch (err) {
+    const stream = isStream(inner) || isStream(source);
+    // A stream is not read or written again: no checkpoint may make a rerun skip ranges of it.
+    if (stream) creation?.forget(inner.description);
     if (opened.discard && !wrote) {
       await opened.discard();
       creation?.forget(inner.description);
       process.stderr.write(`drivesnap: removed ${inner.description}, which this run had created and not written to\n`);
-    } else if (wrote || inner.startsZeroed) {
-      process.stderr.write(`drivesnap: ${inner.description} is left partly written: run the same command again to resume\n`);
+    } else if (!isStream(inner) && (wrote || inner.startsZeroed)) {
+      const rerun = stream ? 'run the whole command again (a stream does not resume)' : 'run the same command again to resume';
+      process.stderr.write(`drivesnap: ${inner.description} is left partly written: ${rerun}\n`);
     }
     throw err;
   }

@@ -25,8 +25,29 @@ export function isUuid(text: string): boolean {
   return UUID.test(text);
 }
 
+/**
+ * yargs hands a command '' for a lone `-` argument, positional or option value (yargs/yargs#1312, open).
+ * main() swaps each lone `-` before a `--` for DASH_ARG before parsing (`protectDashArgs`) and back in a
+ * middleware that runs before any check (`restoreDashArgs`), so commands see `-`. DASH_ARG holds a NUL,
+ * which no argument from a shell can.
+ */
+export const DASH_ARG = '\u0000stdio';
+
+export function protectDashArgs(argv: readonly string[]): string[] {
+  const end = argv.indexOf('--');
+  return argv.map((a, i) => (a === '-' && (end === -1 || i < end) ? DASH_ARG : a));
+}
+
+/** The yargs middleware half: every DASH_ARG value (or element of an array value) becomes `-` again. */
+export function restoreDashArgs(argv: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(argv)) {
+    if (value === DASH_ARG) argv[key] = '-';
+    else if (Array.isArray(value) && value.includes(DASH_ARG)) argv[key] = value.map((v) => (v === DASH_ARG ? '-' : v));
+  }
+}
+
 export function parseLocation(text: string): Location {
-  if (text === '-') return { kind: 'stdio' };
+  if (text === '-' || text === DASH_ARG) return { kind: 'stdio' };
   if (text.startsWith('file:')) {
     const path = text.slice('file:'.length);
     if (path === '') throw new UsageError('`file:` needs a path after it, e.g. file:disk.img');

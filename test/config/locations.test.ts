@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { expectLocation, formatLocation, parseLocation } from '../../src/config/locations.js';
+import yargs from 'yargs';
+import { DASH_ARG, expectLocation, formatLocation, parseLocation, protectDashArgs, restoreDashArgs } from '../../src/config/locations.js';
 import { UsageError } from '../../src/errors.js';
 
 describe('parseLocation', () => {
@@ -24,6 +25,7 @@ describe('parseLocation', () => {
   });
   it('reads - as stdio', () => {
     expect(parseLocation('-')).toEqual({ kind: 'stdio' });
+    expect(parseLocation(DASH_ARG)).toEqual({ kind: 'stdio' });
   });
   it('refuses a bare word, saying how to write each kind', () => {
     expect(() => parseLocation('disk.img')).toThrow(UsageError);
@@ -38,5 +40,60 @@ describe('parseLocation', () => {
   it('insists on the kinds a command accepts', () => {
     expect(expectLocation('lon:web', ['drive'], 'LOC')).toEqual({ kind: 'drive', account: 'lon', drive: 'web' });
     expect(() => expectLocation('/tmp/x', ['drive'], 'drives info LOC')).toThrow(/drives info LOC must be ACCOUNT:DRIVE/);
+  });
+});
+
+describe('a lone - through yargs', () => {
+  /** Parses as main() does: the dashes protected before yargs, restored by a middleware before any check. */
+  async function parse(argv: string[]): Promise<Record<string, unknown>> {
+    let seen: Record<string, unknown> = {};
+    let checked: unknown;
+    await yargs(protectDashArgs(argv))
+      .middleware(restoreDashArgs, true)
+      .command(
+        'copy <src> <dst>',
+        'c',
+        (y) => y.positional('src', { type: 'string' }).positional('dst', { type: 'string' }),
+        (a) => {
+          seen = a;
+        },
+      )
+      .command(
+        'restore <snapshot>',
+        'r',
+        (y) =>
+          y.option('to', { type: 'string' }).check((a) => {
+            checked = a.to;
+            return true;
+          }),
+        (a) => {
+          seen = a;
+        },
+      )
+      .command(
+        'backup [locations..]',
+        'b',
+        (y) => y.positional('locations', { type: 'string', array: true }),
+        (a) => {
+          seen = a;
+        },
+      )
+      .strict()
+      .parseAsync();
+    return { ...seen, checked };
+  }
+
+  it('reaches the command as - (yargs alone gives an empty string), as a positional, an option value or in an array', async () => {
+    const plain = await yargs(['copy', 'eh:vol', '-']).command('copy <src> <dst>', 'c', (y) => y.positional('dst', { type: 'string' })).parseAsync();
+    expect(plain.dst).toBe('');
+    expect(await parse(['copy', 'eh:vol', '-'])).toMatchObject({ src: 'eh:vol', dst: '-' });
+    expect(await parse(['copy', '-', 'eh:vol'])).toMatchObject({ src: '-', dst: 'eh:vol' });
+    expect(await parse(['restore', 'latest', '--to', '-'])).toMatchObject({ to: '-', checked: '-' });
+    expect(await parse(['backup', 'eh:a', '-'])).toMatchObject({ locations: ['eh:a', '-'] });
+  });
+
+  it('leaves a - after -- alone, and every other argument as it is', () => {
+    expect(protectDashArgs(['copy', '-', 'x', '--', '-'])).toEqual(['copy', DASH_ARG, 'x', '--', '-']);
+    expect(protectDashArgs(['copy', '--to', './-', '-q'])).toEqual(['copy', '--to', './-', '-q']);
   });
 });

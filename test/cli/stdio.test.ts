@@ -1,0 +1,108 @@
+/**
+ * `-` as a location (issue 11, section 5): the CLI as a child process with real pipes on its stdin and
+ * stdout, against the emulator. The drive's bytes are the only thing on stdout; everything else goes to
+ * stderr; a reader that closes the pipe early fails the command.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { ApiClient } from '../../src/api/client.js';
+import { Cleanup, RANGE, cliWorld, createDriveWith, makeImage, readWholeDrive } from '../helpers/engine-fixtures.js';
+
+const ENTRY = fileURLToPath(new URL('./stdio-entry.ts', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+// Zero ranges in the middle (a stream must carry them as zeros), ranges of each kind, a short last range.
+const IMAGE = makeImage([{ random: 1 }, 'zero', { text: 2 }, 'zero', 'zero', { random: 3 }, { dup: 0 }, { text: 4 }], RANGE / 2 + 512);
+
+interface Piped {
+  code: number | null;
+  stdout: Buffer;
+  stderr: string;
+}
+
+/**
+ * Runs the CLI with `input` piped into its stdin (or nothing: stdin closed) and its stdout collected as
+ * bytes; `readAtMost` closes the reading end of stdout after that many bytes, as `| head -c N` does.
+ */
+function runPiped(args: string[], env: NodeJS.ProcessEnv, o: { input?: Buffer; readAtMost?: number } = {}): Promise<Piped> {
+  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const out: Buffer[] = [];
+  let got = 0;
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => {
+    if (o.readAtMost !== undefined && got >= o.readAtMost) return;
+    out.push(b);
+    got += b.length;
+    if (o.readAtMost !== undefined && got >= o.readAtMost) child.stdout.destroy();
+  });
+  child.stderr.setEncoding('utf8').on('data', (t: string) => {
+    stderr += t;
+  });
+  // The child may exit before reading all of its input (an error): that is not the test's failure.
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(o.input ?? Buffer.alloc(0));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
+  });
+}
+
+const cleanup = new Cleanup();
+let env: NodeJS.ProcessEnv;
+let c: ApiClient;
+
+beforeAll(async () => {
+  const world = await cliWorld(cleanup, { encrypted: false, driveName: 'vol', image: IMAGE });
+  env = world.env;
+  c = world.c;
+});
+afterAll(() => cleanup.run());
+
+it('copy eh:vol - writes exactly the drive to stdout, in order, zero ranges included; the summary goes to stderr', async () => {
+  for (const extra of [[], ['--json'], ['--concurrency', '8']]) {
+    const r = await runPiped(['copy', 'eh:vol', '-', ...extra], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.length).toBe(IMAGE.length);
+    expect(r.stdout.equals(IMAGE)).toBe(true);
+    expect(r.stderr).toMatch(extra[0] === '--json' ? /"source":"eh:vol"/ : /copied eh:vol to /);
+  }
+});
+
+it('copy - onto an existing drive takes the drive size from it; reading the drive back gives the input', async () => {
+  const input = makeImage([{ text: 7 }, 'zero', { random: 8 }, { random: 9 }]);
+  const uuid = await createDriveWith(c, 'target', makeImage([{ random: 5 }, { random: 6 }, 'zero', { text: 1 }]));
+  const r = await runPiped(['copy', '-', 'eh:target'], env, { input });
+  expect(r.code, r.stderr).toBe(0);
+  expect((await readWholeDrive(c, uuid)).equals(input)).toBe(true);
+});
+
+it('copy - refuses a stream of another size than the target, naming the sizes', async () => {
+  await createDriveWith(c, 'sized', Buffer.alloc(2 * RANGE), 2 * RANGE);
+  const short = await runPiped(['copy', '-', 'eh:sized'], env, { input: Buffer.alloc(RANGE + 512, 1) });
+  expect(short.code).not.toBe(0);
+  expect(short.stderr).toMatch(/stdin ended after \d+ bytes, but 8388608 were expected/);
+  const long = await runPiped(['copy', '-', 'eh:sized'], env, { input: Buffer.alloc(2 * RANGE + 1, 1) });
+  expect(long.code).not.toBe(0);
+  expect(long.stderr).toMatch(/stdin holds more than the 8388608 bytes expected/);
+});
+
+it('- on both sides, --to-new onto stdout and a new target from stdin without a size are one-line usage errors', async () => {
+  const both = await runPiped(['copy', '-', '-'], env);
+  expect(both.code).toBe(2);
+  expect(both.stderr).toMatch(/- cannot be both the source \(stdin\) and the target \(stdout\)/);
+  const toNew = await runPiped(['copy', 'eh:vol', '-', '--to-new'], env);
+  expect(toNew.code).toBe(2);
+  expect(toNew.stderr).toMatch(/stdout\) is a stream, not a target to create/);
+  const unsized = await runPiped(['copy', '-', 'eh:brand-new', '--to-new'], env, { input: IMAGE });
+  expect(unsized.code).toBe(2);
+  expect(unsized.stderr).toMatch(/- \(stdin\) needs its size: pass --size N/);
+  for (const r of [both, toNew, unsized]) expect(r.stdout.length).toBe(0);
+});
+
+it('a reader that closes stdout early fails the copy: non-zero exit, a clear message, no summary', async () => {
+  const r = await runPiped(['copy', 'eh:vol', '-'], env, { readAtMost: 1 });
+  expect(r.code).not.toBe(0);
+  expect(r.stderr).toMatch(/stdout was closed by its reader \(broken pipe\) after \d+ bytes were written in full/);
+  expect(r.stderr).not.toMatch(/copied eh:vol/);
+});
