@@ -250,7 +250,7 @@ class BackupRun {
         });
       }
       const extra = stopped ? shutdownExtra(stopped) : claimed ? { claimedBy: opened.drive!.claimed } : {};
-      const result = await this.whileLocked(() => this.backupSource(opened, source, claimed, extra, view)).finally(() => source.close());
+      const result = await this.whileLocked(location, () => this.backupSource(opened, source, claimed, extra, view)).finally(() => source.close());
       view?.stop();
       // With drives at once, a warning is reported by the drive that finishes first after it was raised.
       const warnings = repo.warnings.slice(this.warningsSeen);
@@ -267,15 +267,22 @@ class BackupRun {
     }
   }
 
-  /** Runs `work` again while it fails to take the repository's shared lock, up to `lockWaitMs` in all. */
-  private async whileLocked<T>(work: () => Promise<T>): Promise<T> {
-    const giveUpAt = performance.now() + (this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS);
+  /**
+   * Runs `work` again while it fails to take the repository's shared lock, up to `lockWaitMs` in all; the
+   * first wait is a warning naming the holder, so a run that seems to hang says why.
+   */
+  private async whileLocked<T>(location: string, work: () => Promise<T>): Promise<T> {
+    const waitMs = this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
+    const giveUpAt = performance.now() + waitMs;
     for (let retry = 1; ; retry++) {
       try {
         return await work();
       } catch (err) {
         const remaining = giveUpAt - performance.now();
         if (!(err instanceof RepoLockedError) || remaining <= 0) throw err;
+        if (retry === 1) {
+          this.emit({ event: 'warning', location, message: `${err.message.split(';')[0]}; waiting up to ${Math.round(waitMs / 1000)} s for it` });
+        }
         await abortableSleep(Math.min(remaining, backoffDelayMs(LOCKED_BACKOFF, retry)), this.o.signal);
       }
     }

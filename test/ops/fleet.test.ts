@@ -2,7 +2,8 @@
  * Many drives at once (src/ops/backup-orchestrator.ts with `drives`): two drives are really in flight at
  * once; the drives of one account never read with more connections than the budget (`concurrency`, capped
  * by the client's own connections) however many are in flight; outcomes come back in the items' order and
- * one drive's failure leaves the others backed up (exit 3); a stop starts no new drive and ends INTERRUPTED.
+ * one drive's failure leaves the others backed up (exit 3); a stop starts no new drive and ends INTERRUPTED;
+ * a drive that finds the repository locked exclusively (another host's forget or prune) waits for it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
@@ -162,5 +163,25 @@ describe('backupAll with several drives at once', () => {
     });
     await expect(run).rejects.toMatchObject({ code: 'INTERRUPTED' });
     expect(opened).toEqual(['eh:fleet-a', 'eh:fleet-b']);
+  });
+
+  it('a drive that finds the repository locked exclusively waits for the lock, saying so, instead of failing', async () => {
+    const items = await countedItems(c, ['fleet-a'], new ReadCounter());
+    const held = await t.repo.lock(true);
+    const refused = await backupAll({ repo: t.repo, items, lockWaitMs: 0 });
+    expect(refused[0]!.error?.code).toBe('REPO_LOCKED');
+
+    const events: BackupEvent[] = [];
+    const outcomes = await backupAll({
+      repo: t.repo,
+      items,
+      // The other host finishes once the drive has said it waits.
+      onEvent: (e) => {
+        events.push(e);
+        if (e.event === 'warning' && /locked exclusively/.test(e.message)) void held.release();
+      },
+    });
+    expect(outcomes[0]!.ok).toBe(true);
+    expect(events.find((e) => e.event === 'warning')).toMatchObject({ location: 'eh:fleet-a', message: expect.stringMatching(/waiting up to 120 s/) });
   });
 });
