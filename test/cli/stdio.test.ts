@@ -4,12 +4,15 @@
  * stderr; a reader that closes the pipe early fails the command.
  */
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import { Cleanup, RANGE, cliWorld, createDriveWith, makeImage, readWholeDrive } from '../helpers/engine-fixtures.js';
 
 const ENTRY = fileURLToPath(new URL('./stdio-entry.ts', import.meta.url));
+const GAP_CHILD = fileURLToPath(new URL('./stdio-gap-child.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // Zero ranges in the middle (a stream must carry them as zeros), ranges of each kind, a short last range.
@@ -25,8 +28,8 @@ interface Piped {
  * Runs the CLI with `input` piped into its stdin (or nothing: stdin closed) and its stdout collected as
  * bytes; `readAtMost` closes the reading end of stdout after that many bytes, as `| head -c N` does.
  */
-function runPiped(args: string[], env: NodeJS.ProcessEnv, o: { input?: Buffer; readAtMost?: number } = {}): Promise<Piped> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ENTRY, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+function runPiped(args: string[], env: NodeJS.ProcessEnv, o: { input?: Buffer; readAtMost?: number; entry?: string } = {}): Promise<Piped> {
+  const child = spawn(process.execPath, ['--import', 'tsx', o.entry ?? ENTRY, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
   const out: Buffer[] = [];
   let got = 0;
   let stderr = '';
@@ -51,11 +54,13 @@ function runPiped(args: string[], env: NodeJS.ProcessEnv, o: { input?: Buffer; r
 const cleanup = new Cleanup();
 let env: NodeJS.ProcessEnv;
 let c: ApiClient;
+let work: string;
 
 beforeAll(async () => {
   const world = await cliWorld(cleanup, { encrypted: false, driveName: 'vol', image: IMAGE });
   env = world.env;
   c = world.c;
+  work = world.work;
 });
 afterAll(() => cleanup.run());
 
@@ -105,4 +110,25 @@ it('a reader that closes stdout early fails the copy: non-zero exit, a clear mes
   expect(r.code).not.toBe(0);
   expect(r.stderr).toMatch(/stdout was closed by its reader \(broken pipe\) after \d+ bytes were written in full/);
   expect(r.stderr).not.toMatch(/copied eh:vol/);
+});
+
+it('restore --to - streams a snapshot to stdout: backup of an image file, then restore to a pipe gives its bytes', async () => {
+  const path = join(work, 'disk.img');
+  await writeFile(path, IMAGE);
+  const b = await runPiped(['backup', path], env);
+  expect(b.code, b.stderr).toBe(0);
+  const r = await runPiped(['restore', 'latest', '--drive', path, '--to', '-', '--concurrency', '6'], env);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout.equals(IMAGE)).toBe(true);
+  expect(r.stderr).toMatch(/restored [0-9a-f]{12} onto/);
+});
+
+it('a range that fails before reaching stdout ends the job with its error, not a hang or a silent exit 0', async () => {
+  const path = join(work, 'gap.img');
+  await writeFile(path, IMAGE);
+  const r = await runPiped([path], env, { entry: GAP_CHILD });
+  expect(r.stderr).toMatch(/failed: .*range 0 is unreadable/);
+  expect(r.stderr).not.toMatch(/copied/);
+  expect(r.code).toBe(1);
+  expect(r.stdout.length).toBe(0);
 });
