@@ -31,6 +31,10 @@ beforeAll(async () => {
   emu = await emulator(cleanup);
   c = apiClient(cleanup, emu);
   t = await s3Repo(cleanup, s3, PREFIX);
+  // s3rver keeps objects as files and removes a directory once it is empty: a lock put by one host while
+  // another deletes the last lock then fails inside s3rver and kills it. Real S3 has no directories; an
+  // object that is not a lock (the lock code ignores it) keeps locks/ from ever emptying here.
+  await t.repo.store.put('locks/s3rver-keeps-this-directory/placeholder', Buffer.from('not a lock'));
   dir = await cleanup.tempDir('drivesnap-shards-');
   for (let i = 0; i < 6; i++) {
     const name = `host-${i}`;
