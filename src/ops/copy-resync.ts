@@ -15,9 +15,6 @@
 import type { DriveInfo } from '../api/drive-info.js';
 import type { BlockSink, BlockSource } from '../engine/ends/types.js';
 import type { CopyResult } from '../engine/jobs/copy.js';
-import { isAllZero } from '../engine/codec.js';
-import { rangeAt } from '../engine/ranges.js';
-import { ZERO_ID } from '../repo/format/index.js';
 import type { JobRecords } from '../repo/interfaces.js';
 import {
   type CopyRecord,
@@ -30,6 +27,7 @@ import {
   stateAfterOurWrites,
 } from './change-detection.js';
 import { type DriveKey, forgetCopyRecord, loadCopyRecord, saveCopyRecord } from './copy-record-store.js';
+import { sampleIds } from './sample-check.js';
 
 /** How this copy goes about it, for the summary and --json. */
 export type CopyPlan =
@@ -133,10 +131,17 @@ async function planCopy(o: DriveCopyInput, source: DriveState, sampled: { bytes:
   }
   if (plan.kind === 'full-compare') return plan;
   const size = o.source.reader.size;
-  const targetSample = await sampleIds(o, (off, len) => o.target.reader.read(off, len), size, plan.targetSample, sampled);
+  const hasher = { chunkSize: o.chunkSize, chunkId: o.hash };
+  const sampleOptions = {
+    onRead: (bytes: number) => {
+      sampled.bytes += bytes;
+    },
+    signal: o.signal,
+  };
+  const targetSample = await sampleIds({ size, read: (off, len) => o.target.reader.read(off, len) }, hasher, plan.targetSample, sampleOptions);
   if (!sampleMatches(record!.table, targetSample).matches) return { kind: 'full-compare', reason: 'target-sample-differs' };
   if (plan.kind === 'read-source') return { kind: 'read-source', targetTable: record!.table, sampled: plan.targetSample.length };
-  const sourceSample = await sampleIds(o, (off, len) => o.source.reader.read(off, len), size, plan.sourceSample, sampled);
+  const sourceSample = await sampleIds({ size, read: (off, len) => o.source.reader.read(off, len) }, hasher, plan.sourceSample, sampleOptions);
   if (!sampleMatches(plan.sourceTable, sourceSample).matches) return { kind: 'full-compare', reason: 'source-sample-differs' };
   return {
     kind: 'copy-ranges',
@@ -145,25 +150,6 @@ async function planCopy(o: DriveCopyInput, source: DriveState, sampled: { bytes:
     sampled: plan.targetSample.length + plan.sourceSample.length,
     baseline,
   };
-}
-
-/** The sampled ranges' ids, hashed as the copy hashes them (ZERO_ID for all-zero ranges). */
-async function sampleIds(
-  o: DriveCopyInput,
-  read: (offset: number, length: number) => Promise<Buffer>,
-  size: number,
-  sample: readonly number[],
-  sampled: { bytes: number },
-): Promise<{ range: number; id: Buffer }[]> {
-  const out: { range: number; id: Buffer }[] = [];
-  for (const i of sample) {
-    o.signal?.throwIfAborted();
-    const r = rangeAt(i, size, o.chunkSize);
-    const data = await read(r.offset, r.length);
-    sampled.bytes += r.length;
-    out.push({ range: i, id: isAllZero(data) ? ZERO_ID : await o.hash(data) });
-  }
-  return out;
 }
 
 async function keepRecord(
