@@ -350,7 +350,9 @@ export async function runOntoSink<T>(
       creation?.forget(inner.description);
       process.stderr.write(`drivesnap: removed ${inner.description}, which this run had created and not written to\n`);
     } else if (!isStream(inner) && (wrote || inner.startsZeroed)) {
-      const rerun = stream ? 'run the whole command again (a stream does not resume)' : 'run the same command again to resume';
+      const rerun = stream
+        ? `a stream does not resume: send all of it again onto ${opened.created ? 'it as an existing target (without --to-new)' : 'it'}`
+        : 'run the same command again to resume';
       process.stderr.write(`drivesnap: ${inner.description} is left partly written: ${rerun}\n`);
     }
     throw err;

@@ -9,10 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
+import { readFile } from 'node:fs/promises';
 import { Cleanup, RANGE, cliWorld, createDriveWith, makeImage, readWholeDrive } from '../helpers/engine-fixtures.js';
 
 const ENTRY = fileURLToPath(new URL('./stdio-entry.ts', import.meta.url));
 const GAP_CHILD = fileURLToPath(new URL('./stdio-gap-child.ts', import.meta.url));
+const SIZE_CHILD = fileURLToPath(new URL('./stdio-size-child.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // Zero ranges in the middle (a stream must carry them as zeros), ranges of each kind, a short last range.
@@ -131,4 +133,25 @@ it('a range that fails before reaching stdout ends the job with its error, not a
   expect(r.stderr).not.toMatch(/copied/);
   expect(r.code).toBe(1);
   expect(r.stdout.length).toBe(0);
+});
+
+it('stdin of a given size onto a new drive and a new file (copy - X --to-new --size N): reading them back gives the input', async () => {
+  const r = await runPiped(['28M', 'eh:uploaded'], env, { entry: SIZE_CHILD, input: IMAGE.subarray(0, 7 * RANGE) });
+  expect(r.stderr).toMatch(/copied \(new\)/);
+  const drive = (await c.listDriveInfo()).find((d) => d.name === 'uploaded')!;
+  expect(drive.size).toBe(7 * RANGE);
+  expect((await readWholeDrive(c, drive.uuid)).equals(IMAGE.subarray(0, 7 * RANGE))).toBe(true);
+  const path = join(work, 'uploaded.img');
+  const f = await runPiped([String(IMAGE.length), path], env, { entry: SIZE_CHILD, input: IMAGE });
+  expect(f.stderr).toMatch(/copied \(new\)/);
+  expect((await readFile(path)).equals(IMAGE)).toBe(true);
+  const bad = await runPiped(['12Q', 'eh:never'], env, { entry: SIZE_CHILD, input: IMAGE });
+  expect(bad.stderr).toMatch(/failed: --size takes bytes, or a number with a k\/M\/G\/T suffix, e.g. 10G \(got 12Q\)/);
+});
+
+it('a stream that ends early onto a new drive: the error names the bytes, and says the stream must be sent again whole', async () => {
+  const r = await runPiped(['32M', 'eh:half'], env, { entry: SIZE_CHILD, input: IMAGE.subarray(0, 5 * RANGE + 100) });
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(/stdin ended after 20971620 bytes, but 33554432 were expected: give its exact size with --size/);
+  expect(r.stderr).toMatch(/eh:half is left partly written: a stream does not resume: send all of it again onto it as an existing target \(without --to-new\)/);
 });
