@@ -9,9 +9,9 @@
  * go one after another, so only one group's servers are down at a time. Drives no server holds are backed
  * up as usual.
  *
- * A drive whose backup finds the repository locked exclusively (another host's forget or prune, often only
- * trying) waits for it, up to `lockWaitMs`, rather than failing: hosts sharing a repository (`run --shard`)
- * would otherwise fail each other's drives.
+ * With `lockWaitMs` (`run`, `backup --wait-lock`), a drive whose backup finds the repository locked
+ * exclusively (another host's forget or prune, often only trying) waits for it rather than failing: hosts
+ * sharing a repository (`run --shard`) would otherwise fail each other's drives.
  *
  * A drive that fails is recorded and the run goes on with the next; ./backup-plan.ts turns the outcomes
  * into the exit code. Two things stop the whole run instead: the stop signal (Ctrl-C, SIGTERM: no new
@@ -125,7 +125,7 @@ export interface BackupRunOptions {
   readAll?: boolean;
   /** A job file's `fullReadEvery`: an API drive is read in full at least this often (default 7d). */
   fullReadEvery?: string;
-  /** How long a drive waits for another host's exclusive lock (prune, forget) before failing; default 2 min. */
+  /** How long a drive waits for another host's exclusive lock (prune, forget) before failing; default 0. */
   lockWaitMs?: number;
   /** The clock the full-read policy is judged by (tests move it). */
   now?: () => Date;
@@ -142,7 +142,6 @@ export interface BackupRunOptions {
  */
 export const DEFAULT_PARALLEL_DRIVES = 4;
 
-const DEFAULT_LOCK_WAIT_MS = 120_000;
 const LOCKED_BACKOFF = { maxAttempts: Number.POSITIVE_INFINITY, baseDelayMs: 200, maxDelayMs: 5_000 };
 
 /**
@@ -272,7 +271,7 @@ class BackupRun {
    * first wait is a warning naming the holder, so a run that seems to hang says why.
    */
   private async whileLocked<T>(location: string, work: () => Promise<T>): Promise<T> {
-    const waitMs = this.o.lockWaitMs ?? DEFAULT_LOCK_WAIT_MS;
+    const waitMs = this.o.lockWaitMs ?? 0;
     const giveUpAt = performance.now() + waitMs;
     for (let retry = 1; ; retry++) {
       try {

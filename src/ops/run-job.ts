@@ -40,6 +40,8 @@ import { reportPass } from './run-status-writer.js';
 
 export const LAST_PRUNE_KEY = 'run:last-prune';
 export const LAST_CHECK_KEY = 'run:last-check';
+/** How long a drive waits for another host's exclusive lock (its forget or prune) before it fails. */
+export const RUN_LOCK_WAIT_MS = 120_000;
 
 export type RunEvent = Record<string, unknown> & { event: string };
 
@@ -160,6 +162,7 @@ export async function runJob(jobPath: string, opts: RunJobOptions): Promise<RunS
       tags: job.tags,
       concurrency,
       drives: opts.drives ?? job.parallelDrives ?? DEFAULT_PARALLEL_DRIVES,
+      lockWaitMs: RUN_LOCK_WAIT_MS,
       progress: opts.progress,
       readBytesPerSecond: job.bandwidthLimit,
       readAll: opts.readAll,

@@ -165,7 +165,7 @@ describe('backupAll with several drives at once', () => {
     expect(opened).toEqual(['eh:fleet-a', 'eh:fleet-b']);
   });
 
-  it('a drive that finds the repository locked exclusively waits for the lock, saying so, instead of failing', async () => {
+  it('with lockWaitMs, a drive that finds the repository locked exclusively waits for the lock, saying so', async () => {
     const items = await countedItems(c, ['fleet-a'], new ReadCounter());
     const held = await t.repo.lock(true);
     const refused = await backupAll({ repo: t.repo, items, lockWaitMs: 0 });
@@ -175,6 +175,7 @@ describe('backupAll with several drives at once', () => {
     const outcomes = await backupAll({
       repo: t.repo,
       items,
+      lockWaitMs: 120_000,
       // The other host finishes once the drive has said it waits.
       onEvent: (e) => {
         events.push(e);

@@ -14,7 +14,7 @@ import { Output } from '../output.js';
 import { fleetProgressView, summarize } from '../progress-view.js';
 import { onStop, stopSignal } from '../stop.js';
 import { type RepoArgs, withRepoOptions, withRepository } from '../repo-context.js';
-import { concurrency, type NumberSpec, shutdownTimeout, withNumbers } from '../options.js';
+import { concurrency, type NumberSpec, shutdownTimeout, waitLock, withNumbers } from '../options.js';
 
 /** `--drives N` of `backup` and `run`: drives backed up at once (why 4: src/ops/backup-orchestrator.ts). */
 export const parallelDrives = (): NumberSpec => ({
@@ -35,6 +35,7 @@ interface BackupArgs extends RepoArgs {
   'stop-server': boolean;
   'shutdown-timeout'?: number;
   'read-all': boolean;
+  'wait-lock'?: number;
 }
 
 export const command: CommandModule<object, BackupArgs> = {
@@ -44,6 +45,7 @@ export const command: CommandModule<object, BackupArgs> = {
     withNumbers(withRepoOptions(y), {
       concurrency: concurrency('Ranges in flight at once, and the connections each account shares among the drives in flight'),
       drives: parallelDrives(),
+      'wait-lock': waitLock(),
       'shutdown-timeout': shutdownTimeout('With --shutdown-server: seconds to wait for the server to stop (default 300)'),
     })
       .positional('locations', { type: 'string', array: true, description: 'ACCOUNT:DRIVE or an image file path' })
@@ -96,6 +98,7 @@ export const command: CommandModule<object, BackupArgs> = {
           concurrency: args.concurrency,
           drives: args.drives,
           readAll: args['read-all'],
+          lockWaitMs: (args['wait-lock'] ?? 0) * 1000,
           signal: stopSignal(),
           shutdown: shutdown
             ? { timeoutMs: (args['shutdown-timeout'] ?? DEFAULT_SHUTDOWN_TIMEOUT_MS / 1000) * 1000, powerOffOnTimeout: args['stop-server'] }
