@@ -1,9 +1,11 @@
 /**
  * `run --shard K/N` (src/ops/shard.ts): every drive lands in exactly one shard, the same one whatever the
- * order of the list, and a bad K/N is a usage error naming the option.
+ * order of the list, and a bad K/N is a usage error naming the option. A shard whose share is empty
+ * exits 0, while a run that selected nothing still fails.
  */
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { runExitCode } from '../../src/ops/backup-plan.js';
 import { inShard, parseShard, shardOf } from '../../src/ops/shard.js';
 
 describe('shard', () => {
@@ -35,5 +37,11 @@ describe('shard', () => {
       }
     })();
     expect(refused).toMatchObject({ code: 'USAGE' });
+  });
+
+  it('a shard whose share is empty exits 0; a run that selected nothing, or whose check found problems, does not', () => {
+    expect(runExitCode({ drives: 0, failed: 0, emptyShare: true })).toBe(0);
+    expect(runExitCode({ drives: 0, failed: 0 })).toBe(1);
+    expect(runExitCode({ drives: 0, failed: 0, emptyShare: true, checkProblems: 2 })).toBe(1);
   });
 });
