@@ -116,7 +116,7 @@ export interface BackupRunOptions {
   drives?: number;
   /** The stop signal (src/cli/stop.ts): no new drive or range starts once it fires. */
   signal?: AbortSignal;
-  /** Bytes per second read from each source at most (a job file's `bandwidthLimit`); default unlimited. */
+  /** Bytes per second read from all the sources together at most (a job file's `bandwidthLimit`); default unlimited. */
   readBytesPerSecond?: number;
   /** Shut the servers holding the drives down by ACPI for the backup, then start them again. */
   shutdown?: Pick<ServerStopOptions, 'timeoutMs' | 'powerOffOnTimeout' | 'pollMs'>;
