@@ -3,7 +3,8 @@
  * once; the drives of one account never read with more connections than the budget (`concurrency`, capped
  * by the client's own connections) however many are in flight; outcomes come back in the items' order and
  * one drive's failure leaves the others backed up (exit 3); a stop starts no new drive and ends INTERRUPTED;
- * a drive that finds the repository locked exclusively (another host's forget or prune) waits for it.
+ * a drive that finds the repository locked exclusively (another host's forget or prune) waits for it; a
+ * read limit holds for the drives together.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiClient } from '../../src/api/client.js';
@@ -11,7 +12,9 @@ import type { Emulator } from '../../src/emulator/index.js';
 import type { BlockSource } from '../../src/engine/ends/types.js';
 import { type BackupEvent, type BackupItem, backupAll } from '../../src/ops/backup-orchestrator.js';
 import { runExitCode } from '../../src/ops/backup-plan.js';
+import { pacedSource } from '../../src/ops/paced-source.js';
 import { selectDrives, targetItems } from '../../src/ops/run-select.js';
+import { TokenBucket } from '../../src/store/bandwidth.js';
 import { ACCOUNT_A, apiClient, Cleanup, createDriveWith, emulator, localRepo, makeImage, type TestRepo } from '../helpers/engine-fixtures.js';
 
 const cleanup = new Cleanup();
@@ -184,5 +187,21 @@ describe('backupAll with several drives at once', () => {
     });
     expect(outcomes[0]!.ok).toBe(true);
     expect(events.find((e) => e.event === 'warning')).toMatchObject({ location: 'eh:fleet-a', message: expect.stringMatching(/waiting up to 120 s/) });
+  });
+});
+
+describe('a read limit shared by the drives in flight', () => {
+  it('a second drive waits for the bytes the first one spent', async () => {
+    const memory: BlockSource = { size: 1 << 20, description: 'memory', read: async (_o, length) => Buffer.alloc(length), close: async () => {} };
+    // A clock that never moves: once the burst is spent, any read waits (until the stop ends it).
+    const bucket = new TokenBucket(64 * 1024, 64 * 1024, () => 0);
+    const controller = new AbortController();
+    const [a, b] = [pacedSource(memory, bucket, controller.signal), pacedSource(memory, bucket, controller.signal)];
+    await a.read(0, 64 * 1024);
+    const waiting = b.read(0, 4096);
+    controller.abort(new Error('stopped while waiting for the shared limit'));
+    await expect(waiting).rejects.toThrow('stopped while waiting');
+    // A drive with a limit of its own would not have waited.
+    await expect(pacedSource(memory, 64 * 1024).read(0, 4096)).resolves.toHaveLength(4096);
   });
 });
