@@ -4,7 +4,7 @@
  */
 import { CODEC_ENV, codecSetting } from '../config/env.js';
 import { UsageError } from '../errors.js';
-import { isalCodec, isalUnavailableReason } from './isal.js';
+import { isalAddon, isalCodec, isalUnavailableReason } from './isal.js';
 import type { GzipCodec } from './types.js';
 import { zlibCodec } from './zlib.js';
 
@@ -34,4 +34,16 @@ let active: GzipCodec | undefined;
 export function activeCodec(): GzipCodec {
   active ??= selectCodec(codecSetting(), isalCodec, isalUnavailableReason);
   return active;
+}
+
+/**
+ * AES-256-GCM of `data` into `out` (ciphertext, then the 16-byte tag; `out` may be `data`'s own memory)
+ * on the thread pool through the OpenSSL inside Node.js, allocating nothing; resolves the bytes written.
+ * Undefined without the addon (or an addon built before it), and when DRIVESNAP_CODEC=zlib forces the
+ * JavaScript paths: callers then use node:crypto.
+ */
+export function nativeGcmSeal(): ((key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, data: Uint8Array, out: Uint8Array) => Promise<number>) | undefined {
+  const addon = isalAddon;
+  if (!addon?.gcmSeal || activeCodec() !== isalCodec) return undefined;
+  return (key, nonce, aad, data, out) => addon.gcmSeal!(key, nonce, aad, data, out);
 }

@@ -33,10 +33,14 @@ export async function looksIncompressible(codec: GzipCodec, data: Uint8Array, le
   return true;
 }
 
-/** The gzip stream of `data` when it is shorter than `data`, else undefined (store it raw). */
-export async function gzipIfSmaller(codec: GzipCodec, data: Uint8Array, level: number): Promise<Buffer | undefined> {
+/**
+ * The gzip stream of `data` when it is shorter than `data`, else undefined (store it raw). With `scratch`
+ * (at least `data.length - 1` bytes, reused by the caller) the stream is written there when the codec can
+ * (ISA-L): the result is then a view of `scratch`.
+ */
+export async function gzipIfSmaller(codec: GzipCodec, data: Uint8Array, level: number, scratch?: Buffer): Promise<Buffer | undefined> {
   if (await looksIncompressible(codec, data, level)) return undefined;
-  // Unbounded: on data that passed the sample but does not shrink, ISA-L's overflow exit would cost a second pass.
-  const out = (await codec.gzip(data, level))!;
-  return out.length < data.length ? out : undefined;
+  // Bounded by the scratch buffer: a stream that does not fit is not shorter than the data, so it is kept raw.
+  const out = await codec.gzip(data, level, undefined, scratch?.subarray(0, Math.max(0, data.length - 1)));
+  return out && out.length < data.length ? out : undefined;
 }

@@ -8,10 +8,14 @@ import type { GzipCodec } from './types.js';
 
 export interface IsalAddon {
   gzip(data: Uint8Array, level: number, maxOutput: number): Promise<Buffer | null>;
+  /** Deflates into `into` (no allocation); resolves the length, null when it does not fit. */
+  gzip(data: Uint8Array, level: number, maxOutput: number, into: Uint8Array): Promise<number | null>;
   gunzip(data: Uint8Array, maxOutput: number): Promise<Buffer>;
   /** Inflates into `into` (no allocation); resolves the length. */
   gunzip(data: Uint8Array, maxOutput: number, into: Uint8Array): Promise<number>;
   maxLevel: number;
+  /** AES-256-GCM into `out` (ciphertext, then the tag); absent from an addon built before it was added. */
+  gcmSeal?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, data: Uint8Array, out: Uint8Array): Promise<number>;
   /** glibc's M_TRIM_THRESHOLD; absent from an addon built before it was added. */
   setTrimThreshold?(bytes: number): boolean;
 }
@@ -70,9 +74,13 @@ function codecOver(addon: IsalAddon): GzipCodec {
   return {
     name: 'isal-igzip',
     nativeLevel: isalLevel,
-    async gzip(data, level, maxOutput) {
-      const out = await addon.gzip(data, isalLevel(level), maxOutput ?? -1);
-      return out ?? undefined;
+    async gzip(data, level, maxOutput, into) {
+      if (!into) return (await addon.gzip(data, isalLevel(level), maxOutput ?? -1)) ?? undefined;
+      const bound = Math.min(maxOutput ?? into.length, into.length);
+      // An addon built before gzip took `into` ignores it and resolves a buffer (the .node file outlives a git pull).
+      const n = (await addon.gzip(data, isalLevel(level), bound, into)) as number | Buffer | null;
+      if (n === null) return undefined;
+      return typeof n === 'number' ? into.subarray(0, n) : n;
     },
     gunzip: (data, maxOutput) => addon.gunzip(data, maxOutput),
     // An addon built before gunzip took `into` inflates and copies (the .node file outlives a git pull).

@@ -10,8 +10,11 @@ export interface GzipCodec {
   /**
    * A gzip stream of `data` at the repository's gzip `level`, or undefined when the stream would be longer
    * than `maxOutput` bytes (the caller keeps the data raw). Without `maxOutput` it always returns a stream.
+   * With `into`, the stream may be written there (ISA-L does; node:zlib allocates) and must fit in it, as if
+   * `maxOutput` were at most `into.length`: the result is then a view of `into`, valid while the caller
+   * keeps `into` for it.
    */
-  gzip(data: Uint8Array, level: number, maxOutput?: number): Promise<Buffer | undefined>;
+  gzip(data: Uint8Array, level: number, maxOutput?: number, into?: Buffer): Promise<Buffer | undefined>;
   /** Inflates a gzip stream, checking its CRC-32 and length; rejects beyond `maxOutput` bytes. */
   gunzip(data: Uint8Array, maxOutput: number): Promise<Buffer>;
   /**

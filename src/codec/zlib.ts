@@ -16,7 +16,9 @@ function isTooLarge(err: unknown): boolean {
 export const zlibCodec: GzipCodec = {
   name: 'node:zlib',
   nativeLevel: (gzipLevel) => gzipLevel,
-  async gzip(data, level, maxOutput) {
+  // `into` is not used: node:zlib allocates its output; only the bound it implies applies.
+  async gzip(data, level, maxOutput, into) {
+    if (into) maxOutput = Math.min(maxOutput ?? into.length, into.length);
     if (maxOutput === undefined) return gzipAsync(data, { level });
     if (maxOutput < 1) return undefined;
     // zlib stops once its output passes the bound (no early exit on the input side, unlike ISA-L).

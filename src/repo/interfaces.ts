@@ -37,9 +37,13 @@ export interface ChunkRepository {
   chunkId(data: Uint8Array): Promise<Buffer>;
   /** Whether the index says the repository holds the chunk (a cache: `missingChunks` asks the store). */
   hasChunk(id: Buffer): boolean;
-  /** The stored object of a range (compressed, sealed): CPU work the caller may schedule. */
+  /**
+   * The stored object of a range (compressed, sealed): CPU work the caller may schedule. The object may be
+   * one of the repository's reused buffers: once `putChunk` has stored it, it is the repository's again,
+   * so read nothing of it after that (its length stays valid).
+   */
   encodeChunk(data: Buffer, id: Buffer): Promise<Buffer>;
-  /** Stores an encoded chunk and records it in the index. */
+  /** Stores an encoded chunk and records it in the index; the object's buffer is reused afterwards. */
   putChunk(id: Buffer, object: Buffer): Promise<void>;
   /** A chunk's payload, authenticated (the stored gzip stream is not inflated). */
   openChunk(id: Buffer): Promise<ChunkPayload>;

@@ -99,3 +99,17 @@ describe('codec labels', () => {
     expect(levels).toEqual([...levels].sort((a, b) => a - b));
   });
 });
+
+describe.skipIf(!isalCodec)('ISA-L gzip into a caller buffer', () => {
+  it('writes the stream into the buffer, and resolves undefined when it does not fit', async () => {
+    const codec = isalCodec!;
+    const data = Buffer.from('drivesnap '.repeat(100_000));
+    const into = Buffer.alloc(data.length);
+    const out = (await codec.gzip(data, 2, undefined, into))!;
+    expect(out.buffer).toBe(into.buffer);
+    expect(gunzipSync(out).equals(data)).toBe(true);
+    expect(await codec.gzip(data, 2, undefined, into.subarray(0, out.length - 1))).toBeUndefined();
+    expect(await codec.gzip(data, 2, out.length - 1, into)).toBeUndefined();
+    expect(await codec.gzip(data, 2, undefined, Buffer.alloc(0))).toBeUndefined();
+  });
+});

@@ -5,7 +5,7 @@
 import { rangeId } from '../../hashing/digest.js';
 import { gunzip, gzipIfSmaller } from './compress.js';
 import { type CodecContext, contextKeys } from './context.js';
-import { openEnvelope, sealEnvelope } from './envelope.js';
+import { envelopePayloadOffset, maxEnvelopeBytes, openEnvelope, sealEnvelope } from './envelope.js';
 import { CorruptObjectError, FormatUsageError } from './errors.js';
 import { chunkObjectName, ID_BYTES } from './ids.js';
 
@@ -26,14 +26,24 @@ function checkRange(data: Uint8Array, ctx: CodecContext): void {
   }
 }
 
-/** The stored object for a range whose id the caller has already computed with chunkId. */
-export async function encodeChunk(data: Buffer, id: Buffer, ctx: CodecContext): Promise<Buffer> {
+/** The longest chunk object of a repository with chunks of `chunkSize` bytes (a raw range, sealed). */
+export function maxChunkObjectBytes(chunkSize: number): number {
+  return maxEnvelopeBytes(chunkSize);
+}
+
+/**
+ * The stored object for a range whose id the caller has already computed with chunkId. With `into` (at
+ * least maxChunkObjectBytes long, reused by the caller) the object is a view of it: the range is compressed
+ * straight to where the envelope's payload goes and sealed there, with no other buffer per chunk.
+ */
+export async function encodeChunk(data: Buffer, id: Buffer, ctx: CodecContext, into?: Buffer): Promise<Buffer> {
   checkRange(data, ctx);
   const keys = contextKeys(ctx);
   const name = chunkObjectName(id);
+  const out = into && into.length >= maxChunkObjectBytes(data.length) ? into : undefined;
   // Raw when gzip would not shrink it; incompressible ranges are recognised from a sample (compress.ts).
-  const compressed = await gzipIfSmaller(data, ctx.config.compression.level);
-  return compressed ? sealEnvelope('chunk', name, compressed, false, keys) : sealEnvelope('chunk', name, data, true, keys);
+  const compressed = await gzipIfSmaller(data, ctx.config.compression.level, out?.subarray(envelopePayloadOffset(keys)));
+  return compressed ? sealEnvelope('chunk', name, compressed, false, keys, out) : sealEnvelope('chunk', name, data, true, keys, out);
 }
 
 /**

@@ -16,10 +16,11 @@ export async function gzip(data: Uint8Array, level: number): Promise<Buffer> {
 
 /**
  * The gzip stream of `data` when it is shorter than `data`, else undefined: the caller stores the range raw.
- * Incompressible ranges are recognised from a sample, without compressing the whole of them.
+ * Incompressible ranges are recognised from a sample, without compressing the whole of them. With
+ * `scratch` (reused by the caller) the stream may be a view of it.
  */
-export function gzipIfSmaller(data: Uint8Array, level: number): Promise<Buffer | undefined> {
-  return gzipIfSmallerWith(activeCodec(), data, level);
+export function gzipIfSmaller(data: Uint8Array, level: number, scratch?: Buffer): Promise<Buffer | undefined> {
+  return gzipIfSmallerWith(activeCodec(), data, level, scratch);
 }
 
 /**

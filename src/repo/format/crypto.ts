@@ -6,6 +6,7 @@
  * worker threads for ranges in shared memory, src/hashing).
  */
 import { createCipheriv, createDecipheriv, createHash, type KeyObject, webcrypto } from 'node:crypto';
+import { nativeGcmSeal } from '../../codec/active.js';
 
 export type CryptoKey = webcrypto.CryptoKey;
 const subtle = webcrypto.subtle;
@@ -27,10 +28,13 @@ export function sha256Sync(data: Uint8Array): Buffer {
 }
 
 /**
- * AES-256-GCM with node:crypto: writes the ciphertext and then the 16-byte tag into `out` at `at` (room for
- * plaintext.length + 16 bytes) and returns the end offset.
+ * AES-256-GCM: writes the ciphertext and then the 16-byte tag into `out` at `at` (room for plaintext.length
+ * + 16 bytes; `plaintext` may already lie there, sealed in place) and returns the end offset. Through the
+ * native addon on the thread pool when it is in use (no allocation), else node:crypto on this thread.
  */
-export function aesGcmSealInto(key: KeyObject, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Buffer, at: number): number {
+export async function aesGcmSealInto(key: KeyObject, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array, out: Buffer, at: number): Promise<number> {
+  const native = nativeGcmSeal();
+  if (native) return at + (await native(key.export(), nonce, aad, plaintext, out.subarray(at)));
   const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: GCM_TAG_BYTES });
   cipher.setAAD(aad);
   let end = at + cipher.update(plaintext).copy(out, at);

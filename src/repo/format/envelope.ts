@@ -47,24 +47,41 @@ function plainCheck(headAndPayload: Uint8Array, name: string): Buffer {
   return sha256Sync(Buffer.concat([Buffer.from(name, 'utf8'), Buffer.from([0]), inner]));
 }
 
+/** Where the payload starts in an envelope: encodeChunk compresses straight there. */
+export function envelopePayloadOffset(keys: RepoKeys | undefined): number {
+  return HEADER_BYTES + (keys ? GCM_NONCE_BYTES : 0);
+}
+
+/** The longest envelope of a payload of `payloadBytes`, encrypted or plain. */
+export function maxEnvelopeBytes(payloadBytes: number): number {
+  return HEADER_BYTES + Math.max(GCM_NONCE_BYTES + GCM_TAG_BYTES, PLAIN_CHECK_BYTES) + payloadBytes;
+}
+
+/**
+ * The object of `payload`; with `into` (at least maxEnvelopeBytes(payload.length) long, reused by the
+ * caller) it is laid out there and the result is a view of `into`. The payload may already lie in `into` at
+ * envelopePayloadOffset: it is then sealed in place.
+ */
 export async function sealEnvelope(
   kind: EnvelopeKind,
   name: string,
   payload: Uint8Array,
   raw: boolean,
   keys: RepoKeys | undefined,
+  into?: Buffer,
 ): Promise<Buffer> {
   const flags = (keys ? FLAG_ENCRYPTED : 0) | (raw ? FLAG_RAW : 0);
   const head = header(kind, flags);
+  const outBuffer = (size: number) => (into && into.length >= size ? into.subarray(0, size) : Buffer.allocUnsafeSlow(size));
   if (keys) {
-    const out = Buffer.allocUnsafeSlow(HEADER_BYTES + GCM_NONCE_BYTES + payload.length + GCM_TAG_BYTES);
+    const out = outBuffer(HEADER_BYTES + GCM_NONCE_BYTES + payload.length + GCM_TAG_BYTES);
     head.copy(out, 0);
     const nonce = randomFillSync(out.subarray(HEADER_BYTES, HEADER_BYTES + GCM_NONCE_BYTES));
-    const end = aesGcmSealInto(keys.seal, nonce, payload, associatedData(head, name), out, HEADER_BYTES + GCM_NONCE_BYTES);
+    const end = await aesGcmSealInto(keys.seal, nonce, payload, associatedData(head, name), out, HEADER_BYTES + GCM_NONCE_BYTES);
     return end === out.length ? out : out.subarray(0, end);
   }
   // One copy of the payload, laid out so header|payload is contiguous for hashing.
-  const out = Buffer.allocUnsafe(HEADER_BYTES + payload.length + PLAIN_CHECK_BYTES);
+  const out = outBuffer(HEADER_BYTES + payload.length + PLAIN_CHECK_BYTES);
   head.copy(out, 0);
   out.set(payload, HEADER_BYTES);
   const check = plainCheck(out.subarray(0, HEADER_BYTES + payload.length), name);

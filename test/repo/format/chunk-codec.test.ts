@@ -2,11 +2,12 @@
  * The chunk codec on both gzip paths: the process's codec (ISA-L when its addon is built, as in CI) and the
  * node:zlib fallback forced with DRIVESNAP_CODEC=zlib (modules loaded afresh under that setting).
  */
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { isalCodec } from '../../../src/codec/isal.js';
-import { CHUNK, plainContext, textData } from './fixtures.js';
+import { SUBKEY_INFO } from '../../../src/repo/format/keys.js';
+import { CHUNK, encryptedContext, plainContext, subkey, textData } from './fixtures.js';
 
 type Format = typeof import('../../../src/repo/format/index.js');
 
@@ -38,6 +39,37 @@ function chunkTests(expectedLabel: () => string, load: () => Promise<Format>) {
     const { encoding, payload } = await f.openChunkPayload(await f.encodeChunk(data, id, ctx), id, ctx);
     expect(encoding).toBe('raw');
     expect(payload.equals(data)).toBe(true);
+  });
+
+  it.each([
+    ['text-like', () => textData(CHUNK, 3), 'gzip'],
+    ['random', () => randomBytes(CHUNK), 'raw'],
+  ] as const)('encodes a %s range into a reused buffer, sealed in place, that an independent AES-GCM reader opens', async (_kind, make, encoding) => {
+    const ctx = await encryptedContext();
+    const into = Buffer.alloc(f.maxChunkObjectBytes(CHUNK));
+    for (const data of [make(), make()]) {
+      const id = await f.chunkId(data, ctx);
+      const object = await f.encodeChunk(data, id, ctx, into);
+      expect(object.buffer).toBe(into.buffer);
+      // header 8 | nonce 12 | ciphertext | tag 16, associated data header | name (docs/repository-format.md)
+      const decipher = createDecipheriv('aes-256-gcm', subkey(ctx.master, SUBKEY_INFO.seal), object.subarray(8, 20));
+      decipher.setAAD(Buffer.concat([object.subarray(0, 8), Buffer.from(f.chunkObjectName(id))]));
+      decipher.setAuthTag(object.subarray(object.length - 16));
+      const payload = Buffer.concat([decipher.update(object.subarray(20, object.length - 16)), decipher.final()]);
+      expect(encoding === 'gzip' ? gunzipSync(payload).equals(data) : payload.equals(data)).toBe(true);
+      expect((await f.decodeChunk(object, id, ctx)).equals(data)).toBe(true);
+    }
+  });
+
+  it('encodes into a reused buffer in a plain repository too', async () => {
+    const ctx = plainContext();
+    const into = Buffer.alloc(f.maxChunkObjectBytes(CHUNK));
+    for (const data of [textData(CHUNK, 5), randomBytes(CHUNK)]) {
+      const id = await f.chunkId(data, ctx);
+      const object = await f.encodeChunk(data, id, ctx, into);
+      expect(object.buffer).toBe(into.buffer);
+      expect((await f.decodeChunk(object, id, ctx)).equals(data)).toBe(true);
+    }
   });
 
   it("decodes a chunk whose gzip stream node:zlib wrote at level 9 (another host's codec)", async () => {
