@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { activeCodec } from '../codec/active.js';
 import { debugEnabled } from '../config/env.js';
+import { protectDashArgs, restoreDashArgs } from '../config/locations.js';
 import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
 import { loadCommands } from './commands/index.js';
 import { Output, watchRetries } from './output.js';
@@ -15,7 +16,9 @@ import { installStopHandlers, isInterruption, stopSignal } from './stop.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
-  const parser = yargs(argv)
+  // A lone `-` (stdin/stdout) reaches commands as `-`, not as yargs' '' (src/config/locations.ts).
+  const parser = yargs(protectDashArgs(argv))
+    .middleware(restoreDashArgs, true)
     .scriptName('drivesnap')
     .usage('$0 <command> [options]\n\nBack up, restore, clone and migrate cloud drives, with deduplication.')
     .option('json', { type: 'boolean', description: 'Machine-readable output: one JSON object per line' })

@@ -329,6 +329,8 @@ export async function runOntoSink<T>(
   const sink: BlockSink = {
     size: inner.size,
     description: inner.description,
+    once: inner.once,
+    ...(inner.abort ? { abort: (reason: Error) => inner.abort!(reason) } : {}),
     startsZeroed: inner.startsZeroed,
     prefers: inner.prefers,
     read: (offset, length, into) => inner.read(offset, length, into),

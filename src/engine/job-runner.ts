@@ -62,6 +62,11 @@ export interface JobSpec extends JobControls {
   /** Where the job's checkpoints are kept, and its record there; without them the job does not resume. */
   records?: JobRecords;
   record?: JobRecord;
+  /**
+   * A sink written strictly in order (stdout): no range may be skipped, so the first failure ends the job,
+   * and `abort` fails the ranges waiting behind the one that will never come instead of leaving them hung.
+   */
+  inOrderSink?: { abort(reason: Error): void };
 }
 
 /** What a range's step reports once the range is done (and durable): the checkpoint and the progress. */
@@ -125,7 +130,13 @@ export class JobRun {
    */
   async pass(work: Iterable<Range>, step: (range: Range, slot: number) => Promise<void>): Promise<void> {
     const { signal, label, chunkSize } = this.spec;
-    const failures = await runRanges(work, step, { concurrency: this.concurrency, signal, isFatal: isFatalError });
+    const inOrder = this.spec.inOrderSink;
+    const failures = await runRanges(work, step, {
+      concurrency: this.concurrency,
+      signal,
+      isFatal: (e) => inOrder !== undefined || isFatalError(e),
+      onFailure: inOrder && ((e) => inOrder.abort(e instanceof Error ? e : new Error(String(e)))),
+    });
     this.checkpoints?.flush();
     if (signal?.aborted) throw interruptedError(signal, label);
     if (failures.length > 0) throw new RangesFailedError(label, failures, chunkSize, this.checkpoints !== undefined);
@@ -154,4 +165,10 @@ export async function runJob<T>(spec: JobSpec, steps: JobSteps<T>): Promise<JobO
     outcome.verified = { ranges: verified };
   }
   return outcome;
+}
+
+/** The job spec's part for a sink written strictly in order (stdout): see JobSpec.inOrderSink. */
+export function inOrderSinkOf(sink: Pick<BlockSink, 'once' | 'abort'>): Pick<JobSpec, 'inOrderSink'> {
+  const { abort } = sink;
+  return sink.once && abort ? { inOrderSink: { abort: (reason) => abort.call(sink, reason) } } : {};
 }

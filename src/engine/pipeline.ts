@@ -19,6 +19,8 @@ export interface PipelineOptions {
   signal?: AbortSignal;
   /** True for errors that make every other range fail too (auth, missing drive): stop at once. */
   isFatal?: (err: unknown) => boolean;
+  /** Told of each failure as it happens (a stream sink frees the ranges waiting behind the failed one). */
+  onFailure?: (err: unknown) => void;
 }
 
 export async function runRanges(
@@ -42,6 +44,7 @@ export async function runRanges(
         await handler(range, slot);
       } catch (error) {
         failures.push({ range, error });
+        opts.onFailure?.(error);
         if (failures.length >= maxFailures || opts.isFatal?.(error)) stop = true;
       }
     }

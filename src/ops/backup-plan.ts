@@ -36,6 +36,11 @@ export function fileTarget(path: string): Omit<BackupTarget, 'claimed'> {
   return { driveUuid: id, driveName: id.slice('file:'.length), account: 'file', endpoint: hostname() };
 }
 
+/** An image read from stdin (`backup -`): recorded as the drive `stdin` of this host, one history for all of them. */
+export function stdinTarget(): Omit<BackupTarget, 'claimed'> {
+  return { driveUuid: 'stdin', driveName: 'stdin', account: 'stdin', endpoint: hostname() };
+}
+
 /**
  * What the manifest records about a backup taken with the servers down: which servers, and whether each
  * was shut down cleanly (ACPI: file systems flushed) or powered off (a static, crash-consistent image).

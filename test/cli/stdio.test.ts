@@ -3,7 +3,6 @@
  * stdout, against the emulator. The drive's bytes are the only thing on stdout; everything else goes to
  * stderr; a reader that closes the pipe early fails the command.
  */
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,47 +10,13 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import { readFile } from 'node:fs/promises';
 import { Cleanup, RANGE, cliWorld, createDriveWith, makeImage, readWholeDrive } from '../helpers/engine-fixtures.js';
+import { runPiped } from '../helpers/piped-cli.js';
 
-const ENTRY = fileURLToPath(new URL('./stdio-entry.ts', import.meta.url));
 const GAP_CHILD = fileURLToPath(new URL('./stdio-gap-child.ts', import.meta.url));
 const SIZE_CHILD = fileURLToPath(new URL('./stdio-size-child.ts', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // Zero ranges in the middle (a stream must carry them as zeros), ranges of each kind, a short last range.
 const IMAGE = makeImage([{ random: 1 }, 'zero', { text: 2 }, 'zero', 'zero', { random: 3 }, { dup: 0 }, { text: 4 }], RANGE / 2 + 512);
-
-interface Piped {
-  code: number | null;
-  stdout: Buffer;
-  stderr: string;
-}
-
-/**
- * Runs the CLI with `input` piped into its stdin (or nothing: stdin closed) and its stdout collected as
- * bytes; `readAtMost` closes the reading end of stdout after that many bytes, as `| head -c N` does.
- */
-function runPiped(args: string[], env: NodeJS.ProcessEnv, o: { input?: Buffer; readAtMost?: number; entry?: string } = {}): Promise<Piped> {
-  const child = spawn(process.execPath, ['--import', 'tsx', o.entry ?? ENTRY, ...args], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
-  const out: Buffer[] = [];
-  let got = 0;
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => {
-    if (o.readAtMost !== undefined && got >= o.readAtMost) return;
-    out.push(b);
-    got += b.length;
-    if (o.readAtMost !== undefined && got >= o.readAtMost) child.stdout.destroy();
-  });
-  child.stderr.setEncoding('utf8').on('data', (t: string) => {
-    stderr += t;
-  });
-  // The child may exit before reading all of its input (an error): that is not the test's failure.
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(o.input ?? Buffer.alloc(0));
-  return new Promise((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout: Buffer.concat(out), stderr }));
-  });
-}
 
 const cleanup = new Cleanup();
 let env: NodeJS.ProcessEnv;

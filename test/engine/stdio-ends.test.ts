@@ -72,6 +72,35 @@ describe('StreamSink', () => {
     expect(result.progress.snapshot().counts.written).toBe(Math.ceil(IMAGE.length / RANGE));
   });
 
+  it('a range that fails before reaching the stream ends the job at once, even while the event loop is kept busy', async () => {
+    const dir = await cleanup.tempDir();
+    await writeImageFile(join(dir, 'src.img'), IMAGE);
+    const file = await openFileSource(join(dir, 'src.img'));
+    const source = {
+      ...file,
+      size: file.size,
+      read: async (offset: number, length: number, into?: Buffer) => {
+        if (offset / RANGE === 2) throw new Error('range 2 cannot be read');
+        return file.read(offset, length, into);
+      },
+    };
+    const out = slowCollector();
+    const sink = new StreamSink({ stream: out.stream, description: 'stdout', maxAheadBytes: 2 * RANGE });
+    // A progress display ticking keeps the process busy: only the job itself can end the wait on the gap.
+    const busy = setInterval(() => undefined, 5);
+    try {
+      await expect(copy({ source, sink, concurrency: 4 })).rejects.toMatchObject({ code: 'RANGES_FAILED' });
+    } finally {
+      clearInterval(busy);
+      await file.close();
+    }
+    // What reached the stream is the image's start, and nothing at or past the failed range.
+    const got = out.bytes();
+    expect(got.length).toBeLessThanOrEqual(2 * RANGE);
+    expect(got.equals(IMAGE.subarray(0, got.length))).toBe(true);
+    expect(sink.waiting).toBe(false);
+  });
+
   it('a stream that fails (the reader closed it) fails the job, and no later range is written', async () => {
     const dir = await cleanup.tempDir();
     await writeImageFile(join(dir, 'src.img'), IMAGE);

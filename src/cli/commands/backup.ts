@@ -6,7 +6,7 @@ import type { CommandModule } from 'yargs';
 import { parseLocation } from '../../config/locations.js';
 import { UsageError } from '../../errors.js';
 import { type BackupEvent, type BackupItem, backupAll, DEFAULT_PARALLEL_DRIVES } from '../../ops/backup-orchestrator.js';
-import { driveTarget, fileTarget, runExitCode } from '../../ops/backup-plan.js';
+import { driveTarget, fileTarget, runExitCode, stdinTarget } from '../../ops/backup-plan.js';
 import { selectDrives, targetItems } from '../../ops/run-select.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS } from '../../ops/server-shutdown.js';
 import { Clients, openSource } from '../open-ends.js';
@@ -36,6 +36,7 @@ interface BackupArgs extends RepoArgs {
   'shutdown-timeout'?: number;
   'read-all': boolean;
   'wait-lock'?: number;
+  size?: string;
 }
 
 export const command: CommandModule<object, BackupArgs> = {
@@ -48,7 +49,8 @@ export const command: CommandModule<object, BackupArgs> = {
       'wait-lock': waitLock(),
       'shutdown-timeout': shutdownTimeout('With --shutdown-server: seconds to wait for the server to stop (default 300)'),
     })
-      .positional('locations', { type: 'string', array: true, description: 'ACCOUNT:DRIVE or an image file path' })
+      .positional('locations', { type: 'string', array: true, description: 'ACCOUNT:DRIVE, an image file path, or - (an image on stdin, with --size)' })
+      .option('size', { type: 'string', description: 'With -: the size of the image on stdin, bytes with optional k/M/G/T suffix' })
       .option('tag', { type: 'string', array: true, description: 'Tag the new snapshots (repeatable)' })
       .option('all', { type: 'string', description: 'Back up every drive of ACCOUNT: (with --tag-filter to narrow)' })
       .option('tag-filter', { type: 'string', array: true, description: 'With --all: only drives carrying any of these tags (repeatable)' })
@@ -77,7 +79,8 @@ export const command: CommandModule<object, BackupArgs> = {
     // While servers may be held down, the first Ctrl-C says that they are started again before the exit.
     const offStop = shutdown ? onStop(() => process.stderr.write('drivesnap: starting the servers it stopped again before exiting\n')) : undefined;
     try {
-      const items = (args.locations ?? []).map((text) => locationItem(text, clients));
+      if (args.size !== undefined && !(args.locations ?? []).includes('-')) throw new UsageError('--size applies only to - (an image on stdin)');
+      const items = (args.locations ?? []).map((text) => locationItem(text, clients, args.size));
       if (args.all) {
         const account = args.all.replace(/:$/, '');
         if (!account || account.includes('/')) throw new UsageError(`--all takes an account name such as eh: (got ${args.all})`);
@@ -118,12 +121,13 @@ export const command: CommandModule<object, BackupArgs> = {
 };
 
 /** A location the user typed: a drive (ACCOUNT:DRIVE) or an image file, opened when its turn comes. */
-function locationItem(text: string, clients: Clients): BackupItem {
+function locationItem(text: string, clients: Clients, stdinSize: string | undefined): BackupItem {
   return {
     label: text,
     open: async () => {
-      const { source, location, drive, client } = await openSource(text, clients);
+      const { source, location, drive, client } = await openSource(text, clients, { size: text === '-' ? stdinSize : undefined });
       if (location.kind === 'drive' && drive && client) return { source, target: driveTarget(location.account, drive, client.url), drive, client };
+      if (location.kind === 'stdio') return { source, target: stdinTarget() };
       const loc = parseLocation(text);
       return { source, target: fileTarget(loc.kind === 'file' ? loc.path : source.description) };
     },

@@ -13,7 +13,7 @@ import type { DriveState, SourceBaseline } from '../../ops/change-detection.js';
 import { snapshotBaselines } from '../../ops/copy-baselines.js';
 import { COPY_TABLE_FORM, type DriveKey, type TableForm, repositoryIdForm } from '../../ops/copy-record-store.js';
 import { type CopyDirections, type CopyPlan, copyBetweenDrives, copyPlanJson, describeCopyPlan } from '../../ops/copy-resync.js';
-import { errorMessage } from '../../errors.js';
+import { UsageError, errorMessage } from '../../errors.js';
 import { type JobsDb, openJobsDb } from '../jobs-db.js';
 import { Clients, creationIn, type OpenedSink, type OpenedSource, openSink, openSource, runOntoSink } from '../open-ends.js';
 import { Output } from '../output.js';
@@ -32,6 +32,7 @@ interface CopyArgs extends RepoArgs {
   'compare-all': boolean;
   concurrency: number;
   compress: number;
+  size?: string;
 }
 
 export const command: CommandModule<object, CopyArgs> = {
@@ -40,14 +41,18 @@ export const command: CommandModule<object, CopyArgs> = {
     'Copy a drive or image onto another (any accounts, zones, providers); only differing ranges are written; resumable; a repeated copy between the same two drives reads only what changed',
   builder: (y) =>
     withRepoOptions(withNumbers(y, { concurrency: concurrency(), compress: compressLevel('gzip level for writes to a drive (0 = raw)') }))
-      .positional('src', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE or image file' })
-      .positional('dst', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE, ACCOUNT:NAME with --to-new, or image file' })
+      .positional('src', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE, image file, or - (stdin)' })
+      .positional('dst', { type: 'string', demandOption: true, description: 'ACCOUNT:DRIVE, ACCOUNT:NAME with --to-new, image file, or - (stdout)' })
       .option('repo', {
         type: 'string',
         description:
           'Repository whose snapshots of the source tell a repeated copy what changed on it (default: $DRIVESNAP_REPO; copy runs without one)',
       })
       .option('to-new', { type: 'boolean', default: false, description: 'Create the destination with the source size' })
+      .option('size', {
+        type: 'string',
+        description: "With - as the source: the stream's size, bytes with optional k/M/G/T suffix (default: the existing target's size)",
+      })
       .option('verify', { type: 'boolean', default: false, description: 'Read the destination back and compare' })
       .option('force', { type: 'boolean', default: false, description: 'Skip the check that no running server uses the target drive' })
       .option('compare-all', {
@@ -62,11 +67,15 @@ export const command: CommandModule<object, CopyArgs> = {
     const jobs = openJobsDb();
     const pool = new HashPool();
     try {
-      const src = await openSource(args.src, clients);
+      if (args.verify && (args.src === '-' || args.dst === '-')) {
+        throw new UsageError('--verify reads both ends again, and a stream (-) is read or written once: copy to or from a file to verify');
+      }
+      const src = await openSource(args.src, clients, { size: args.size });
       const dstLoc = parseLocation(args.dst);
       const creation = creationIn(jobs, (description) => copyJob(src.source, description));
       const create =
-        args['to-new'] || (dstLoc.kind === 'file' && (!(await fileExists(dstLoc.path)) || creation.recall(dstLoc.path) !== undefined));
+        args['to-new'] ||
+        (dstLoc.kind === 'file' && (!(await fileExists(dstLoc.path)) || (!clients.streaming && creation.recall(dstLoc.path) !== undefined)));
       const dst = await openSink(args.dst, clients, {
         createSize: create ? src.source.size : undefined,
         force: args.force,
@@ -76,8 +85,12 @@ export const command: CommandModule<object, CopyArgs> = {
       const view = progressView(out, args.dst);
       try {
         const runCopy = (d: Partial<CopyDirections>) =>
-          runOntoSink(dst, creation, (sink) =>
-            copy({ source: src.source, sink, jobs, concurrency: args.concurrency, verify: args.verify, onProgress: (p) => view.update(p), signal: stopSignal(), ...d }),
+          runOntoSink(
+            dst,
+            creation,
+            (sink) =>
+              copy({ source: src.source, sink, jobs, concurrency: args.concurrency, verify: args.verify, onProgress: (p) => view.update(p), signal: stopSignal(), ...d }),
+            src.source,
           );
         const dstClient = dstLoc.kind === 'drive' ? await clients.get(dstLoc.account) : undefined;
         const ran = await runPlanned(args, { src, dst, dstClient, jobs, hash: (data) => pool.hash(data) }, runCopy);

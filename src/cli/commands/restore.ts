@@ -29,7 +29,7 @@ export const command: CommandModule<object, RestoreArgs> = {
   builder: (y) =>
     withNumbers(withRepoOptions(y), { concurrency: concurrency() })
       .positional('snapshot', { type: 'string', demandOption: true, description: 'Snapshot id, unique prefix, or latest' })
-      .option('to', { type: 'string', description: 'Existing drive (ACCOUNT:DRIVE) or image file to restore onto' })
+      .option('to', { type: 'string', description: 'Existing drive (ACCOUNT:DRIVE) or image file to restore onto, or - to stream the snapshot to stdout' })
       .option('to-new', { type: 'string', description: 'Create ACCOUNT:NAME (or a new image file) of the snapshot size and restore into it' })
       .option('drive', { type: 'string', description: 'With latest: the drive whose latest snapshot to restore' })
       .option('verify', { type: 'boolean', default: false, description: 'Read the target back and compare with the snapshot' })
@@ -42,6 +42,7 @@ export const command: CommandModule<object, RestoreArgs> = {
       .conflicts('to', 'to-new')
       .check((a) => {
         if (!a.to && !a['to-new']) throw new UsageError('say where to restore: --to LOC or --to-new ACCOUNT:NAME');
+        if (a.verify && a.to === '-') throw new UsageError('--verify reads the target back, and stdout (-) cannot be read: restore to a file or drive to verify');
         return true;
       }) as never,
   handler: async (args) => {

@@ -145,7 +145,7 @@ export class StreamSink implements BlockSink {
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED') {
       return new DrivesnapError(
-        'RANGES_FAILED',
+        'STREAM_CLOSED',
         `${this.description} was closed by its reader (broken pipe) after ${this.bytesOut} bytes were written in full: what it got is incomplete`,
         { cause: err },
       );

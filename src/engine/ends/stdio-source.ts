@@ -64,7 +64,8 @@ export class StreamSource implements BlockSource {
   read(offset: number, length: number, into?: Buffer): Promise<Buffer> {
     if (offset !== this.asked) {
       return Promise.reject(
-        new UsageError(
+        new DrivesnapError(
+          'STREAM_ORDER',
           `${this.description} is read once, front to back: the range at offset ${offset} was asked for when the next one is at ${this.asked} ` +
             '(a stream cannot be read again, e.g. for --verify, nor resumed: save it to a file first)',
         ),
@@ -90,12 +91,12 @@ export class StreamSource implements BlockSource {
       this.taken += got;
       if (got < length) {
         throw new DrivesnapError(
-          'SHORT_READ',
+          'STREAM_SIZE',
           `${this.description} ended after ${this.taken} bytes, but ${this.size} were expected: give its exact size with --size`,
         );
       }
       if (offset + length === this.size && (await this.fill(Buffer.alloc(1))) > 0) {
-        throw new UsageError(`${this.description} holds more than the ${this.size} bytes expected: give its exact size with --size`);
+        throw new DrivesnapError('STREAM_SIZE', `${this.description} holds more than the ${this.size} bytes expected: give its exact size with --size`);
       }
       return buf;
     } catch (err) {

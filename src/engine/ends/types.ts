@@ -12,6 +12,8 @@ export type RangeBody =
 export interface BlockSource {
   readonly size: number;
   readonly description: string;
+  /** A stream (stdin): read once, front to back, so a job keeps no checkpoint of it and reads it no second time. */
+  readonly once?: boolean;
   /** Reads a range; fills and returns a view of `into` when given (the engine reuses buffers). */
   read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   close(): Promise<void>;
@@ -20,6 +22,10 @@ export interface BlockSource {
 export interface BlockSink {
   readonly size: number;
   readonly description: string;
+  /** A stream (stdout): written once, front to back, so a job keeps no checkpoint of it and cannot read it back. */
+  readonly once?: boolean;
+  /** A stream sink: fails the writes waiting behind a range that will never be written (the job gave up). */
+  abort?(reason: Error): void;
   /** True when unwritten ranges read as zeros: a drive or file this job created. */
   readonly startsZeroed: boolean;
   /** The body encoding the sink takes without extra work. */

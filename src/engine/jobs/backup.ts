@@ -68,7 +68,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
         label,
         size: source.size,
         chunkSize,
-        records: repo.jobs,
+        records: source.once ? undefined : repo.jobs,
         record: { key: backupJobKey(o.target, source), info: { size: source.size, generation, chunkSize } },
         ...jobControls(o),
       },

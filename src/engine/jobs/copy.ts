@@ -14,7 +14,7 @@ import type { JobRecord } from '../checkpoint.js';
 import { isAllZero } from '../codec.js';
 import { DEFAULT_CHUNK_SIZE } from '../defaults.js';
 import type { BlockSink, BlockSource } from '../ends/types.js';
-import { type JobControls, type JobRun, jobControls, runJob, type TargetJobResult } from '../job-runner.js';
+import { type JobControls, type JobRun, inOrderSinkOf, jobControls, runJob, type TargetJobResult } from '../job-runner.js';
 import type { Range } from '../ranges.js';
 
 export interface CopyOptions extends JobControls {
@@ -120,7 +120,8 @@ export async function copy(o: CopyOptions): Promise<CopyResult> {
       label: `copy to ${sink.description}`,
       size: source.size,
       chunkSize,
-      records: o.jobs,
+      records: source.once || sink.once ? undefined : o.jobs,
+      ...inOrderSinkOf(sink),
       record: copyJob(source, sink.description, chunkSize),
       ...jobControls(o),
     },

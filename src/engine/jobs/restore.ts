@@ -13,7 +13,7 @@ import type { AuthenticSnapshot, JobRepository } from '../../repo/interfaces.js'
 import type { JobRecord } from '../checkpoint.js';
 import { gunzipBodyInto, isAllZero } from '../codec.js';
 import type { BlockSink, RangeBody } from '../ends/types.js';
-import { type JobControls, jobControls, jobLock, runJob, type TargetJobResult } from '../job-runner.js';
+import { type JobControls, inOrderSinkOf, jobControls, jobLock, runJob, type TargetJobResult } from '../job-runner.js';
 import { cpuSlots } from '../pipeline.js';
 import { rangeCount } from '../ranges.js';
 
@@ -66,7 +66,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
         label: `restore onto ${sink.description}`,
         size: snapshot.size,
         chunkSize,
-        records: repo.jobs,
+        records: sink.once ? undefined : repo.jobs,
+        ...inOrderSinkOf(sink),
         record: restoreJob(snapshot, sink.description),
         ...jobControls(o),
       },
