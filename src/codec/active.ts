@@ -47,3 +47,13 @@ export function nativeGcmSeal(): ((key: Uint8Array, nonce: Uint8Array, aad: Uint
   if (!addon?.gcmSeal || activeCodec() !== isalCodec) return undefined;
   return (key, nonce, aad, data, out) => addon.gcmSeal!(key, nonce, aad, data, out);
 }
+
+/**
+ * The reverse of nativeGcmSeal: opens ciphertext | tag into `out` (may be the sealed bytes' own memory);
+ * resolves the length, or null when the tag does not verify (`out` then wiped). Undefined as nativeGcmSeal is.
+ */
+export function nativeGcmOpen(): ((key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array, out: Uint8Array) => Promise<number | null>) | undefined {
+  const addon = isalAddon;
+  if (!addon?.gcmOpen || activeCodec() !== isalCodec) return undefined;
+  return (key, nonce, aad, sealed, out) => addon.gcmOpen!(key, nonce, aad, sealed, out);
+}

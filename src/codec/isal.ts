@@ -16,6 +16,8 @@ export interface IsalAddon {
   maxLevel: number;
   /** AES-256-GCM into `out` (ciphertext, then the tag); absent from an addon built before it was added. */
   gcmSeal?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, data: Uint8Array, out: Uint8Array): Promise<number>;
+  /** Its reverse (null: the tag does not verify); absent from an addon built before it was added. */
+  gcmOpen?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array, out: Uint8Array): Promise<number | null>;
   /** glibc's M_TRIM_THRESHOLD; absent from an addon built before it was added. */
   setTrimThreshold?(bytes: number): boolean;
 }

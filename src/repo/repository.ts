@@ -324,11 +324,12 @@ export class Repository implements JobRepository {
   }
 
   async openChunk(id: Buffer): Promise<ChunkPayload> {
-    return openChunkPayload(await this.getChunkObject(id), id, this.ctx);
+    // The object read is ours alone: decrypted where it lies, no second buffer per chunk (peak RSS).
+    return openChunkPayload(await this.getChunkObject(id), id, this.ctx, { inPlace: true });
   }
 
   async readChunk(id: Buffer): Promise<Buffer> {
-    return decodeChunk(await this.getChunkObject(id), id, this.ctx);
+    return decodeChunk(await this.getChunkObject(id), id, this.ctx, { inPlace: true });
   }
 
   forgetChunks(ids: Buffer[]): void {

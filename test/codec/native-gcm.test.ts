@@ -1,7 +1,7 @@
 /** AES-256-GCM through the addon against node:crypto's own, apart, in place and from shared memory. */
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { nativeGcmSeal } from '../../src/codec/active.js';
+import { nativeGcmOpen, nativeGcmSeal } from '../../src/codec/active.js';
 import { isalAddon } from '../../src/codec/isal.js';
 
 function reference(key: Buffer, nonce: Buffer, aad: Buffer, data: Buffer): Buffer {
@@ -34,6 +34,18 @@ describe.skipIf(!isalAddon?.gcmSeal)('native AES-256-GCM sealing', () => {
     const out = Buffer.alloc(data.length + 16);
     await seal()(key, nonce, aad, shared, out);
     expect(out.equals(expected)).toBe(true);
+  });
+
+  it('opens in place what it sealed, and wipes the bytes when the tag fails', async () => {
+    const sealed = Buffer.from(expected);
+    expect(await nativeGcmOpen()!(key, nonce, aad, sealed, sealed.subarray(0, data.length))).toBe(data.length);
+    expect(sealed.subarray(0, data.length).equals(data)).toBe(true);
+    const altered = Buffer.from(expected);
+    altered[100]! ^= 1;
+    expect(await nativeGcmOpen()!(key, nonce, aad, altered, altered.subarray(0, data.length))).toBeNull();
+    expect(altered.subarray(0, data.length).every((b) => b === 0)).toBe(true);
+    const otherAad = Buffer.from(expected);
+    expect(await nativeGcmOpen()!(key, nonce, Buffer.from('another name'), otherAad, Buffer.alloc(data.length))).toBeNull();
   });
 
   it('refuses a short output, a partial overlap and a wrong key length', () => {

@@ -35,7 +35,7 @@
 
 #define GZIP_WRAPPER_BYTES 18 /* 10-byte header, 8-byte trailer */
 
-typedef enum { OP_GZIP, OP_GUNZIP, OP_GCM_SEAL } op_kind;
+typedef enum { OP_GZIP, OP_GUNZIP, OP_GCM_SEAL, OP_GCM_OPEN } op_kind;
 
 typedef struct {
   op_kind kind;
@@ -233,11 +233,37 @@ static void run_gcm_seal(job *j) {
   EVP_CIPHER_CTX_free(ctx);
 }
 
+/* AES-256-GCM open of in[0..in_len) (ciphertext, then the tag) into out; the tag failing is no error:
+   out_len stays 0 and `overflow` says so (resolved as null). */
+static void run_gcm_open(job *j) {
+  size_t ct_len = j->in_len - 16;
+  EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+  int len = 0;
+  int ok = ctx && EVP_DecryptInit_ex(ctx, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+           EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_IVLEN, (int)sizeof j->nonce, NULL) == 1 &&
+           EVP_DecryptInit_ex(ctx, NULL, NULL, j->key, j->nonce) == 1 &&
+           (j->aad_len == 0 || EVP_DecryptUpdate(ctx, NULL, &len, j->aad, (int)j->aad_len) == 1) &&
+           EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, 16, (void *)(j->in + ct_len)) == 1;
+  size_t done = 0;
+  while (ok && done < ct_len) {
+    size_t piece = ct_len - done > (1u << 30) ? (1u << 30) : ct_len - done;
+    ok = EVP_DecryptUpdate(ctx, j->out + done, &len, j->in + done, (int)piece) == 1 && (size_t)len == piece;
+    done += piece;
+  }
+  if (!ok) j->error = "AES-256-GCM opening failed";
+  else if (EVP_DecryptFinal_ex(ctx, j->out + done, &len) != 1) {
+    OPENSSL_cleanse(j->out, ct_len); /* never leave unauthenticated plaintext behind */
+    j->overflow = 1;
+  } else j->out_len = ct_len;
+  EVP_CIPHER_CTX_free(ctx);
+}
+
 static void execute(napi_env env, void *data) {
   (void)env;
   job *j = data;
   if (j->kind == OP_GZIP) run_gzip(j);
   else if (j->kind == OP_GCM_SEAL) run_gcm_seal(j);
+  else if (j->kind == OP_GCM_OPEN) run_gcm_open(j);
   else run_gunzip(j);
 }
 
@@ -385,11 +411,11 @@ static bool bytes_arg(napi_env env, napi_value v, const char *what, uint8_t **pt
  * through the OpenSSL inside Node.js, on the thread pool; resolves data.length + 16. No output is allocated:
  * node:crypto returns a fresh buffer per call, garbage until V8's next collection (peak RSS).
  */
-static napi_value js_gcm_seal(napi_env env, napi_callback_info info) {
+static napi_value gcm(napi_env env, napi_callback_info info, op_kind kind) {
   size_t argc = 5;
   napi_value args[5];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc < 5) return throw_type(env, "gcmSeal(key, nonce, aad, data, out)");
+  if (argc < 5) return throw_type(env, kind == OP_GCM_SEAL ? "gcmSeal(key, nonce, aad, data, out)" : "gcmOpen(key, nonce, aad, sealed, out)");
   uint8_t *key, *nonce, *aad, *data, *out;
   size_t key_len, nonce_len, aad_len, data_len, out_len;
   if (!bytes_arg(env, args[0], "key must be a Uint8Array", &key, &key_len) ||
@@ -401,7 +427,8 @@ static napi_value js_gcm_seal(napi_env env, napi_callback_info info) {
   }
   if (key_len != 32) return throw_type(env, "key must be 32 bytes");
   if (nonce_len != 12) return throw_type(env, "nonce must be 12 bytes");
-  if (out_len < data_len + 16) return throw_type(env, "out must hold data.length + 16 bytes");
+  if (kind == OP_GCM_SEAL && out_len < data_len + 16) return throw_type(env, "out must hold data.length + 16 bytes");
+  if (kind == OP_GCM_OPEN && (data_len < 16 || out_len < data_len - 16)) return throw_type(env, "sealed must hold the 16-byte tag, out sealed.length - 16 bytes");
   if (aad_len > INT32_MAX) return throw_type(env, "aad must be under 2 GiB");
   /* In place or apart: EVP supports out == in, not a partial overlap. */
   if (out != data && out < data + data_len && data < out + out_len) return throw_type(env, "out overlaps data other than in place");
@@ -411,7 +438,7 @@ static napi_value js_gcm_seal(napi_env env, napi_callback_info info) {
     napi_throw_error(env, NULL, "out of memory");
     return NULL;
   }
-  j->kind = OP_GCM_SEAL;
+  j->kind = kind;
   memcpy(j->key, key, 32);
   memcpy(j->nonce, nonce, 12);
   if (aad_len) memcpy(j->aad, aad, aad_len);
@@ -419,8 +446,17 @@ static napi_value js_gcm_seal(napi_env env, napi_callback_info info) {
   j->in = data;
   j->in_len = data_len;
   j->out = out;
-  return queue_job(env, j, args[3], args[4], "isal.gcmSeal");
+  return queue_job(env, j, args[3], args[4], kind == OP_GCM_SEAL ? "isal.gcmSeal" : "isal.gcmOpen");
 }
+
+static napi_value js_gcm_seal(napi_env env, napi_callback_info info) { return gcm(env, info, OP_GCM_SEAL); }
+
+/*
+ * gcmOpen(key, nonce, aad, sealed, out) -> Promise<number | null>: the reverse of gcmSeal, into `out` (at
+ * least sealed.length - 16 long; may be sealed's own memory). Null when the tag does not verify: `out` is
+ * then wiped, never left holding unauthenticated plaintext.
+ */
+static napi_value js_gcm_open(napi_env env, napi_callback_info info) { return gcm(env, info, OP_GCM_OPEN); }
 static napi_value js_gunzip(napi_env env, napi_callback_info info) { return start(env, info, OP_GUNZIP); }
 
 /*
@@ -452,6 +488,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gunzip", NULL, js_gunzip, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setTrimThreshold", NULL, js_set_trim_threshold, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gcmSeal", NULL, js_gcm_seal, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"gcmOpen", NULL, js_gcm_open, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value max_level;

@@ -54,15 +54,17 @@ export async function openChunkPayload(
   object: Buffer,
   id: Buffer,
   ctx: CodecContext,
+  /** The caller's own copy of the object (fresh from the store): it may be decrypted in place. */
+  opts: { inPlace?: boolean } = {},
 ): Promise<{ encoding: ChunkEncoding; payload: Buffer }> {
-  const opened = await openEnvelope('chunk', chunkObjectName(id), object, contextKeys(ctx));
+  const opened = await openEnvelope('chunk', chunkObjectName(id), object, contextKeys(ctx), opts);
   return { encoding: opened.raw ? 'raw' : 'gzip', payload: opened.payload };
 }
 
 /** The range's bytes, after every check: envelope, gzip integrity, size, and the id against the content. */
-export async function decodeChunk(object: Buffer, id: Buffer, ctx: CodecContext): Promise<Buffer> {
+export async function decodeChunk(object: Buffer, id: Buffer, ctx: CodecContext, opts: { inPlace?: boolean } = {}): Promise<Buffer> {
   const name = chunkObjectName(id);
-  const { encoding, payload } = await openChunkPayload(object, id, ctx);
+  const { encoding, payload } = await openChunkPayload(object, id, ctx, opts);
   let data = payload;
   if (encoding === 'gzip') {
     try {

@@ -6,7 +6,7 @@
  * worker threads for ranges in shared memory, src/hashing).
  */
 import { createCipheriv, createDecipheriv, createHash, type KeyObject, webcrypto } from 'node:crypto';
-import { nativeGcmSeal } from '../../codec/active.js';
+import { nativeGcmOpen, nativeGcmSeal } from '../../codec/active.js';
 
 export type CryptoKey = webcrypto.CryptoKey;
 const subtle = webcrypto.subtle;
@@ -42,10 +42,19 @@ export async function aesGcmSealInto(key: KeyObject, nonce: Uint8Array, plaintex
   return end + cipher.getAuthTag().copy(out, end);
 }
 
-/** AES-256-GCM open with node:crypto of ciphertext | tag; undefined when the tag does not verify. */
-export function aesGcmOpen(key: KeyObject, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer | undefined {
+/**
+ * AES-256-GCM open of ciphertext | tag; undefined when the tag does not verify. `inPlace`: the caller owns
+ * `sealed` and lets the plaintext overwrite it (through the addon, no allocation; the result is then a view
+ * of `sealed`); else node:crypto allocates the plaintext.
+ */
+export async function aesGcmOpen(key: KeyObject, nonce: Uint8Array, sealed: Buffer, aad: Uint8Array, inPlace = false): Promise<Buffer | undefined> {
   if (sealed.length < GCM_TAG_BYTES) return undefined;
   const end = sealed.length - GCM_TAG_BYTES;
+  const native = inPlace ? nativeGcmOpen() : undefined;
+  if (native) {
+    const n = await native(key.export(), nonce, aad, sealed, sealed.subarray(0, end));
+    return n === null ? undefined : sealed.subarray(0, n);
+  }
   const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: GCM_TAG_BYTES });
   decipher.setAAD(aad);
   decipher.setAuthTag(sealed.subarray(end));

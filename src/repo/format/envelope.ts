@@ -95,6 +95,8 @@ export async function openEnvelope(
   name: string,
   object: Buffer,
   keys: RepoKeys | undefined,
+  /** The caller's own copy of the object: it may be decrypted in place (the payload is then a view of it). */
+  opts: { inPlace?: boolean } = {},
 ): Promise<OpenedEnvelope> {
   const corrupt = (reason: string) => new CorruptObjectError(kind, name, reason);
   if (object.length < HEADER_BYTES) throw corrupt(`truncated: ${object.length} bytes, shorter than the header`);
@@ -115,7 +117,7 @@ export async function openEnvelope(
     if (object.length < HEADER_BYTES + GCM_NONCE_BYTES + GCM_TAG_BYTES) throw corrupt(`truncated: ${object.length} bytes`);
     const nonce = object.subarray(HEADER_BYTES, HEADER_BYTES + GCM_NONCE_BYTES);
     const sealed = object.subarray(HEADER_BYTES + GCM_NONCE_BYTES);
-    const payload = aesGcmOpen(keys.seal, nonce, sealed, associatedData(head, name));
+    const payload = await aesGcmOpen(keys.seal, nonce, sealed, associatedData(head, name), opts.inPlace);
     if (!payload) {
       throw corrupt('authentication failed: the object was altered, truncated, or stored under another name');
     }

@@ -61,6 +61,23 @@ function chunkTests(expectedLabel: () => string, load: () => Promise<Format>) {
     }
   });
 
+  it('opens an encrypted chunk in place when the caller owns the object, refusing an altered one', async () => {
+    const ctx = await encryptedContext();
+    const data = textData(CHUNK, 9);
+    const id = await f.chunkId(data, ctx);
+    const object = await f.encodeChunk(data, id, ctx);
+    const copy = Buffer.from(object);
+    const { payload } = await f.openChunkPayload(copy, id, ctx, { inPlace: true });
+    expect(gunzipSync(payload).equals(data)).toBe(true);
+    const altered = Buffer.from(object);
+    altered[40]! ^= 1;
+    await expect(f.openChunkPayload(altered, id, ctx, { inPlace: true })).rejects.toThrow(/authentication failed/);
+    // Without inPlace the object is left as it was.
+    const before = Buffer.from(object);
+    await f.openChunkPayload(object, id, ctx);
+    expect(object.equals(before)).toBe(true);
+  });
+
   it('encodes into a reused buffer in a plain repository too', async () => {
     const ctx = plainContext();
     const into = Buffer.alloc(f.maxChunkObjectBytes(CHUNK));
