@@ -85,7 +85,8 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
             return;
           }
           let read = 0;
-          if (!sink.startsZeroed && !known) {
+          // A stream (stdout) holds nothing to compare with: every range is written.
+          if (!sink.startsZeroed && !known && !sink.once) {
             const current = await sink.read(r.offset, r.length, run.buffer(slot, r.length));
             read = r.length;
             const same = isZero ? isAllZero(current) : !isAllZero(current) && (await repo.chunkId(current)).equals(id);
