@@ -57,3 +57,13 @@ export function nativeGcmOpen(): ((key: Uint8Array, nonce: Uint8Array, aad: Uint
   if (!addon?.gcmOpen || activeCodec() !== isalCodec) return undefined;
   return (key, nonce, aad, sealed, out) => addon.gcmOpen!(key, nonce, aad, sealed, out);
 }
+
+/**
+ * SHA-256 of `data`, or HMAC-SHA-256 under a 32-byte key, on the thread pool through the addon, reading
+ * `data` where it lies (shared memory included). Undefined as nativeGcmSeal is.
+ */
+export function nativeHash(): ((data: Uint8Array, key?: Uint8Array) => Promise<Buffer>) | undefined {
+  const addon = isalAddon;
+  if (!addon?.hash || activeCodec() !== isalCodec) return undefined;
+  return (data, key) => addon.hash!(data, key);
+}

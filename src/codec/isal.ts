@@ -18,6 +18,8 @@ export interface IsalAddon {
   gcmSeal?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, data: Uint8Array, out: Uint8Array): Promise<number>;
   /** Its reverse (null: the tag does not verify); absent from an addon built before it was added. */
   gcmOpen?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array, out: Uint8Array): Promise<number | null>;
+  /** SHA-256, or HMAC-SHA-256 under a 32-byte key; absent from an addon built before it was added. */
+  hash?(data: Uint8Array, key?: Uint8Array): Promise<Buffer>;
   /** glibc's M_TRIM_THRESHOLD; absent from an addon built before it was added. */
   setTrimThreshold?(bytes: number): boolean;
 }

@@ -1,2 +1,2 @@
-export { chunkIdPool } from './for-context.js';
+export { chunkIdPool, nativeChunkIds } from './for-context.js';
 export { HashPool, type HashPoolOptions, HashWorkerError } from './pool.js';

@@ -9,7 +9,7 @@ import pLimit from 'p-limit';
 import { hostname } from 'node:os';
 import { DrivesnapError } from '../errors.js';
 import { ScratchBuffers } from '../codec/scratch.js';
-import { chunkIdPool, type HashPool } from '../hashing/index.js';
+import { chunkIdPool, type HashPool, nativeChunkIds } from '../hashing/index.js';
 import { ObjectNotFoundError } from '../store/errors.js';
 import type { ObjectStore } from '../store/types.js';
 import {
@@ -95,6 +95,8 @@ export class Repository implements JobRepository {
   readonly warnings: string[] = [];
   /** Started on the first range in shared memory (a job's slot buffer); close() ends its workers. */
   private hashPool: HashPool | undefined;
+  /** Chunk ids through the addon (null: not in use; undefined: not asked yet). */
+  private nativeIds: ((data: Uint8Array) => Promise<Buffer>) | null | undefined;
   /** Buffers encodeChunk seals objects into (see there), and which buffer each object lent out is a view of. */
   private readonly objectBuffers = new ScratchBuffers(OBJECT_BUFFERS_KEPT);
   private readonly lentObjects = new WeakMap<Buffer, Buffer>();
@@ -278,8 +280,13 @@ export class Repository implements JobRepository {
 
   // ---- chunks ---------------------------------------------------------------------------------------
 
-  /** A range in shared memory (the jobs' slot buffers) is hashed in place on a worker thread (src/hashing). */
+  /**
+   * Through the addon on the thread pool when it is in use (any range, in place); else a range in shared
+   * memory (the jobs' slot buffers) is hashed in place on a worker thread, others on this one (src/hashing).
+   */
   chunkId(data: Uint8Array): Promise<Buffer> {
+    if (this.nativeIds === undefined) this.nativeIds = nativeChunkIds(this.ctx) ?? null;
+    if (this.nativeIds) return this.nativeIds(data);
     if (!(data.buffer instanceof SharedArrayBuffer)) return chunkId(data, this.ctx);
     this.hashPool ??= chunkIdPool(this.ctx);
     return this.hashPool.hash(data);
