@@ -284,6 +284,24 @@ export async function emulatorCliEnv(emu: Emulator, work: string, vars: Record<s
   });
 }
 
+/** What an in-process test of drive jobs works on: an emulator, a client of its account A, a plain local repository, a work directory. */
+export interface ApiWorld {
+  emu: Emulator;
+  c: ApiClient;
+  t: TestRepo;
+  work: string;
+  /** The clients by account, as run-select and the orchestrator take them: always account A's. */
+  clients: { get(account: string): Promise<ApiClient> };
+}
+
+export async function apiWorld(cleanup: Cleanup): Promise<ApiWorld> {
+  const emu = await emulator(cleanup);
+  const c = apiClient(cleanup, emu);
+  const t = await localRepo(cleanup, false);
+  const work = await cleanup.tempDir();
+  return { emu, c, t, work, clients: { get: async () => c } };
+}
+
 /** What a CLI test of drive jobs works on: an emulator, a client of its account A, and a local repository. */
 export interface CliWorld {
   emu: Emulator;

@@ -16,7 +16,7 @@ import { type BackupEvent, type BackupRunOptions, backupAll } from '../../src/op
 import { fileTarget } from '../../src/ops/backup-plan.js';
 import { recordedStateFromExtra, sampleSize } from '../../src/ops/change-detection.js';
 import { selectDrives, targetItems } from '../../src/ops/run-select.js';
-import { apiClient, Cleanup, createDriveWith, emulator, localRepo, makeImage, MiB, RANGE, sha256, type TestRepo, writeImageFile } from '../helpers/engine-fixtures.js';
+import { apiWorld, Cleanup, createDriveWith, makeImage, MiB, RANGE, sha256, type TestRepo, writeImageFile } from '../helpers/engine-fixtures.js';
 import { restoredHash } from '../helpers/ops-fixtures.js';
 
 type SnapshotEvent = Extract<BackupEvent, { event: 'snapshot' }>;
@@ -30,10 +30,7 @@ describe('backups of API drives skip reading drives that were not written', () =
   const clients = { get: async () => c };
 
   beforeAll(async () => {
-    emu = await emulator(cleanup);
-    c = apiClient(cleanup, emu);
-    t = await localRepo(cleanup, false);
-    work = await cleanup.tempDir();
+    ({ emu, c, t, work } = await apiWorld(cleanup));
   });
   afterAll(() => cleanup.run());
 

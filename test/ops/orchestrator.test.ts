@@ -8,7 +8,6 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
-import type { Emulator } from '../../src/emulator/index.js';
 import { openFileSource } from '../../src/engine/ends/file.js';
 import type { BlockSource } from '../../src/engine/ends/types.js';
 import { type BackupEvent, type BackupItem, backupAll } from '../../src/ops/backup-orchestrator.js';
@@ -16,17 +15,7 @@ import { carriesAnyTag, fileTarget, runExitCode, selectByTags, shutdownExtra } f
 import { pacedSource } from '../../src/ops/paced-source.js';
 import { selectDrives, targetItems } from '../../src/ops/run-select.js';
 import { cliEnv, runCli } from '../helpers/engine-cli.js';
-import {
-  apiClient,
-  Cleanup,
-  createDriveWith,
-  emulator,
-  localRepo,
-  makeImage,
-  MiB,
-  type TestRepo,
-  writeImageFile,
-} from '../helpers/engine-fixtures.js';
+import { apiWorld, Cleanup, createDriveWith, makeImage, MiB, type TestRepo, writeImageFile } from '../helpers/engine-fixtures.js';
 
 describe('backup-plan', () => {
   it('a tag selection takes drives carrying any of the tags; no tags takes every drive', () => {
@@ -90,17 +79,13 @@ describe('pacedSource (a job file bandwidthLimit on drive reads)', () => {
 
 describe('backupAll against the emulator and a local repository', () => {
   const cleanup = new Cleanup();
-  let emu: Emulator;
   let c: ApiClient;
   let t: TestRepo;
   let work: string;
   const clients = { get: async () => c };
 
   beforeAll(async () => {
-    emu = await emulator(cleanup);
-    c = apiClient(cleanup, emu);
-    t = await localRepo(cleanup, false);
-    work = await cleanup.tempDir();
+    ({ c, t, work } = await apiWorld(cleanup));
   });
   afterAll(() => cleanup.run());
 

@@ -17,20 +17,7 @@ import { type BackupEvent, backupAll } from '../../src/ops/backup-orchestrator.j
 import { sampleSize } from '../../src/ops/change-detection.js';
 import { type RestorePlan, describeRestorePlan, planRestoreOnto } from '../../src/ops/rollback.js';
 import { selectDrives, targetItems } from '../../src/ops/run-select.js';
-import {
-  apiClient,
-  Cleanup,
-  createDriveWith,
-  differingRanges,
-  emulator,
-  localRepo,
-  makeImage,
-  MiB,
-  RANGE,
-  readWholeDrive,
-  sha256,
-  type TestRepo,
-} from '../helpers/engine-fixtures.js';
+import { apiWorld, Cleanup, createDriveWith, differingRanges, makeImage, MiB, RANGE, readWholeDrive, sha256, type TestRepo } from '../helpers/engine-fixtures.js';
 
 type SnapshotEvent = Extract<BackupEvent, { event: 'snapshot' }>;
 
@@ -42,9 +29,7 @@ describe('restore onto a drive that a snapshot proves: rollback without reading 
   const clients = { get: async () => c };
 
   beforeAll(async () => {
-    emu = await emulator(cleanup);
-    c = apiClient(cleanup, emu);
-    t = await localRepo(cleanup, false);
+    ({ emu, c, t } = await apiWorld(cleanup));
   });
   afterAll(() => cleanup.run());
 
