@@ -22,6 +22,8 @@ export interface IsalAddon {
   hash?(data: Uint8Array, key?: Uint8Array): Promise<Buffer>;
   /** glibc's M_TRIM_THRESHOLD; absent from an addon built before it was added. */
   setTrimThreshold?(bytes: number): boolean;
+  /** glibc's M_MMAP_THRESHOLD, fixed; absent from an addon built before it was added. */
+  setMmapThreshold?(bytes: number): boolean;
 }
 
 /** Freed heap glibc keeps for reuse in a process that reads the drive API (see keepFreedHeapForSocketReads). */
@@ -52,6 +54,16 @@ function load(): { addon?: IsalAddon; reason?: string } {
 }
 
 const loaded = load();
+
+/**
+ * Buffers of 1 MiB and more (chunk objects read from the repository, ranges) are mmap'd and go back to the
+ * kernel when freed, instead of glibc's adaptive threshold serving them from the heap after the first
+ * freed 4 MiB block. Measured on a restore of the 2 GiB workload to a file (medians of 4): peak RSS
+ * 166.5 -> 154.3 MiB, CPU unchanged (ratio 1.01). The jobs reuse their range and object buffers, so
+ * few such buffers are allocated per range. Set once, on loading the addon; a no-op without it.
+ */
+const MMAP_AT_LEAST = 1024 * 1024;
+loaded.addon?.setMmapThreshold?.(MMAP_AT_LEAST);
 
 /**
  * For processes that read the drive API over HTTP: without it, each collection that frees thousands of

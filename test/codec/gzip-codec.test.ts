@@ -1,6 +1,6 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { isalCodec, isalLevel, isalUnavailableReason } from '../../src/codec/isal.js';
+import { isalAddon, isalCodec, isalLevel, isalUnavailableReason } from '../../src/codec/isal.js';
 import { codecLabel, type GzipCodec } from '../../src/codec/types.js';
 import { zlibCodec } from '../../src/codec/zlib.js';
 import { textData } from '../repo/format/fixtures.js';
@@ -111,5 +111,14 @@ describe.skipIf(!isalCodec)('ISA-L gzip into a caller buffer', () => {
     expect(await codec.gzip(data, 2, undefined, into.subarray(0, out.length - 1))).toBeUndefined();
     expect(await codec.gzip(data, 2, out.length - 1, into)).toBeUndefined();
     expect(await codec.gzip(data, 2, undefined, Buffer.alloc(0))).toBeUndefined();
+  });
+});
+
+describe.skipIf(!isalAddon?.setMmapThreshold)('the allocator setting the addon makes on load', () => {
+  it('fixes glibc mmap threshold where glibc runs, and refuses a size out of range', () => {
+    const glibc = Boolean((process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime);
+    expect(isalAddon!.setMmapThreshold!(1024 * 1024)).toBe(glibc);
+    expect(() => isalAddon!.setMmapThreshold!(-1)).toThrow(/0..32 MiB/);
+    expect(() => isalAddon!.setMmapThreshold!(64 * 1024 * 1024)).toThrow(/0..32 MiB/);
   });
 });

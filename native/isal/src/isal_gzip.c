@@ -33,6 +33,9 @@
 #include <string.h>
 #ifdef __GLIBC__
 #include <malloc.h>
+#else
+#define M_TRIM_THRESHOLD 0 /* unused off glibc: set_malloc_option then reports false */
+#define M_MMAP_THRESHOLD 0
 #endif
 
 #define GZIP_WRAPPER_BYTES 18 /* 10-byte header, 8-byte trailer */
@@ -512,6 +515,24 @@ static napi_value js_hash(napi_env env, napi_callback_info info) {
 static napi_value js_gcm_open(napi_env env, napi_callback_info info) { return gcm(env, info, OP_GCM_OPEN); }
 static napi_value js_gunzip(napi_env env, napi_callback_info info) { return start(env, info, OP_GUNZIP); }
 
+/* mallopt(param, bytes) for a JS number 0..max; false where it is not glibc. */
+static napi_value set_malloc_option(napi_env env, napi_callback_info info, int param, int64_t max, const char *usage) {
+  size_t argc = 1;
+  napi_value args[1];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int64_t bytes = 0;
+  if (argc < 1 || napi_get_value_int64(env, args[0], &bytes) != napi_ok || bytes < 0 || bytes > max) return throw_type(env, usage);
+  int ok = 0;
+#ifdef __GLIBC__
+  ok = mallopt(param, (int)bytes) == 1;
+#else
+  (void)param;
+#endif
+  napi_value result;
+  napi_get_boolean(env, ok, &result);
+  return result;
+}
+
 /*
  * setTrimThreshold(bytes) -> boolean: glibc keeps up to `bytes` of freed heap instead of handing it back to
  * the kernel at once. Node allocates a fresh 64 KiB buffer per socket read; when V8 frees thousands of them
@@ -519,20 +540,17 @@ static napi_value js_gunzip(napi_env env, napi_callback_info info) { return star
  * under tcp_recvmsg, 13% of an incremental backup through the API). False where it is not glibc.
  */
 static napi_value js_set_trim_threshold(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value args[1];
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  int64_t bytes = 0;
-  if (argc < 1 || napi_get_value_int64(env, args[0], &bytes) != napi_ok || bytes < 0 || bytes > INT32_MAX) {
-    return throw_type(env, "setTrimThreshold(bytes): bytes must be 0..2^31-1");
-  }
-  int ok = 0;
-#ifdef __GLIBC__
-  ok = mallopt(M_TRIM_THRESHOLD, (int)bytes) == 1;
-#endif
-  napi_value result;
-  napi_get_boolean(env, ok, &result);
-  return result;
+  return set_malloc_option(env, info, M_TRIM_THRESHOLD, INT32_MAX, "setTrimThreshold(bytes): bytes must be 0..2^31-1");
+}
+
+/*
+ * setMmapThreshold(bytes) -> boolean: glibc's M_MMAP_THRESHOLD, fixed. By default glibc raises the
+ * threshold to the size of each mmap'd block freed, so after the first freed 4 MiB buffer every 1-4 MiB
+ * buffer (a chunk object read from the repository) came from the heap and stayed resident, fragmented,
+ * after V8 freed it. False where it is not glibc.
+ */
+static napi_value js_set_mmap_threshold(napi_env env, napi_callback_info info) {
+  return set_malloc_option(env, info, M_MMAP_THRESHOLD, 32 * 1024 * 1024, "setMmapThreshold(bytes): bytes must be 0..32 MiB");
 }
 
 static napi_value init(napi_env env, napi_value exports) {
@@ -540,6 +558,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gzip", NULL, js_gzip, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gunzip", NULL, js_gunzip, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setTrimThreshold", NULL, js_set_trim_threshold, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"setMmapThreshold", NULL, js_set_mmap_threshold, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gcmSeal", NULL, js_gcm_seal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gcmOpen", NULL, js_gcm_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"hash", NULL, js_hash, NULL, NULL, NULL, napi_enumerable, NULL},
