@@ -45,8 +45,12 @@ export interface ChunkRepository {
   encodeChunk(data: Buffer, id: Buffer): Promise<Buffer>;
   /** Stores an encoded chunk and records it in the index; the object's buffer is reused afterwards. */
   putChunk(id: Buffer, object: Buffer): Promise<void>;
-  /** A chunk's payload, authenticated (the stored gzip stream is not inflated). */
-  openChunk(id: Buffer): Promise<ChunkPayload>;
+  /**
+   * A chunk's payload, authenticated (the stored gzip stream is not inflated). With `into` (the caller's
+   * reused buffer, maxChunkObjectBytes(chunkSize) long) the object is read and opened there, allocating
+   * nothing per chunk: the payload is then a view of `into`, valid until the caller reuses it.
+   */
+  openChunk(id: Buffer, into?: Buffer): Promise<ChunkPayload>;
   /** A chunk's range, authenticated and inflated. */
   readChunk(id: Buffer): Promise<Buffer>;
   /** Which of these chunks the store itself does not hold (asked of the store, never the index). */

@@ -326,13 +326,13 @@ export class Repository implements JobRepository {
     }
   }
 
-  private getChunkObject(id: Buffer): Promise<Buffer> {
-    return this.store.get(chunkObjectName(id));
+  private getChunkObject(id: Buffer, into?: Buffer): Promise<Buffer> {
+    return this.store.get(chunkObjectName(id), into);
   }
 
-  async openChunk(id: Buffer): Promise<ChunkPayload> {
+  async openChunk(id: Buffer, into?: Buffer): Promise<ChunkPayload> {
     // The object read is ours alone: decrypted where it lies, no second buffer per chunk (peak RSS).
-    return openChunkPayload(await this.getChunkObject(id), id, this.ctx, { inPlace: true });
+    return openChunkPayload(await this.getChunkObject(id, into), id, this.ctx, { inPlace: true });
   }
 
   async readChunk(id: Buffer): Promise<Buffer> {

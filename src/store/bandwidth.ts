@@ -77,8 +77,8 @@ export class BandwidthStore extends ForwardingStore {
   }
 
   /** The size is known only after the transfer, so a get pays its tokens afterwards. */
-  override async get(name: string): Promise<Buffer> {
-    const data = await this.inner.get(name);
+  override async get(name: string, into?: Buffer): Promise<Buffer> {
+    const data = await this.inner.get(name, into);
     this.gotBytes += data.byteLength;
     const wait = this.download?.reserve(data.byteLength) ?? 0;
     if (wait > 0) await this.sleep(wait);

@@ -13,8 +13,8 @@ export class ForwardingStore implements ObjectStore {
   put(name: string, data: Uint8Array): Promise<void> {
     return this.inner.put(name, data);
   }
-  get(name: string): Promise<Buffer> {
-    return this.inner.get(name);
+  get(name: string, into?: Buffer): Promise<Buffer> {
+    return this.inner.get(name, into);
   }
   stat(name: string): Promise<ObjectInfo | undefined> {
     return this.inner.stat(name);

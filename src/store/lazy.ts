@@ -20,8 +20,8 @@ export class LazyStore implements ObjectStore {
   async put(name: string, data: Uint8Array): Promise<void> {
     return (await this.resolve()).put(name, data);
   }
-  async get(name: string): Promise<Buffer> {
-    return (await this.resolve()).get(name);
+  async get(name: string, into?: Buffer): Promise<Buffer> {
+    return (await this.resolve()).get(name, into);
   }
   async stat(name: string): Promise<ObjectInfo | undefined> {
     return (await this.resolve()).stat(name);

@@ -32,8 +32,8 @@ export class LimitStore implements ObjectStore {
     return this.limit(() => this.inner.put(name, data));
   }
 
-  get(name: string): Promise<Buffer> {
-    return this.limit(() => this.inner.get(name));
+  get(name: string, into?: Buffer): Promise<Buffer> {
+    return this.limit(() => this.inner.get(name, into));
   }
 
   stat(name: string): Promise<ObjectInfo | undefined> {

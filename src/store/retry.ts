@@ -79,8 +79,8 @@ export class RetryStore implements ObjectStore {
     return withRetries(this.loop('put', name), () => this.inner.put(name, data));
   }
 
-  get(name: string): Promise<Buffer> {
-    return withRetries(this.loop('get', name), () => this.inner.get(name));
+  get(name: string, into?: Buffer): Promise<Buffer> {
+    return withRetries(this.loop('get', name), () => this.inner.get(name, into));
   }
 
   stat(name: string): Promise<ObjectInfo | undefined> {

@@ -13,8 +13,12 @@ export interface ObjectStore {
   readonly location: string;
   /** Writes the whole object atomically: readers see the old object, no object, or the whole new one. */
   put(name: string, data: Uint8Array): Promise<void>;
-  /** Reads the whole object. Throws ObjectNotFoundError when it does not exist. */
-  get(name: string): Promise<Buffer>;
+  /**
+   * Reads the whole object. Throws ObjectNotFoundError when it does not exist. With `into`, a store may
+   * read an object that fits there instead of allocating (the local store does): the result is then a view
+   * of `into`, valid while the caller leaves `into` alone.
+   */
+  get(name: string, into?: Buffer): Promise<Buffer>;
   /** Size of the object, or undefined when it does not exist. */
   stat(name: string): Promise<ObjectInfo | undefined>;
   /** Every object whose name starts with prefix, in no particular order. */

@@ -42,6 +42,20 @@ describe('LocalStore on disk', () => {
     expect((await stat(join(dir, 'chunks', 'ab', 'abcd'))).size).toBe(7);
   });
 
+  it('reads an object into the caller buffer when it fits, and into a new one when it does not', async () => {
+    const data = Buffer.from('x'.repeat(5000));
+    await store.put('chunks/ab/abcd', data);
+    const into = Buffer.alloc(8192, 7);
+    const got = await store.get('chunks/ab/abcd', into);
+    expect(got.buffer).toBe(into.buffer);
+    expect(got.equals(data)).toBe(true);
+    const small = Buffer.alloc(100);
+    const fresh = await store.get('chunks/ab/abcd', small);
+    expect(fresh.buffer).not.toBe(small.buffer);
+    expect(fresh.equals(data)).toBe(true);
+    await expect(store.get('chunks/ab/missing', into)).rejects.toBeInstanceOf(ObjectNotFoundError);
+  });
+
   it('leaves no temp file behind after puts and overwrites', async () => {
     await store.put('chunks/ab/one', Buffer.alloc(1000, 1));
     await store.put('chunks/ab/one', Buffer.alloc(10, 2));
