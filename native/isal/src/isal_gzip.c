@@ -21,6 +21,7 @@
  * Results are malloc'd on the worker thread and handed to JavaScript as external buffers (no copy on the
  * event loop); the input stays referenced until the work completes.
  */
+#define _GNU_SOURCE /* SEEK_DATA */
 #include <isa-l/igzip_lib.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -31,6 +32,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <unistd.h>
 #ifdef __GLIBC__
 #include <malloc.h>
 #else
@@ -553,6 +556,32 @@ static napi_value js_set_mmap_threshold(napi_env env, napi_callback_info info) {
   return set_malloc_option(env, info, M_MMAP_THRESHOLD, 32 * 1024 * 1024, "setMmapThreshold(bytes): bytes must be 0..32 MiB");
 }
 
+/*
+ * nextData(fd, offset) -> number: lseek(SEEK_DATA), the first offset at or after `offset` holding data;
+ * -1 when only a hole follows (to the end of the file), -2 when the file system cannot say. A backup of a
+ * sparse image read its holes as zeros through the kernel at ~0.6 GB/s of system CPU (16 GiB image: 23 s).
+ */
+static napi_value js_next_data(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value args[2];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int32_t fd = -1;
+  int64_t offset = -1;
+  if (argc < 2 || napi_get_value_int32(env, args[0], &fd) != napi_ok || fd < 0 ||
+      napi_get_value_int64(env, args[1], &offset) != napi_ok || offset < 0) {
+    return throw_type(env, "nextData(fd, offset): a file descriptor and an offset >= 0");
+  }
+  double found = -2;
+#ifdef SEEK_DATA
+  off_t at = lseek(fd, (off_t)offset, SEEK_DATA);
+  if (at >= 0) found = (double)at;
+  else if (errno == ENXIO) found = -1;
+#endif
+  napi_value result;
+  napi_create_double(env, found, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gzip", NULL, js_gzip, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -562,6 +591,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gcmSeal", NULL, js_gcm_seal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gcmOpen", NULL, js_gcm_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"hash", NULL, js_hash, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"nextData", NULL, js_next_data, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value max_level;

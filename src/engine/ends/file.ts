@@ -4,8 +4,9 @@
  */
 import { constants, type FileHandle, open, readFile, stat } from 'node:fs/promises';
 import { DrivesnapError } from '../../errors.js';
+import { isalAddon } from '../../codec/isal.js';
 import { WritebackOverlap } from '../../util/writeback.js';
-import { gunzipBody } from '../codec.js';
+import { gunzipBody, zeroBuffer } from '../codec.js';
 import type { BlockSink, BlockSource, RangeBody } from './types.js';
 
 async function deviceSize(fh: FileHandle, path: string): Promise<number> {
@@ -21,8 +22,25 @@ async function deviceSize(fh: FileHandle, path: string): Promise<number> {
   throw new DrivesnapError('NOT_A_FILE', `${path} is neither a regular file nor a block device`);
 }
 
+/**
+ * True when the file holds no data in [offset, offset + length) but a hole (a sparse image's unwritten
+ * space), asked of the file system (SEEK_DATA, through the addon; false without it). Reading a hole makes
+ * the kernel copy zeros: a backup of a 16 GiB image with 2 GiB of data spent 23 s of system CPU on them.
+ */
+async function isHole(fh: FileHandle, offset: number, length: number): Promise<boolean> {
+  const next = isalAddon?.nextData?.(fh.fd, offset) ?? -2;
+  if (next === -2 || (next >= 0 && next < offset + length)) return false;
+  // Only a hole to the end of the file: true if the file still reaches past the range (else a short read).
+  return next >= 0 || (await fh.stat()).size >= offset + length;
+}
+
 async function readFully(fh: FileHandle, offset: number, length: number, into?: Buffer): Promise<Buffer> {
   const buf = into ? into.subarray(0, length) : Buffer.allocUnsafe(length);
+  if (await isHole(fh, offset, length)) {
+    // A copy of zeros, not fill(0): on the jobs' shared buffers fill runs 8x slower than a memcpy.
+    for (let at = 0; at < length; ) at += zeroBuffer(length - at).copy(buf, at);
+    return buf;
+  }
   let done = 0;
   while (done < length) {
     const { bytesRead } = await fh.read(buf, done, length - done, offset + done);
