@@ -47,11 +47,11 @@ describe('LocalStore on disk', () => {
     await store.put('chunks/ab/abcd', data);
     const into = Buffer.alloc(8192, 7);
     const got = await store.get('chunks/ab/abcd', into);
-    expect(got.buffer).toBe(into.buffer);
+    expect(got.buffer === into.buffer).toBe(true);
     expect(got.equals(data)).toBe(true);
     const small = Buffer.alloc(100);
     const fresh = await store.get('chunks/ab/abcd', small);
-    expect(fresh.buffer).not.toBe(small.buffer);
+    expect(fresh.buffer === small.buffer).toBe(false);
     expect(fresh.equals(data)).toBe(true);
     await expect(store.get('chunks/ab/missing', into)).rejects.toBeInstanceOf(ObjectNotFoundError);
   });

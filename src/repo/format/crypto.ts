@@ -66,7 +66,8 @@ export async function aesGcmOpen(key: KeyObject, nonce: Uint8Array, sealed: Buff
     plain.fill(0);
     return undefined;
   }
-  return plain;
+  // In place as promised, so a caller reusing `sealed` sees the same on either path.
+  return inPlace ? sealed.subarray(0, plain.copy(sealed)) : plain;
 }
 
 export async function sha256(data: Uint8Array): Promise<Buffer> {
