@@ -7,14 +7,14 @@
  */
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DrivesnapError } from '../../errors.js';
-import { ZERO_ID, tableEntry, zeroBuffer } from '../../repo/format/index.js';
+import { maxChunkObjectBytes, ZERO_ID, tableEntry, zeroBuffer } from '../../repo/format/index.js';
 import type { SnapshotRow } from '../../repo/index-db.js';
 import type { AuthenticSnapshot, JobRepository } from '../../repo/interfaces.js';
 import type { JobRecord } from '../checkpoint.js';
 import { gunzipBodyInto, isAllZero } from '../codec.js';
 import type { BlockSink, RangeBody } from '../ends/types.js';
 import { type JobControls, inOrderSinkOf, jobControls, jobLock, runJob, type TargetJobResult } from '../job-runner.js';
-import { cpuSlots } from '../pipeline.js';
+import { cpuSlots, SlotBuffers } from '../pipeline.js';
 import { rangeCount } from '../ranges.js';
 
 export interface RestoreOptions extends JobControls {
@@ -60,6 +60,9 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
     }
     await assertChunksPresent(repo, table, rangeCount(snapshot.size, chunkSize));
     const cpu = pLimit(cpuSlots());
+    // Each worker reads and opens its chunk objects in one buffer it keeps (an object may be a little larger than a range).
+    const objectBytes = maxChunkObjectBytes(chunkSize);
+    const objects = new SlotBuffers(objectBytes);
     const { progress, verified } = await runJob(
       {
         kind: 'restore',
@@ -95,7 +98,7 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
               return;
             }
           }
-          const body: RangeBody = isZero ? { encoding: 'raw', data: zeroBuffer(r.length) } : await loadRange(repo, id, r.length, sink, cpu, run.buffer(slot, r.length));
+          const body: RangeBody = isZero ? { encoding: 'raw', data: zeroBuffer(r.length) } : await loadRange(repo, id, r.length, sink, cpu, run.buffer(slot, r.length), objects.get(slot, objectBytes));
           const written = await sink.write(r.offset, body);
           run.done(r, 'written', { read, written });
         },
@@ -125,9 +128,19 @@ export async function restore(o: RestoreOptions): Promise<RestoreResult> {
  * An API sink gets the stored gzip stream as is: the server inflates it and checks its CRC, and --verify
  * compares the result with the manifest. A file sink gets the inflated range, checked against its id,
  * inflated into `into`, the worker's reused range buffer (free here: what was read from the target is done with).
+ * The object is read and opened in `objectInto`, the worker's reused object buffer: what an API sink gets is
+ * a view of it, valid until the step ends (the write is awaited first).
  */
-async function loadRange(repo: JobRepository, id: Buffer, length: number, sink: BlockSink, cpu: LimitFunction, into: Buffer): Promise<RangeBody> {
-  const { encoding, payload } = await cpu(() => repo.openChunk(id));
+async function loadRange(
+  repo: JobRepository,
+  id: Buffer,
+  length: number,
+  sink: BlockSink,
+  cpu: LimitFunction,
+  into: Buffer,
+  objectInto: Buffer,
+): Promise<RangeBody> {
+  const { encoding, payload } = await cpu(() => repo.openChunk(id, objectInto));
   if (sink.prefers === 'gzip' && encoding === 'gzip') return { encoding: 'gzip', data: payload, rawLength: length };
   const plain = encoding === 'gzip' ? await cpu(() => gunzipBodyInto(payload, length, into)) : payload;
   if (plain.length !== length || !(await repo.chunkId(plain)).equals(id)) {
