@@ -17,6 +17,8 @@ interface Child {
   stderr: () => string;
   /** Resolves with the first stdout line that starts with `prefix`. */
   line(prefix: string): Promise<string>;
+  /** Resolves with stderr once it ends with a newline: stdout and stderr are separate pipes, so a line on one says nothing of the other. */
+  stderrLine(): Promise<string>;
   exit: Promise<number | null>;
 }
 
@@ -35,14 +37,22 @@ function startChild(graceMs: number): Child {
       for (const w of waiters.filter((x) => l.startsWith(x.prefix))) w.resolve(l);
     }
   });
+  const stderrWaiters: ((text: string) => void)[] = [];
   proc.stderr!.on('data', (d: Buffer) => {
     err += d.toString();
+    if (err.endsWith('\n')) for (const w of stderrWaiters.splice(0)) w(err);
   });
   const exit = once(proc, 'exit').then(([code]) => code as number | null);
   return {
     proc,
     stdout,
     stderr: () => err,
+    stderrLine: () =>
+      new Promise((resolve, reject) => {
+        if (err.endsWith('\n')) return resolve(err);
+        stderrWaiters.push(resolve);
+        void exit.then((code) => reject(new Error(`child exited (${code}) before a line on stderr; stderr: ${err}`)));
+      }),
     exit,
     line: (prefix) =>
       new Promise((resolve, reject) => {
@@ -62,7 +72,7 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s to a CLI process', (signal) =>
     child.proc.kill(signal);
     expect(await child.line('aborted')).toBe(`aborted INTERRUPTED 130 ${signal}`);
     expect(child.proc.exitCode).toBeNull();
-    expect(child.stderr()).toBe(`drivesnap: ${STOP_MESSAGE}\n`);
+    expect(await child.stderrLine()).toBe(`drivesnap: ${STOP_MESSAGE}\n`);
     child.proc.kill(signal);
     expect(await child.exit).toBe(130);
     expect(child.stderr().match(/stopping:/g)).toHaveLength(1);
