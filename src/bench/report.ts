@@ -187,12 +187,13 @@ function wanSection(i: ReportInput, time: Map<string, number>): string[] {
   if (levels.length > 0) {
     out.push(`MB/s of drive (${gib(sweep[0]!.imageBytes)}) and time, by \`--concurrency\`:`, '');
     out.push(row(['step', ...levels.map((n) => `${n}`)]), row(Array(levels.length + 1).fill('---')));
+    // incremental: with --read-all (an untouched drive is otherwise only sampled).
     for (const step of ['incremental', 'restore-new', 'copy']) {
       const cells = levels.map((n) => {
         const s = sweep.find((x) => x.step === step && x.concurrency === n);
         return s ? `${mbps(s.imageBytes, s.wallMs)} (${secs(s.wallMs)})` : 'n/a';
       });
-      out.push(row([step, ...cells]));
+      out.push(row([step === 'incremental' ? 'incremental (--read-all)' : step, ...cells]));
     }
     out.push('');
   }
