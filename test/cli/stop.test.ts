@@ -68,14 +68,19 @@ describe.each(['SIGINT', 'SIGTERM'] as const)('%s to a CLI process', (signal) =>
   it('the first aborts the stop signal with INTERRUPTED and prints one line; the second exits 130 at once', async () => {
     // A 10-minute grace: only the second signal can end the child within the test's timeout.
     const child = startChild(600_000);
-    expect(await child.line('ready')).toBe('ready 0 0 1 1');
-    child.proc.kill(signal);
-    expect(await child.line('aborted')).toBe(`aborted INTERRUPTED 130 ${signal}`);
-    expect(child.proc.exitCode).toBeNull();
-    expect(await child.stderrLine()).toBe(`drivesnap: ${STOP_MESSAGE}\n`);
-    child.proc.kill(signal);
-    expect(await child.exit).toBe(130);
-    expect(child.stderr().match(/stopping:/g)).toHaveLength(1);
+    try {
+      expect(await child.line('ready')).toBe('ready 0 0 1 1');
+      child.proc.kill(signal);
+      expect(await child.line('aborted')).toBe(`aborted INTERRUPTED 130 ${signal}`);
+      expect(child.proc.exitCode).toBeNull();
+      expect(await child.stderrLine()).toBe(`drivesnap: ${STOP_MESSAGE}\n`);
+      child.proc.kill(signal);
+      expect(await child.exit).toBe(130);
+      expect(child.stderr().match(/stopping:/g)).toHaveLength(1);
+    } finally {
+      // A failed assertion must not leave a child waiting out its 10-minute grace.
+      if (child.proc.exitCode === null && child.proc.signalCode === null) child.proc.kill('SIGKILL');
+    }
   }, 30_000);
 });
 
