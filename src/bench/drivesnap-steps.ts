@@ -7,7 +7,7 @@ import { copyFile, mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchEmulator } from './emulator-process.js';
-import { dirSize, measureCommand, warmFiles } from './measure.js';
+import { dirSize, measureCommand, settleDisk, warmFiles } from './measure.js';
 import type { Workload } from './workload.js';
 
 export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
@@ -112,6 +112,7 @@ export async function fileSteps(ctx: StepContext): Promise<StepResult[]> {
   ] as const) {
     ctx.log(`drivesnap file: backup ${step}`);
     await warmFiles([image]);
+    await settleDisk();
     const r = await run(env, ['backup', image, ...c]);
     out.push(result('file', step, w.sizeBytes, r, { repoBytes: await dirSize(repo, 'apparent') }));
     if (step === 'full') env.BENCH_BASE_SNAPSHOT = r.job.snapshot;
@@ -119,6 +120,7 @@ export async function fileSteps(ctx: StepContext): Promise<StepResult[]> {
   const snap = env.BENCH_BASE_SNAPSHOT!;
   ctx.log('drivesnap file: restore to a new file');
   const fresh = join(dir, 'restored.img');
+  await settleDisk();
   out.push(result('file', 'restore', w.sizeBytes, await run(env, ['restore', snap, '--to', fresh, ...c])));
   await rm(fresh, { force: true });
   ctx.log('drivesnap file: copy to a new file');
@@ -227,6 +229,7 @@ export async function singleBackupStep(ctx: StepContext, image: string, sizeByte
     await measureCommand(process.execPath, [CLI, 'init'], { env });
     ctx.log(`drivesnap file: backup ${step}`);
     await warmFiles([image]);
+    await settleDisk();
     const r = await run(env, ['backup', image, '--concurrency', String(ctx.concurrency)]);
     return result('file', step, sizeBytes, r, { repoBytes: await dirSize(repo, 'apparent') });
   } finally {

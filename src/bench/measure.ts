@@ -212,3 +212,12 @@ export async function warmFiles(paths: readonly string[]): Promise<void> {
     }
   }
 }
+
+/**
+ * Writes back every dirty page before a measured step. ext4 (data=ordered) makes an fsync wait for other
+ * files' dirty data in the same journal commit, so a durable step measured right after another tool wrote
+ * a repository would pay for that tool's writeback.
+ */
+export async function settleDisk(): Promise<void> {
+  await measureCommand('sync', []);
+}

@@ -6,7 +6,7 @@
  */
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { dirSize, measureCommand, warmFiles } from './measure.js';
+import { dirSize, measureCommand, settleDisk, warmFiles } from './measure.js';
 import { type PeerResult, type PeerStep, type PeerVersions, borgEnv, resticEnv, rowMaker } from './peers.js';
 
 export interface ArchiveStep {
@@ -50,6 +50,7 @@ export async function runPeerArchives(
             ? ['create', '--chunker-params', 'fixed,4194304', '--compression', 'zstd,3', `${repo}::${s.step}`, ...names]
             : ['backup', '--quiet', '--host', 'drivesnap-bench', ...names];
         await warmFiles(s.files);
+        await settleDisk();
         const m = await measureCommand(tool, args, { env, cwd });
         out.push({ ...rowMaker(tool, variant, version, 0, s.imageBytes)(s.step, m), repoBytes: await dirSize(repo) });
       }

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { dirSize, mbPerSec, measureCommand, type ProcessMeasure, warmFiles } from './measure.js';
+import { dirSize, mbPerSec, measureCommand, type ProcessMeasure, settleDisk, warmFiles } from './measure.js';
 import type { Workload } from './workload.js';
 
 export type PeerTool = 'borg' | 'restic';
@@ -150,6 +150,7 @@ async function runBorg(ctx: Ctx, dir: string, compression: string, version: stri
     // Relative path from the image's directory so the archive holds just the file name.
     const args = ['create', '--chunker-params', 'fixed,4194304', '--compression', compression, `${repo}::${step}`, basename(image)];
     await warmFiles([image]);
+    await settleDisk();
     const m = await measureCommand('borg', args, { env, cwd: dirname(image) });
     out.push({ ...row(step, m), repoBytes: await dirSize(repo) });
   }
@@ -157,6 +158,7 @@ async function runBorg(ctx: Ctx, dir: string, compression: string, version: stri
   const target = join(dir, 'restore');
   await mkdir(target, { recursive: true });
   const name = basename(ctx.workload.base);
+  await settleDisk();
   const m = await measureCommand('borg', ['extract', `${repo}::full`, name], { env, cwd: target });
   out.push(row('restore', m), row('restore-durable', await durable(m, join(target, name))));
   out.at(-1)!.verified = (await verify(ctx, join(target, name))).verified;
@@ -175,12 +177,14 @@ async function runRestic(ctx: Ctx, dir: string, password: string, version: strin
     ctx.log(`peers: restic: ${step}`);
     const args = ['backup', '--quiet', '--host', 'drivesnap-bench', '--tag', step, basename(image)];
     await warmFiles([image]);
+    await settleDisk();
     const m = await measureCommand('restic', args, { env, cwd: dirname(image) });
     out.push({ ...row(step, m), repoBytes: await dirSize(repo) });
   }
   ctx.log('peers: restic: restore');
   const target = join(dir, 'restore');
   const args = ['restore', 'latest', '--host', 'drivesnap-bench', '--tag', 'full', '--target', target];
+  await settleDisk();
   const m = await measureCommand('restic', args, { env });
   // Backed up by a relative name, the file sits at the snapshot's root: <target>/base.img.
   const restored = join(target, basename(ctx.workload.base));
