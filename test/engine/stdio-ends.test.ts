@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openFileSource } from '../../src/engine/ends/file.js';
+import type { BlockSource } from '../../src/engine/ends/types.js';
 import { StreamSink } from '../../src/engine/ends/stdio-sink.js';
 import { StreamSource } from '../../src/engine/ends/stdio-source.js';
 import { backup } from '../../src/engine/jobs/backup.js';
@@ -38,21 +39,24 @@ function streamOf(data: Buffer, piece = 100_003): Readable {
   return Readable.from(pieces);
 }
 
+/** The image as a file source whose reads go through `read` (to delay or fail some ranges). */
+async function imageSource(
+  read: (file: BlockSource, offset: number, length: number, into?: Buffer) => Promise<Buffer>,
+): Promise<BlockSource> {
+  const dir = await cleanup.tempDir();
+  await writeImageFile(join(dir, 'src.img'), IMAGE);
+  const file = await openFileSource(join(dir, 'src.img'));
+  return { ...file, size: file.size, read: (offset, length, into) => read(file, offset, length, into), close: () => file.close() };
+}
+
 describe('StreamSink', () => {
   it('a copy with 8 ranges in flight writes the image in order, zero ranges as zeros, holding no more than its bound', async () => {
-    const dir = await cleanup.tempDir();
-    await writeImageFile(join(dir, 'src.img'), IMAGE);
-    const file = await openFileSource(join(dir, 'src.img'));
     // Every third range reads late, so later ranges reach the sink first.
-    const source = {
-      ...file,
-      size: file.size,
-      read: async (offset: number, length: number, into?: Buffer) => {
-        const data = await file.read(offset, length, into);
-        if ((offset / RANGE) % 3 === 0) await new Promise((r) => setTimeout(r, 40));
-        return data;
-      },
-    };
+    const source = await imageSource(async (file, offset, length, into) => {
+      const data = await file.read(offset, length, into);
+      if ((offset / RANGE) % 3 === 0) await new Promise((r) => setTimeout(r, 40));
+      return data;
+    });
     const out = slowCollector();
     const sink = new StreamSink({ stream: out.stream, description: 'stdout', maxAheadBytes: 2 * RANGE });
     let maxHeld = 0;
@@ -64,7 +68,7 @@ describe('StreamSink', () => {
       return n;
     };
     const result = await copy({ source, sink, concurrency: 8 });
-    await file.close();
+    await source.close();
     expect(out.bytes().equals(IMAGE)).toBe(true);
     expect(sink.written).toBe(IMAGE.length);
     expect(maxHeld).toBeGreaterThan(0);
@@ -73,17 +77,10 @@ describe('StreamSink', () => {
   });
 
   it('a range that fails before reaching the stream ends the job at once, even while the event loop is kept busy', async () => {
-    const dir = await cleanup.tempDir();
-    await writeImageFile(join(dir, 'src.img'), IMAGE);
-    const file = await openFileSource(join(dir, 'src.img'));
-    const source = {
-      ...file,
-      size: file.size,
-      read: async (offset: number, length: number, into?: Buffer) => {
-        if (offset / RANGE === 2) throw new Error('range 2 cannot be read');
-        return file.read(offset, length, into);
-      },
-    };
+    const source = await imageSource(async (file, offset, length, into) => {
+      if (offset / RANGE === 2) throw new Error('range 2 cannot be read');
+      return file.read(offset, length, into);
+    });
     const out = slowCollector();
     const sink = new StreamSink({ stream: out.stream, description: 'stdout', maxAheadBytes: 2 * RANGE });
     // A progress display ticking keeps the process busy: only the job itself can end the wait on the gap.
@@ -92,7 +89,7 @@ describe('StreamSink', () => {
       await expect(copy({ source, sink, concurrency: 4 })).rejects.toMatchObject({ code: 'RANGES_FAILED' });
     } finally {
       clearInterval(busy);
-      await file.close();
+      await source.close();
     }
     // What reached the stream is the image's start, and nothing at or past the failed range.
     const got = out.bytes();
