@@ -4,6 +4,7 @@
  * load (say, libisal2 was removed after the build), `isalCodec` is undefined and the reason says why.
  */
 import { createRequire } from 'node:module';
+import { packagePath } from '../util/package-root.js';
 import type { GzipCodec } from './types.js';
 
 export interface IsalAddon {
@@ -31,8 +32,8 @@ export interface IsalAddon {
 /** Freed heap glibc keeps for reuse in a process that reads the drive API (see keepFreedHeapForSocketReads). */
 const KEPT_FREE_HEAP = 32 * 1024 * 1024;
 
-/** Relative to this module, the same from src/codec and dist/codec. */
-const ADDON_PATH = '../../native/isal/build/Release/drivesnap_isal.node';
+/** From the package root, so it holds from src/, dist/ and the bundle alike. */
+const ADDON_PATH = packagePath('native', 'isal', 'build', 'Release', 'drivesnap_isal.node');
 
 /**
  * Repository gzip level (zlib's 1..9) to igzip's 1..3: 1 and 2 as they are, 3 and up to igzip's best.
