@@ -69,7 +69,11 @@ export function exchange(dispatcher: Dispatcher, req: ExchangeRequest, target: (
             abort?.(sink.tooLong());
             return false;
           }
-          chunk.copy(sink.into, length);
+          // Not chunk.copy() nor set(): on Node 20 both go through V8's TypedArray set, which copies word by
+          // word (relaxed_memmove) at a fraction of memcpy's speed; fill() with a Buffer is one memcpy in C++.
+          // Measured with perf on an incremental backup through the emulator: that copy was 13.7% of the
+          // client's CPU, memcpy 3.4%. fill() refuses an empty value, and an empty piece has nothing to copy.
+          if (chunk.length > 0) sink.into.fill(chunk, length, length + chunk.length);
         } else if (length < sink.limit) {
           pieces.push(chunk);
         }
