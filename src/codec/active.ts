@@ -67,3 +67,19 @@ export function nativeHash(): ((data: Uint8Array, key?: Uint8Array) => Promise<B
   if (!addon?.hash || activeCodec() !== isalCodec) return undefined;
   return (data, key) => addon.hash!(data, key);
 }
+
+/** Page-aligned memory and its test, for O_DIRECT writes (src/engine/ends/direct-writes.ts). */
+export interface DirectIo {
+  alignedBuffer(size: number): Buffer;
+  isAligned(data: Uint8Array): boolean;
+}
+
+/**
+ * The addon's aligned allocation, or undefined as nativeGcmSeal is: without it, Node's allocator gives no
+ * alignment, so jobs use plain buffers and every write goes through the page cache.
+ */
+export function nativeDirectIo(): DirectIo | undefined {
+  const addon = isalAddon;
+  if (!addon?.alignedBuffer || !addon.isAligned || activeCodec() !== isalCodec) return undefined;
+  return { alignedBuffer: (size) => addon.alignedBuffer!(size), isAligned: (data) => addon.isAligned!(data) };
+}

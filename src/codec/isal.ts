@@ -27,6 +27,10 @@ export interface IsalAddon {
   nextData?(fd: number, offset: number): number;
   /** glibc's M_MMAP_THRESHOLD, fixed; absent from an addon built before it was added. */
   setMmapThreshold?(bytes: number): boolean;
+  /** A Buffer over page-aligned memory (for O_DIRECT); absent from an addon built before it was added. */
+  alignedBuffer?(size: number): Buffer;
+  /** True when the view starts on a page boundary; absent from an addon built before it was added. */
+  isAligned?(data: Uint8Array): boolean;
 }
 
 /** Freed heap glibc keeps for reuse in a process that reads the drive API (see keepFreedHeapForSocketReads). */

@@ -5,6 +5,7 @@
  * store their results by range index, so the outcome is exact and in order.
  */
 import { availableParallelism } from 'node:os';
+import { nativeDirectIo, nativeHash } from '../codec/active.js';
 import type { Range } from './ranges.js';
 
 export interface RangeFailure {
@@ -67,12 +68,21 @@ export class SlotBuffers {
     if (length > this.size) throw new RangeError(`a slot buffer holds ${this.size} bytes, asked for ${length}`);
     let b = this.buffers[slot];
     if (!b) {
-      // shared memory: the hash pool's workers hash the range in place (src/hashing)
-      b = Buffer.from(new SharedArrayBuffer(this.size));
+      b = rangeBuffer(this.size);
       this.buffers[slot] = b;
     }
     return b.subarray(0, length);
   }
+}
+
+/**
+ * With the addon, page-aligned memory, so a file sink can write the range with O_DIRECT
+ * (./ends/direct-writes.ts) while the addon hashes it in place. Without it, shared memory: the hash pool's
+ * workers hash the range in place (src/hashing).
+ */
+function rangeBuffer(size: number): Buffer {
+  const direct = nativeHash() && nativeDirectIo();
+  return direct ? direct.alignedBuffer(size) : Buffer.from(new SharedArrayBuffer(size));
 }
 
 /**

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isalAddon } from '../../src/codec/isal.js';
+import { isAllZero, zeroBuffer } from '../../src/engine/codec.js';
 import { openFileSource } from '../../src/engine/ends/file.js';
 
 const MiB = 1024 * 1024;
@@ -41,6 +42,19 @@ describe('a file source over a sparse image', () => {
       into.fill(0x55);
       expect((await source.read(8 * MiB, 4 * MiB, into)).every((b) => b === 0)).toBe(true);
       expect((await source.read(MiB - 10, 20, into)).subarray(0, 10).every((b) => b === 0xab)).toBe(true);
+    } finally {
+      await source.close();
+    }
+  });
+
+  it.skipIf(!isalAddon?.nextData)('gives a hole as the shared run of zeros, copying nothing into the buffer', async () => {
+    const source = await openFileSource(image);
+    try {
+      const into = Buffer.alloc(4 * MiB, 0x55);
+      const hole = await source.read(8 * MiB, 4 * MiB, into);
+      expect(hole.buffer).toBe(zeroBuffer(4 * MiB).buffer);
+      expect(into.every((b) => b === 0x55)).toBe(true);
+      expect(isAllZero(hole)).toBe(true);
     } finally {
       await source.close();
     }

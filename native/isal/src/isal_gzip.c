@@ -582,6 +582,60 @@ static napi_value js_next_data(napi_env env, napi_callback_info info) {
   return result;
 }
 
+/*
+ * Memory for O_DIRECT writes: a Buffer over page-aligned memory (the block layer DMAs straight from it, so
+ * the kernel neither copies it into the page cache nor writes it back later). Freed when the Buffer is.
+ */
+#define DIRECT_ALIGN 4096
+
+static void free_aligned(napi_env env, void *data, void *hint) {
+  int64_t change;
+  (void)hint;
+  free(data);
+  napi_adjust_external_memory(env, -(int64_t)(uintptr_t)hint, &change);
+}
+
+static napi_value js_aligned_buffer(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value args[1];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  int64_t size = -1;
+  if (argc < 1 || napi_get_value_int64(env, args[0], &size) != napi_ok || size <= 0 || size > ((int64_t)1 << 31)) {
+    return throw_type(env, "alignedBuffer(size): a size of 1 byte to 2 GiB");
+  }
+  void *memory = NULL;
+  if (posix_memalign(&memory, DIRECT_ALIGN, (size_t)size) != 0) {
+    napi_throw_error(env, "ENOMEM", "alignedBuffer: out of memory");
+    return NULL;
+  }
+  napi_value buffer;
+  if (napi_create_external_buffer(env, (size_t)size, memory, free_aligned, (void *)(uintptr_t)size, &buffer) != napi_ok) {
+    free(memory);
+    napi_throw_error(env, NULL, "alignedBuffer: the runtime refused an external buffer");
+    return NULL;
+  }
+  int64_t total;
+  napi_adjust_external_memory(env, size, &total);
+  return buffer;
+}
+
+/* True when the view starts on a DIRECT_ALIGN boundary (its length is the caller's to check). */
+static napi_value js_is_aligned(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value args[1];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  bool is_ta = false;
+  void *data = NULL;
+  size_t length = 0;
+  if (argc < 1 || napi_is_typedarray(env, args[0], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, args[0], NULL, &length, &data, NULL, NULL) != napi_ok) {
+    return throw_type(env, "isAligned(data): a Uint8Array");
+  }
+  napi_value result;
+  napi_get_boolean(env, ((uintptr_t)data % DIRECT_ALIGN) == 0, &result);
+  return result;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gzip", NULL, js_gzip, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -592,6 +646,8 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gcmOpen", NULL, js_gcm_open, NULL, NULL, NULL, napi_enumerable, NULL},
       {"hash", NULL, js_hash, NULL, NULL, NULL, napi_enumerable, NULL},
       {"nextData", NULL, js_next_data, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"alignedBuffer", NULL, js_aligned_buffer, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"isAligned", NULL, js_is_aligned, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   napi_value max_level;

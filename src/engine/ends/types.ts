@@ -14,7 +14,10 @@ export interface BlockSource {
   readonly description: string;
   /** A stream (stdin): read once, front to back, so a job keeps no checkpoint of it and reads it no second time. */
   readonly once?: boolean;
-  /** Reads a range; fills and returns a view of `into` when given (the engine reuses buffers). */
+  /**
+   * Reads a range; fills and returns a view of `into` when given (the engine reuses buffers), or returns the
+   * shared read-only run of zeros (zeroBuffer) for a range known to be a hole. Never write into the result.
+   */
   read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   close(): Promise<void>;
 }
@@ -30,7 +33,7 @@ export interface BlockSink {
   readonly startsZeroed: boolean;
   /** The body encoding the sink takes without extra work. */
   readonly prefers: 'gzip' | 'raw';
-  /** What the sink holds now, to compare before writing; fills `into` when given. */
+  /** What the sink holds now, to compare before writing; as BlockSource.read (a hole: the shared zeros). */
   read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   /** Writes one range; returns the bytes sent or written (after compression). */
   write(offset: number, body: RangeBody): Promise<number>;

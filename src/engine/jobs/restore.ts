@@ -142,7 +142,8 @@ async function loadRange(
 ): Promise<RangeBody> {
   const { encoding, payload } = await cpu(() => repo.openChunk(id, objectInto));
   if (sink.prefers === 'gzip' && encoding === 'gzip') return { encoding: 'gzip', data: payload, rawLength: length };
-  const plain = encoding === 'gzip' ? await cpu(() => gunzipBodyInto(payload, length, into)) : payload;
+  // A raw object (incompressible data) is copied into the range buffer, which a file sink can write with O_DIRECT.
+  const plain = encoding === 'gzip' ? await cpu(() => gunzipBodyInto(payload, length, into)) : payload.length === length ? into.subarray(0, payload.copy(into)) : payload;
   if (plain.length !== length || !(await repo.chunkId(plain)).equals(id)) {
     throw new DrivesnapError('CHUNK_CORRUPT', `chunk ${id.toString('hex')} does not match its id: run \`drivesnap check --read-data\``);
   }

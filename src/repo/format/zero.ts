@@ -8,6 +8,8 @@ const ZEROS = Buffer.alloc(DEFAULT_CHUNK_SIZE);
 
 /** memcmp against a zero buffer (~30 GB/s): cheap enough to run before hashing. */
 export function isAllZero(data: Uint8Array): boolean {
+  // The shared run itself (what a file source returns for a hole): nothing to compare.
+  if (data.buffer === ZEROS.buffer && data.byteOffset >= ZEROS.byteOffset && data.byteLength <= ZEROS.byteLength) return true;
   const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   for (let offset = 0; offset < bytes.length; offset += ZEROS.length) {
     const piece = bytes.subarray(offset, offset + ZEROS.length);
