@@ -1,4 +1,5 @@
-import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import { packagePath } from './util/package-root.js';
 
 /** The package's version, from package.json (one source of truth). */
-export const TOOL_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+export const TOOL_VERSION: string = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;

@@ -5,12 +5,13 @@
  */
 import { copyFile, mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../util/package-root.js';
 import type { BenchEmulator } from './emulator-process.js';
 import { dirSize, measureCommand, settleDisk, warmFiles } from './measure.js';
 import type { Workload } from './workload.js';
 
-export const CLI = fileURLToPath(new URL('../cli/main.js', import.meta.url));
+/** What users run: the launcher, which runs the bundle (scripts/bundle.mjs) built by `npm ci`. */
+export const CLI = packagePath('bin', 'drivesnap');
 
 export interface StepResult {
   tool: 'drivesnap';

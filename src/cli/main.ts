@@ -13,6 +13,7 @@ import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
 import { loadCommands } from './commands/index.js';
 import { Output, watchRetries } from './output.js';
 import { installStopHandlers, isInterruption, stopSignal } from './stop.js';
+import { TOOL_VERSION } from '../version.js';
 
 export async function main(argv: string[]): Promise<number> {
   let exitCode: number = ExitCode.ok;
@@ -33,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     })
     .help()
     .alias('help', 'h')
-    .version();
+    .version(TOOL_VERSION);
   const releaseStopHandlers = installStopHandlers();
   const stopWatchingRetries = watchRetries(new Output({ json: argv.includes('--json'), quiet: argv.includes('--quiet') || argv.includes('-q') }));
   try {
@@ -77,7 +78,7 @@ function explainForeignError(err: unknown): DrivesnapError | undefined {
   return undefined;
 }
 
-const isEntry = process.argv[1] && /drivesnap$|cli[\\/]main\.[jt]s$/.test(process.argv[1]);
+const isEntry = process.argv[1] && /drivesnap(\.js)?$|cli[\\/]main\.[jt]s$/.test(process.argv[1]);
 if (isEntry) {
   main(hideBin(process.argv)).then((code) => {
     process.exitCode = code;

@@ -1,5 +1,6 @@
 /**
- * Where the worker's code is and how to start it: the built worker.js beside this file under dist/; or,
+ * Where the worker's code is and how to start it: the built worker.js beside this file under dist/ (in the
+ * esbuild bundle, dist/bundle, the worker's own entry point is worker.js beside every chunk: scripts/bundle.mjs); or,
  * when this module itself runs as TypeScript (tests, `tsx` scripts), a small bootstrap that imports worker.ts
  * through tsx's API (`--import tsx` in a worker's execArgv does not reach its entry point on Node 20).
  */

@@ -34,9 +34,10 @@ const loaders: [name: string, load: () => Promise<{ command: AnyCommand }>][] = 
 
 export const commandNames = loaders.map(([name]) => name);
 
-/** The commands `argv` needs: the one it names, or all of them (for help and suggestions). */
+/** The commands `argv` needs: the one it names, none for a bare --version, or all of them (for help and suggestions). */
 export async function loadCommands(argv: string[]): Promise<AnyCommand[]> {
   const first = argv.find((a) => !a.startsWith('-'));
+  if (first === undefined && argv.includes('--version') && !argv.includes('--help') && !argv.includes('-h')) return [];
   const named = loaders.filter(([name]) => name === first);
   const wanted = named.length === 1 ? named : loaders;
   return Promise.all(wanted.map(async ([, load]) => (await load()).command));
