@@ -7,13 +7,17 @@
 export class ScratchBuffers {
   readonly #idle: Buffer[] = [];
 
-  constructor(private readonly keep: number) {}
+  constructor(
+    private readonly keep: number,
+    /** How a new buffer is made (the repository's object buffers: page-aligned, for O_DIRECT puts). */
+    private readonly allocate: (size: number) => Buffer = Buffer.allocUnsafeSlow,
+  ) {}
 
   /** A buffer of at least `size` bytes, the caller's until it gives it back. */
   take(size: number): Buffer {
     const i = this.#idle.findIndex((b) => b.length >= size);
     if (i >= 0) return this.#idle.splice(i, 1)[0]!;
-    return Buffer.allocUnsafeSlow(size);
+    return this.allocate(size);
   }
 
   /** Returns a buffer from `take`; the caller must not use it (or views of it) afterwards. */

@@ -8,9 +8,11 @@ import { isDeepStrictEqual } from 'node:util';
 import pLimit from 'p-limit';
 import { hostname } from 'node:os';
 import { DrivesnapError } from '../errors.js';
+import { nativeDirectIo } from '../codec/active.js';
 import { ScratchBuffers } from '../codec/scratch.js';
 import { chunkIdPool, type HashPool, nativeChunkIds } from '../hashing/index.js';
 import { ObjectNotFoundError } from '../store/errors.js';
+import { DIRECT_ALIGN } from '../util/direct-io.js';
 import type { ObjectStore } from '../store/types.js';
 import {
   type CodecContext,
@@ -98,7 +100,7 @@ export class Repository implements JobRepository {
   /** Chunk ids through the addon (null: not in use; undefined: not asked yet). */
   private nativeIds: ((data: Uint8Array) => Promise<Buffer>) | null | undefined;
   /** Buffers encodeChunk seals objects into (see there), and which buffer each object lent out is a view of. */
-  private readonly objectBuffers = new ScratchBuffers(OBJECT_BUFFERS_KEPT);
+  private readonly objectBuffers = new ScratchBuffers(OBJECT_BUFFERS_KEPT, objectBuffer);
   private readonly lentObjects = new WeakMap<Buffer, Buffer>();
 
   /**
@@ -682,3 +684,12 @@ const LIST_INSTEAD_OF_STAT = 2048;
 const STAT_CONCURRENCY = 16;
 /** Deleted chunks dropped from the index per transaction. */
 const DELETE_BATCH = 256;
+
+/**
+ * A buffer to seal chunk objects into: with the addon, page-aligned and a whole number of pages long, so a
+ * local store can write the object with O_DIRECT, padding included (src/store/direct-put.ts).
+ */
+function objectBuffer(size: number): Buffer {
+  const io = nativeDirectIo();
+  return io ? io.alignedBuffer(Math.ceil(size / DIRECT_ALIGN) * DIRECT_ALIGN) : Buffer.allocUnsafeSlow(size);
+}

@@ -5,10 +5,11 @@
  * list ignores.
  */
 import { randomBytes } from 'node:crypto';
-import { lstat, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { type FileHandle, lstat, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fsAdvice } from '../util/fs-errors.js';
 import { DirectoryError, makeDirectory } from '../util/make-directory.js';
+import { CREATE_DIRECT, paddedForDirect, refusesDirect } from './direct-put.js';
 import { InvalidObjectNameError, ObjectNotFoundError, StoreError, TransientStoreError } from './errors.js';
 import type { ObjectInfo, ObjectStore } from './types.js';
 
@@ -19,6 +20,8 @@ export class LocalStore implements ObjectStore {
   readonly location: string;
   /** Directories known to exist: a put per 4 MiB chunk must not mkdir every time. */
   private readonly knownDirs = new Set<string>();
+  /** Until the file system refuses it: objects in aligned memory are written with O_DIRECT (./direct-put.ts). */
+  private direct = true;
 
   constructor(dir: string) {
     this.location = resolve(dir);
@@ -119,20 +122,38 @@ export class LocalStore implements ObjectStore {
   }
 
   private async writeDurably(temp: string, data: Uint8Array): Promise<void> {
+    const padded = this.direct ? paddedForDirect(data) : undefined;
+    if (padded) {
+      try {
+        return await this.writeTemp(temp, CREATE_DIRECT, async (handle) => {
+          await writeAll(handle, padded);
+          await handle.truncate(data.length);
+        });
+      } catch (err) {
+        if (!refusesDirect(err)) throw err;
+        this.direct = false;
+        await unlink(temp).catch(() => undefined);
+      }
+    }
+    await this.writeTemp(temp, 'wx', (handle) => handle.writeFile(data));
+  }
+
+  /** Creates the temp file, fills it with `write` and fsyncs it. */
+  private async writeTemp(temp: string, flags: string | number, write: (handle: FileHandle) => Promise<void>): Promise<void> {
     const dir = dirname(temp);
     await this.ensureDir(dir);
-    let handle: Awaited<ReturnType<typeof open>>;
+    let handle: FileHandle;
     try {
-      handle = await open(temp, 'wx');
+      handle = await open(temp, flags, 0o644);
     } catch (err) {
       if (!isMissing(err)) throw err;
       // Someone removed the directory since we cached it: create it again once.
       this.knownDirs.delete(dir);
       await this.ensureDir(dir);
-      handle = await open(temp, 'wx');
+      handle = await open(temp, flags, 0o644);
     }
     try {
-      await handle.writeFile(data);
+      await write(handle);
       await handle.sync();
     } finally {
       await handle.close();
@@ -222,6 +243,14 @@ async function readInto(path: string, into: Buffer): Promise<Buffer> {
     return into.subarray(0, done);
   } finally {
     await handle.close();
+  }
+}
+
+async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
+  for (let done = 0; done < data.length; ) {
+    const { bytesWritten } = await handle.write(data, done, data.length - done, done);
+    if (bytesWritten === 0) throw Object.assign(new Error('the file system wrote nothing'), { code: 'EIO' });
+    done += bytesWritten;
   }
 }
 

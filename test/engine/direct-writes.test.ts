@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { nativeDirectIo } from '../../src/codec/active.js';
-import { DIRECT_ALIGN, openDirectWrites } from '../../src/engine/ends/direct-writes.js';
+import { openDirectWrites } from '../../src/engine/ends/direct-writes.js';
 import { openFileSink } from '../../src/engine/ends/file.js';
+import { DIRECT_ALIGN } from '../../src/util/direct-io.js';
 
 let dir: string;
 beforeAll(async () => {

@@ -12,8 +12,7 @@
  */
 import { constants, type FileHandle, open } from 'node:fs/promises';
 import { nativeDirectIo } from '../../codec/active.js';
-
-export const DIRECT_ALIGN = 4096;
+import { DIRECT_ALIGN } from '../../util/direct-io.js';
 
 export interface DirectWrites {
   /**
