@@ -1,6 +1,6 @@
 /**
  * In-process throughput of the hot-path primitives on 4 MiB chunks of the workload: node:zlib against
- * pako (the reason drivesnap uses node:zlib), node:zlib against ISA-L per level, SHA-256, the repository's
+ * pako (the reason drivesnap uses node:zlib), node:zlib against igzip and libdeflate per level, SHA-256, the repository's
  * chunk codec, and the chunk encode path on incompressible (random) data against the previous one.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { gunzip, gunzipSync, gzip, gzipSync } from 'node:zlib';
 import { deflate as pakoGzip, inflate as pakoInflate } from 'pako';
 import { gzipIfSmaller } from '../codec/incompressible.js';
-import { isalAddon, isalCodec } from '../codec/isal.js';
+import { codecOver, isalAddon, isalCodec } from '../codec/isal.js';
 import { codecLabel, type GzipCodec } from '../codec/types.js';
 import { zlibCodec } from '../codec/zlib.js';
 import { isAllZero } from '../engine/codec.js';
@@ -84,7 +84,8 @@ export async function codecBenchmarks(image: string, log: (l: string) => void): 
   record('sha256 WebCrypto (all in flight)', await timeIt(raw, () => parallel(chunks, (c) => crypto.subtle.digest('SHA-256', c))));
   for (const f of await gzipCodecFigures(chunks)) {
     record(`gzip ${f.codec} L${f.level} (one thread)`, f.gzipMBs, f.ratio);
-    record(`gunzip ${f.codec}, from L${f.level} (one thread)`, f.gunzipMBs);
+    const from = f.inflater === f.codec ? `L${f.level}` : `${f.codec} L${f.level}`;
+    record(`gunzip ${f.inflater}, from ${from} (one thread)`, f.gunzipMBs);
   }
   const random = Array.from({ length: 8 }, () => randomBytes(4 * MiB));
   for (const [name, decide] of encodeStrategies(newConfig({ encrypted: false }).compression.level)) {
@@ -111,8 +112,11 @@ export async function codecBenchmarks(image: string, log: (l: string) => void): 
 
 /** One 4 MiB block after another on one thread, per codec and level: the per-core figures. */
 export interface GzipFigure {
+  /** What deflates, at `level` (its own scale). */
   codec: string;
   level: number;
+  /** What inflates what it wrote. */
+  inflater: string;
   gzipMBs: number;
   gunzipMBs: number;
   ratio: number;
@@ -130,21 +134,37 @@ async function sequential(blocks: Buffer[], rawBytes: number, fn: (b: Buffer) =>
   return { mbPerSec, out };
 }
 
-/** node:zlib and (when built) ISA-L at levels 1..3 on the given blocks. */
-export async function gzipCodecFigures(blocks: Buffer[]): Promise<GzipFigure[]> {
+/** A codec and the repository gzip levels to measure it at. */
+export type CodecLevels = [GzipCodec, number[]];
+
+/** igzip through the addon even when it deflates through libdeflate, or undefined without the addon. */
+export function igzipCodec(): GzipCodec | undefined {
+  return isalAddon && codecOver(isalAddon, true);
+}
+
+/**
+ * The codecs compared by default: node:zlib, and igzip at levels 1..3 when the addon is built, and
+ * libdeflate at `libdeflateLevels` when the addon deflates through it.
+ */
+export function defaultCodecLevels(libdeflateLevels = [1, 2, 3, 4]): CodecLevels[] {
+  const out: CodecLevels[] = [[zlibCodec, [1, 2, 3]]];
+  const igzip = igzipCodec();
+  if (igzip) out.push([igzip, [1, 2, 3]]);
+  if (isalCodec && isalCodec.deflater !== 'isal-igzip') out.push([isalCodec, libdeflateLevels]);
+  return out;
+}
+
+/** Each codec at each of its repository gzip levels on the given blocks, through the codec's own gzip and gunzip. */
+export async function gzipCodecFigures(blocks: Buffer[], codecs: CodecLevels[] = defaultCodecLevels()): Promise<GzipFigure[]> {
   const bytes = blocks.reduce((s, b) => s + b.length, 0);
   const max = Math.max(...blocks.map((b) => b.length));
-  const codecs: [string, (b: Buffer, level: number) => Promise<Buffer>, (g: Buffer) => Promise<Buffer>][] = [
-    ['node:zlib', (b, level) => gzipAsync(b, { level }), (g) => gunzipAsync(g)],
-  ];
-  const addon = isalAddon;
-  if (addon) codecs.push(['isal-igzip', async (b, level) => (await addon.gzip(b, level, -1))!, (g) => addon.gunzip(g, max)]);
   const figures: GzipFigure[] = [];
-  for (const [codec, gz, gunz] of codecs) {
-    for (const level of [1, 2, 3]) {
-      const packed = await sequential(blocks, bytes, (b) => gz(b, level));
-      const unpacked = await sequential(packed.out, bytes, gunz);
-      figures.push({ codec, level, gzipMBs: packed.mbPerSec, gunzipMBs: unpacked.mbPerSec, ratio: bytes / packed.out.reduce((s, o) => s + o.length, 0) });
+  for (const [codec, levels] of codecs) {
+    for (const level of levels) {
+      const packed = await sequential(blocks, bytes, async (b) => (await codec.gzip(b, level))!);
+      const unpacked = await sequential(packed.out, bytes, (g) => codec.gunzip(g, max));
+      const ratio = bytes / packed.out.reduce((s, o) => s + o.length, 0);
+      figures.push({ codec: codec.deflater, level: codec.nativeLevel(level), inflater: codec.inflater, gzipMBs: packed.mbPerSec, gunzipMBs: unpacked.mbPerSec, ratio });
     }
   }
   return figures;
@@ -184,10 +204,12 @@ export async function encodePathFigure(blocks: Buffer[], decide: RawDecision, ro
 export function encodeStrategies(level: number): [string, RawDecision][] {
   const out: [string, RawDecision][] = [[`gzip all, node:zlib L${level} (previous path)`, gzipAllThenCompare(zlibCodec, level)]];
   out.push([`sampled, ${codecLabel(zlibCodec, level)}`, (d) => gzipIfSmaller(zlibCodec, d, level)]);
-  const isal = isalCodec;
-  if (isal) {
-    out.push([`sampled, ${codecLabel(isal, level)}`, (d) => gzipIfSmaller(isal, d, level)]);
-    out.push([`gzip all, ${codecLabel(isal, level)}`, gzipAllThenCompare(isal, level)]);
+  // igzip apart from the addon's codec only when that one deflates through libdeflate.
+  const addonCodecs = [isalCodec, isalCodec?.deflater === 'isal-igzip' ? undefined : igzipCodec()];
+  for (const codec of addonCodecs) {
+    if (!codec) continue;
+    out.push([`sampled, ${codecLabel(codec, level)}`, (d) => gzipIfSmaller(codec, d, level)]);
+    out.push([`gzip all, ${codecLabel(codec, level)}`, gzipAllThenCompare(codec, level)]);
   }
   return out;
 }

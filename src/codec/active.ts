@@ -1,5 +1,6 @@
 /**
- * The process's gzip codec: ISA-L when its addon loads, node:zlib otherwise. DRIVESNAP_CODEC (read through
+ * The process's gzip codec: the ISA-L addon's when it loads (deflating through libdeflate when built with it),
+ * node:zlib otherwise. DRIVESNAP_CODEC (read through
  * ../config/env.ts) is interpreted here and only here: `zlib` forces the fallback, `isal` insists on ISA-L, unset or `auto` picks the best.
  */
 import { CODEC_ENV, codecSetting } from '../config/env.js';

@@ -35,12 +35,13 @@ export async function looksIncompressible(codec: GzipCodec, data: Uint8Array, le
 
 /**
  * The gzip stream of `data` when it is shorter than `data`, else undefined (store it raw). With `scratch`
- * (at least `data.length - 1` bytes, reused by the caller) the stream is written there when the codec can
- * (ISA-L): the result is then a view of `scratch`.
+ * (reused by the caller; a stream longer than it is kept raw) the stream is written there when the codec
+ * can (the addon): the result is then a view of `scratch`.
  */
 export async function gzipIfSmaller(codec: GzipCodec, data: Uint8Array, level: number, scratch?: Buffer): Promise<Buffer | undefined> {
   if (await looksIncompressible(codec, data, level)) return undefined;
-  // Bounded by the scratch buffer: a stream that does not fit is not shorter than the data, so it is kept raw.
-  const out = await codec.gzip(data, level, undefined, scratch?.subarray(0, Math.max(0, data.length - 1)));
+  // Bounded: a stream that does not fit is not shorter than the data, so it is kept raw. The whole scratch
+  // goes in, not just the bound's worth: libdeflate needs a few bytes of room past the end of a stream.
+  const out = await codec.gzip(data, level, data.length - 1, scratch);
   return out && out.length < data.length ? out : undefined;
 }

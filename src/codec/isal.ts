@@ -1,19 +1,36 @@
 /**
- * ISA-L's igzip through the optional N-API addon in native/isal (built by `npm ci` when libisal-dev is
- * installed; see scripts/build-native.mjs). Loading is attempted once; when the addon is missing or does not
- * load (say, libisal2 was removed after the build), `isalCodec` is undefined and the reason says why.
+ * The optional N-API addon in native/isal (built by `npm ci` when libisal-dev is installed; see
+ * scripts/build-native.mjs): inflate through ISA-L's igzip, deflate through libdeflate when libdeflate-dev
+ * was there at the build (smaller chunks), else through igzip. Loading is attempted once; when the addon is
+ * missing or does not load (say, libisal2 was removed after the build), `isalCodec` is undefined and the
+ * reason says why.
  */
 import { createRequire } from 'node:module';
 import { packagePath } from '../util/package-root.js';
-import type { GzipCodec } from './types.js';
+import { codecName, type GzipCodec } from './types.js';
+
+/** The addon's deflate: at its compressor's own levels (0..maxLevel); null when it does not fit. */
+interface AddonGzip {
+  (data: Uint8Array, level: number, maxOutput: number): Promise<Buffer | null>;
+  /** Deflates into `into` (no allocation); resolves the length, null when it does not fit. */
+  (data: Uint8Array, level: number, maxOutput: number, into: Uint8Array): Promise<number | null>;
+}
 
 export interface IsalAddon {
-  gzip(data: Uint8Array, level: number, maxOutput: number): Promise<Buffer | null>;
-  /** Deflates into `into` (no allocation); resolves the length, null when it does not fit. */
-  gzip(data: Uint8Array, level: number, maxOutput: number, into: Uint8Array): Promise<number | null>;
+  /** Through `compressor`. */
+  gzip: AddonGzip;
+  /** Through igzip at its levels 0..3 whatever `compressor` is; absent from an addon built before it was added. */
+  igzip?: AddonGzip;
+  /** What `gzip` runs: 'libdeflate' or 'isal-igzip'; absent from an addon built before libdeflate (igzip). */
+  compressor?: string;
+  /** What `gunzip` runs: 'isal-igzip'; absent from an addon built before it was added. */
+  inflater?: string;
+  /** libdeflate's version, when `compressor` is libdeflate. */
+  libdeflateVersion?: string;
   gunzip(data: Uint8Array, maxOutput: number): Promise<Buffer>;
   /** Inflates into `into` (no allocation); resolves the length. */
   gunzip(data: Uint8Array, maxOutput: number, into: Uint8Array): Promise<number>;
+  /** `compressor`'s top level. */
   maxLevel: number;
   /** AES-256-GCM into `out` (ciphertext, then the tag); absent from an addon built before it was added. */
   gcmSeal?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, data: Uint8Array, out: Uint8Array): Promise<number>;
@@ -47,6 +64,21 @@ const ADDON_PATH = packagePath('native', 'isal', 'build', 'Release', 'drivesnap_
  */
 export function isalLevel(gzipLevel: number): number {
   return Math.min(Math.max(gzipLevel, 1), 3);
+}
+
+export const LIBDEFLATE_MAX_LEVEL = 12;
+
+/**
+ * Repository gzip level to libdeflate's: the same number, libdeflate's 1..9 following zlib's scale (each
+ * smaller and faster than zlib's at the number; 10..12, beyond zlib's, are not repository levels).
+ */
+export function libdeflateLevel(gzipLevel: number): number {
+  return Math.min(Math.max(gzipLevel, 1), LIBDEFLATE_MAX_LEVEL);
+}
+
+/** The addon's level for a repository gzip level, by what deflates. */
+function levelFor(deflater: string): (gzipLevel: number) => number {
+  return deflater === 'libdeflate' ? libdeflateLevel : isalLevel;
 }
 
 function load(): { addon?: IsalAddon; reason?: string } {
@@ -84,24 +116,35 @@ export function keepFreedHeapForSocketReads(): void {
   loaded.addon?.setTrimThreshold?.(KEPT_FREE_HEAP);
 }
 
-/** The addon itself, at igzip's own levels 0..3: for the benchmarks only; everything else uses `isalCodec`. */
+/** The addon itself, at its compressor's own levels: for the benchmarks only; everything else uses `isalCodec`. */
 export const isalAddon: IsalAddon | undefined = loaded.addon;
 
 /** Why the ISA-L codec is unavailable, when it is. */
 export const isalUnavailableReason: string | undefined = loaded.reason;
 
-/** The ISA-L codec, or undefined when the addon is not available. */
+/** The addon's codec (deflate through libdeflate when built in, else igzip), or undefined without the addon. */
 export const isalCodec: GzipCodec | undefined = loaded.addon && codecOver(loaded.addon);
 
-function codecOver(addon: IsalAddon): GzipCodec {
+/**
+ * A codec over the addon. `useIgzip` deflates through igzip even when libdeflate is built in (benchmarks
+ * compare the two); otherwise through the addon's own compressor.
+ */
+export function codecOver(addon: IsalAddon, useIgzip = false): GzipCodec {
+  const deflate = useIgzip ? (addon.igzip ?? addon.gzip) : addon.gzip;
+  // An addon built before libdeflate names no compressor: igzip.
+  const deflater = useIgzip ? 'isal-igzip' : (addon.compressor ?? 'isal-igzip');
+  const inflater = addon.inflater ?? 'isal-igzip';
+  const nativeLevel = levelFor(deflater);
   return {
-    name: 'isal-igzip',
-    nativeLevel: isalLevel,
+    name: codecName(deflater, inflater),
+    deflater,
+    inflater,
+    nativeLevel,
     async gzip(data, level, maxOutput, into) {
-      if (!into) return (await addon.gzip(data, isalLevel(level), maxOutput ?? -1)) ?? undefined;
+      if (!into) return (await deflate(data, nativeLevel(level), maxOutput ?? -1)) ?? undefined;
       const bound = Math.min(maxOutput ?? into.length, into.length);
       // An addon built before gzip took `into` ignores it and resolves a buffer (the .node file outlives a git pull).
-      const n = (await addon.gzip(data, isalLevel(level), bound, into)) as number | Buffer | null;
+      const n = (await deflate(data, nativeLevel(level), bound, into)) as number | Buffer | null;
       if (n === null) return undefined;
       return typeof n === 'number' ? into.subarray(0, n) : n;
     },

@@ -1,10 +1,15 @@
 /**
- * A gzip implementation the repository and the engine can run on: ISA-L's igzip through the optional addon,
- * or node:zlib. Both write and read plain gzip streams (RFC 1952), so either reads what the other wrote.
+ * A gzip implementation the repository and the engine can run on: the optional addon (deflate through
+ * libdeflate or ISA-L's igzip, inflate through igzip), or node:zlib. All write and read plain gzip streams
+ * (RFC 1952), so each reads what another wrote.
  */
 export interface GzipCodec {
-  /** 'isal-igzip' or 'node:zlib'. */
+  /** What deflates and what inflates, in one: 'isal-igzip', 'node:zlib', 'libdeflate + isal-igzip inflate'. */
   readonly name: string;
+  /** What deflates: 'libdeflate', 'isal-igzip' or 'node:zlib'. */
+  readonly deflater: string;
+  /** What inflates: 'isal-igzip' or 'node:zlib'. */
+  readonly inflater: string;
   /** The codec's own level for a repository gzip level (1..9). */
   nativeLevel(gzipLevel: number): number;
   /**
@@ -25,7 +30,20 @@ export interface GzipCodec {
   gunzipInto(data: Uint8Array, into: Buffer): Promise<number>;
 }
 
-/** How a codec shows in `benchmark`, `stats` and --json summaries: "isal-igzip L2". */
+/** What deflates (maybe with its level) and, when another library inflates, that one too. */
+function describe(deflate: string, deflater: string, inflater: string): string {
+  return deflater === inflater ? deflate : `${deflate} + ${inflater} inflate`;
+}
+
+/** A codec's name: 'isal-igzip' when one library does both, 'libdeflate + isal-igzip inflate' when not. */
+export function codecName(deflater: string, inflater: string): string {
+  return describe(deflater, deflater, inflater);
+}
+
+/**
+ * How a codec shows in `benchmark`, `stats` and --json summaries, with the level the deflater runs at:
+ * "isal-igzip L2", "libdeflate L2 + isal-igzip inflate".
+ */
 export function codecLabel(codec: GzipCodec, gzipLevel: number): string {
-  return `${codec.name} L${codec.nativeLevel(gzipLevel)}`;
+  return describe(`${codec.deflater} L${codec.nativeLevel(gzipLevel)}`, codec.deflater, codec.inflater);
 }

@@ -15,6 +15,8 @@ function isTooLarge(err: unknown): boolean {
 
 export const zlibCodec: GzipCodec = {
   name: 'node:zlib',
+  deflater: 'node:zlib',
+  inflater: 'node:zlib',
   nativeLevel: (gzipLevel) => gzipLevel,
   // `into` is not used: node:zlib allocates its output; only the bound it implies applies.
   async gzip(data, level, maxOutput, into) {

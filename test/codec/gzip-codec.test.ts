@@ -1,7 +1,7 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { isalAddon, isalCodec, isalLevel, isalUnavailableReason } from '../../src/codec/isal.js';
-import { codecLabel, type GzipCodec } from '../../src/codec/types.js';
+import { codecOver, isalAddon, isalCodec, isalLevel, isalUnavailableReason, libdeflateLevel } from '../../src/codec/isal.js';
+import { codecLabel, codecName, type GzipCodec } from '../../src/codec/types.js';
 import { zlibCodec } from '../../src/codec/zlib.js';
 import { textData } from '../repo/format/fixtures.js';
 import { KINDS, MiB, SIZES } from './samples.js';
@@ -9,8 +9,10 @@ import { KINDS, MiB, SIZES } from './samples.js';
 // CI installs libisal-dev where apt is available, so both codecs run there; elsewhere ISA-L skips, with why.
 if (!isalCodec) console.warn(`ISA-L codec tests skipped: ${isalUnavailableReason}`);
 
+// The addon's own codec (libdeflate deflating when built with it), and igzip deflating in the same addon.
 const codecs: [string, GzipCodec | undefined][] = [
-  ['isal-igzip', isalCodec],
+  [isalCodec?.name ?? 'addon', isalCodec],
+  ['isal-igzip, deflating in an addon built with libdeflate', isalAddon?.compressor === 'libdeflate' ? codecOver(isalAddon, true) : undefined],
   ['node:zlib', zlibCodec],
 ];
 
@@ -88,8 +90,20 @@ describe.each(codecs)('%s codec', (_name, maybeCodec) => {
 describe('codec labels', () => {
   it('name the codec and the level it runs at', () => {
     expect(codecLabel(zlibCodec, 2)).toBe('node:zlib L2');
-    const isalLike: GzipCodec = { ...zlibCodec, name: 'isal-igzip', nativeLevel: isalLevel };
+    const isalLike: GzipCodec = { ...zlibCodec, name: 'isal-igzip', deflater: 'isal-igzip', inflater: 'isal-igzip', nativeLevel: isalLevel };
     expect(codecLabel(isalLike, 2)).toBe(`isal-igzip L${isalLevel(2)}`);
+  });
+
+  it('name what deflates, at its level, and what inflates when another library does', () => {
+    const libdeflateLike: GzipCodec = { ...zlibCodec, deflater: 'libdeflate', inflater: 'isal-igzip', nativeLevel: libdeflateLevel };
+    expect(codecLabel(libdeflateLike, 4)).toBe('libdeflate L4 + isal-igzip inflate');
+    expect(codecName('libdeflate', 'isal-igzip')).toBe('libdeflate + isal-igzip inflate');
+    expect(codecName('node:zlib', 'node:zlib')).toBe('node:zlib');
+  });
+
+  it('passes repository gzip levels 1..9 to libdeflate as they are', () => {
+    const levels = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+    expect(levels.map(libdeflateLevel)).toEqual(levels);
   });
 
   it('maps every repository gzip level onto igzip 1..3, never lowering the level as gzip levels rise', () => {

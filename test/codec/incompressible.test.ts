@@ -30,13 +30,16 @@ function recording(codec: GzipCodec): { codec: GzipCodec; inputs: number[] } {
 }
 
 describe.each([
-  ['isal-igzip', isalCodec],
+  [isalCodec?.name ?? 'addon', isalCodec],
   ['node:zlib', zlibCodec],
 ])('raw-or-gzip decision on %s', (_name, maybeCodec) => {
   const codec = maybeCodec!;
   describe.skipIf(!maybeCodec)('when available', () => {
     it('keeps random and already-compressed ranges raw after compressing only the sample slices', async () => {
-      for (const data of [randomBytes(4 * MiB), compressedData(4 * MiB)]) {
+      // libdeflate squeezes over 3% out of a slice of zlib -1 output (the whole range: 4.4%), so it compresses
+      // that range (test/codec/libdeflate.test.ts); the other compressors cannot.
+      const samples = codec.deflater === 'libdeflate' ? [randomBytes(4 * MiB)] : [randomBytes(4 * MiB), compressedData(4 * MiB)];
+      for (const data of samples) {
         const r = recording(codec);
         expect(await gzipIfSmaller(r.codec, data, 2)).toBeUndefined();
         expect(r.inputs).toEqual(Array(SAMPLE_SLICES).fill(SAMPLE_SLICE));

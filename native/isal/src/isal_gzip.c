@@ -1,15 +1,18 @@
 /*
- * gzip and gunzip of one buffer through Intel ISA-L (igzip), each as one async work item on libuv's thread
- * pool, returning a Promise. The streams are plain gzip (RFC 1952: header, deflate, CRC-32 and ISIZE), so
- * any gunzip reads them and this reads any gzip.
+ * gzip and gunzip of one buffer, each as one async work item on libuv's thread pool, returning a Promise:
+ * deflate through libdeflate when the build found it (DRIVESNAP_LIBDEFLATE: smaller streams, at each level,
+ * than igzip's best), else through Intel ISA-L's igzip; inflate always through igzip (the fastest). The
+ * streams are plain gzip (RFC 1952: header, deflate, CRC-32 and ISIZE), so any gunzip reads them and this
+ * reads any gzip. `compressor` and `inflater` name what runs; `maxLevel` is the compressor's top level.
  *
- *   gzip(data: Uint8Array, level: 0..3, maxOutput: number) -> Promise<Buffer | null>
- *     null when the stream would exceed maxOutput bytes: the compressor stops at the end of its output
- *     buffer, the caller's cheap "this does not shrink" answer. maxOutput < 0: no bound.
- *   gzip(data: Uint8Array, level: 0..3, maxOutput: number, into: Uint8Array) -> Promise<number | null>
+ *   gzip(data: Uint8Array, level: 0..maxLevel, maxOutput: number) -> Promise<Buffer | null>
+ *     null when the stream would exceed maxOutput bytes: the caller's "this does not shrink" answer (igzip
+ *     stops at the end of its output buffer). maxOutput < 0: no bound.
+ *   gzip(data: Uint8Array, level: 0..maxLevel, maxOutput: number, into: Uint8Array) -> Promise<number | null>
  *     the same, written into the caller's buffer (at most min(maxOutput, into.length) bytes; maxOutput < 0:
  *     into.length); resolves the length. A caller reusing its output buffers mallocs nothing per range on
  *     the pool threads, whose glibc arenas kept the freed 4 MiB outputs resident (peak RSS).
+ *   igzip(...) -> the same as gzip, always through igzip at its levels 0..3 (benchmarks compare the two).
  *   gunzip(data: Uint8Array, maxOutput: number) -> Promise<Buffer>
  *     rejects when the stream is damaged or inflates to more than maxOutput bytes. Concatenated members
  *     inflate back to back, as node:zlib does.
@@ -23,6 +26,9 @@
  */
 #define _GNU_SOURCE /* SEEK_DATA */
 #include <isa-l/igzip_lib.h>
+#ifdef DRIVESNAP_LIBDEFLATE
+#include <libdeflate.h>
+#endif
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -53,7 +59,9 @@ typedef struct {
   const uint8_t *in;
   size_t in_len;
   int level;
+  int use_igzip; /* gzip: igzip even when libdeflate is built in */
   int64_t max_output; /* < 0: unbounded (gzip only) */
+  size_t room; /* gzip into the caller's buffer: its length (max_output may be less) */
   uint8_t *out;
   size_t out_len;
   napi_ref into_ref; /* gunzip into the caller's buffer: `out` is its memory, never freed here */
@@ -87,7 +95,18 @@ static uint32_t level_buf_size(int level) {
 /* Room for any input: stored blocks cost 5 bytes per 64 KiB, plus block headers and the gzip wrapper. */
 static size_t gzip_bound(size_t n) { return n + (n >> 10) + 1024 + GZIP_WRAPPER_BYTES; }
 
-static void run_gzip(job *j) {
+/* The end of every gzip: an overflow or error frees a malloc'd output; a fit shrinks it to the stream. */
+static void gzip_done(job *j) {
+  if (j->error || j->overflow) {
+    if (!j->into_ref) free(j->out);
+    j->out = NULL;
+  } else if (!j->into_ref) {
+    uint8_t *fit = realloc(j->out, j->out_len ? j->out_len : 1);
+    if (fit) j->out = fit;
+  }
+}
+
+static void run_igzip(job *j) {
   size_t cap = j->max_output >= 0 ? (size_t)j->max_output : gzip_bound(j->in_len);
   uint32_t lb_size = level_buf_size(j->level);
   uint8_t *level_buf = lb_size ? malloc(lb_size) : NULL;
@@ -123,16 +142,65 @@ static void run_gzip(job *j) {
     goto done;
   }
   j->out_len = s.total_out;
-  if (!j->into_ref) {
-    uint8_t *fit = realloc(j->out, j->out_len ? j->out_len : 1);
-    if (fit) j->out = fit;
-  }
 done:
   free(level_buf);
-  if (j->error || j->overflow) {
-    if (!j->into_ref) free(j->out);
-    j->out = NULL;
+  gzip_done(j);
+}
+
+#ifdef DRIVESNAP_LIBDEFLATE
+#define LIBDEFLATE_MAX_LEVEL 12
+/* libdeflate 1.14 wants a few bytes of room past the end of a stream to finish it (measured: 8 or 9), so it
+   is given this much more than the bound where the output has it, and the bound is checked on the result.
+   Into a caller's buffer with no room past the bound, a stream within this many bytes of it counts as not
+   fitting: a range then stays raw for want of a few bytes. */
+#define LIBDEFLATE_SLACK 32
+
+/* One compressor per pool thread and level, made on first use and kept for the thread's life: making one
+   costs ~650 KiB of tables (levels 2..9; 8.6 MiB at 10..12), too much to repeat per range. */
+static struct libdeflate_compressor *thread_compressor(int level) {
+  static __thread struct libdeflate_compressor *by_level[LIBDEFLATE_MAX_LEVEL + 1];
+  if (!by_level[level]) by_level[level] = libdeflate_alloc_compressor(level);
+  return by_level[level];
+}
+
+static void run_libdeflate(job *j) {
+  struct libdeflate_compressor *c = thread_compressor(j->level);
+  if (!c) {
+    j->error = "out of memory";
+    return;
   }
+  size_t bound = j->max_output >= 0 ? (size_t)j->max_output : libdeflate_gzip_compress_bound(c, j->in_len);
+  size_t room = bound + LIBDEFLATE_SLACK;
+  if (j->into_ref && j->room < room) room = j->room;
+  if (!j->into_ref) j->out = malloc(room);
+  if (!j->out) {
+    j->error = "out of memory";
+    return;
+  }
+  size_t n = room ? libdeflate_gzip_compress(c, j->in, j->in_len, j->out, room) : 0;
+  if (n == 0 || n > bound) {
+    if (j->max_output < 0 && !j->into_ref) j->error = "libdeflate overflowed its bound";
+    else j->overflow = 1;
+  } else {
+    j->out_len = n;
+  }
+  gzip_done(j);
+}
+#define GZIP_COMPRESSOR "libdeflate"
+#define GZIP_MAX_LEVEL LIBDEFLATE_MAX_LEVEL
+#else
+#define GZIP_COMPRESSOR "isal-igzip"
+#define GZIP_MAX_LEVEL ISAL_DEF_MAX_LEVEL
+#endif
+
+static void run_gzip(job *j) {
+#ifdef DRIVESNAP_LIBDEFLATE
+  if (!j->use_igzip) {
+    run_libdeflate(j);
+    return;
+  }
+#endif
+  run_igzip(j);
 }
 
 static int is_gzip_magic(const uint8_t *p, size_t n) { return n >= 2 && p[0] == 0x1f && p[1] == 0x8b; }
@@ -354,7 +422,7 @@ static napi_value queue_job(napi_env env, job *j, napi_value input, napi_value i
 }
 
 /* Shared argument handling: args[0] a Uint8Array, then integers. */
-static napi_value start(napi_env env, napi_callback_info info, op_kind kind) {
+static napi_value start(napi_env env, napi_callback_info info, op_kind kind, int use_igzip) {
   size_t argc = 4;
   napi_value args[4];
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
@@ -372,10 +440,14 @@ static napi_value start(napi_env env, napi_callback_info info, op_kind kind) {
   int32_t level = 0;
   int64_t max_output;
   if (kind == OP_GZIP) {
-    if (napi_get_value_int32(env, args[1], &level) != napi_ok || level < 0 || level > ISAL_DEF_MAX_LEVEL) {
-      return throw_type(env, "level must be an integer 0..3");
+    int max_level = use_igzip ? ISAL_DEF_MAX_LEVEL : GZIP_MAX_LEVEL;
+    if (napi_get_value_int32(env, args[1], &level) != napi_ok || level < 0 || level > max_level) {
+      char msg[48];
+      snprintf(msg, sizeof msg, "level must be an integer 0..%d", max_level);
+      return throw_type(env, msg);
     }
   }
+  size_t room = 0;
   if (napi_get_value_int64(env, args[want - 1], &max_output) != napi_ok) return throw_type(env, "maxOutput must be a number");
   if (max_output > (int64_t)UINT32_MAX) max_output = UINT32_MAX;
   if (kind == OP_GUNZIP && max_output < 0) return throw_type(env, "maxOutput must be >= 0");
@@ -393,6 +465,7 @@ static napi_value start(napi_env env, napi_callback_info info, op_kind kind) {
       if (into_ta) napi_get_typedarray_info(env, into_arg, &into_type, &into_len, &into_ptr, NULL, NULL);
       if (!into_ta || into_type != napi_uint8_array) return throw_type(env, "into must be a Uint8Array");
       if (max_output < 0 || (int64_t)into_len < max_output) max_output = (int64_t)into_len;
+      room = into_len;
       if (into_len == 0) {
         if (kind == OP_GUNZIP) into_ptr = NULL; /* inflate into a 1-byte malloc to tell "empty" from "too long" */
         else into_ptr = NULL, max_output = 0;     /* gzip: nothing fits; resolves null */
@@ -409,13 +482,16 @@ static napi_value start(napi_env env, napi_callback_info info, op_kind kind) {
   j->in = ptr;
   j->in_len = length;
   j->level = level;
+  j->use_igzip = use_igzip;
   j->max_output = max_output;
+  j->room = room;
   if (into_ptr && into_arg) j->out = into_ptr;
   else into_arg = NULL;
   return queue_job(env, j, args[0], into_arg, kind == OP_GZIP ? "isal.gzip" : "isal.gunzip");
 }
 
-static napi_value js_gzip(napi_env env, napi_callback_info info) { return start(env, info, OP_GZIP); }
+static napi_value js_gzip(napi_env env, napi_callback_info info) { return start(env, info, OP_GZIP, 0); }
+static napi_value js_igzip(napi_env env, napi_callback_info info) { return start(env, info, OP_GZIP, 1); }
 
 /* A Uint8Array argument's memory, or false (and a TypeError thrown) when it is something else. */
 static bool bytes_arg(napi_env env, napi_value v, const char *what, uint8_t **ptr, size_t *len) {
@@ -516,7 +592,7 @@ static napi_value js_hash(napi_env env, napi_callback_info info) {
  * then wiped, never left holding unauthenticated plaintext.
  */
 static napi_value js_gcm_open(napi_env env, napi_callback_info info) { return gcm(env, info, OP_GCM_OPEN); }
-static napi_value js_gunzip(napi_env env, napi_callback_info info) { return start(env, info, OP_GUNZIP); }
+static napi_value js_gunzip(napi_env env, napi_callback_info info) { return start(env, info, OP_GUNZIP, 1); }
 
 /* mallopt(param, bytes) for a JS number 0..max; false where it is not glibc. */
 static napi_value set_malloc_option(napi_env env, napi_callback_info info, int param, int64_t max, const char *usage) {
@@ -639,6 +715,7 @@ static napi_value js_is_aligned(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
       {"gzip", NULL, js_gzip, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"igzip", NULL, js_igzip, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gunzip", NULL, js_gunzip, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setTrimThreshold", NULL, js_set_trim_threshold, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setMmapThreshold", NULL, js_set_mmap_threshold, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -650,9 +727,17 @@ static napi_value init(napi_env env, napi_value exports) {
       {"isAligned", NULL, js_is_aligned, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
-  napi_value max_level;
-  napi_create_int32(env, ISAL_DEF_MAX_LEVEL, &max_level);
-  napi_set_named_property(env, exports, "maxLevel", max_level);
+  napi_value value;
+  napi_create_int32(env, GZIP_MAX_LEVEL, &value);
+  napi_set_named_property(env, exports, "maxLevel", value);
+  napi_create_string_utf8(env, GZIP_COMPRESSOR, NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, exports, "compressor", value);
+  napi_create_string_utf8(env, "isal-igzip", NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, exports, "inflater", value);
+#ifdef DRIVESNAP_LIBDEFLATE
+  napi_create_string_utf8(env, LIBDEFLATE_VERSION_STRING, NAPI_AUTO_LENGTH, &value);
+  napi_set_named_property(env, exports, "libdeflateVersion", value);
+#endif
   return exports;
 }
 

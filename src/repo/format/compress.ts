@@ -1,6 +1,7 @@
 /**
- * The format's gzip, through the process's codec (src/codec): ISA-L's igzip when its addon is built,
- * node:zlib otherwise. Either writes plain gzip streams and reads any.
+ * The format's gzip, through the process's codec (src/codec): the addon when it is built (deflate through
+ * libdeflate, or ISA-L's igzip without libdeflate-dev; inflate through igzip), node:zlib otherwise. Each
+ * writes plain gzip streams and reads any.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { activeCodec } from '../../codec/active.js';
@@ -40,12 +41,12 @@ export async function gunzipInto(data: Uint8Array, into: Buffer): Promise<Buffer
   return n === into.length ? into : into.subarray(0, n);
 }
 
-/** The codec gzip and gunzip run through: "isal-igzip" or "node:zlib". */
+/** The codec gzip and gunzip run through: "libdeflate + isal-igzip inflate", "isal-igzip" or "node:zlib". */
 export function gzipCodecName(): string {
   return activeCodec().name;
 }
 
-/** The codec and level gzip runs at, for display: "isal-igzip L1", "node:zlib L2". */
+/** The codec and level gzip runs at, for display: "libdeflate L2 + isal-igzip inflate", "isal-igzip L1", "node:zlib L2". */
 export function gzipCodecLabel(level: number): string {
   return codecLabel(activeCodec(), level);
 }
