@@ -4,7 +4,7 @@
  * Ctrl-C and SIGTERM abort the one stop signal; a second one exits 130) and maps errors to exit codes.
  */
 import '../util/threadpool.js';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { activeCodec } from '../codec/active.js';
 import { debugEnabled } from '../config/env.js';
@@ -41,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
     // A bad DRIVESNAP_CODEC is a usage error (exit 2) before any work, not a failure part-way through.
     activeCodec();
     for (const c of await loadCommands(argv)) parser.command(c);
+    skipHelpCaching(parser);
     await parser.parseAsync();
     if (typeof process.exitCode === 'number') exitCode = process.exitCode;
   } catch (err) {
@@ -59,6 +60,19 @@ export async function main(argv: string[]): Promise<number> {
     releaseStopHandlers();
   }
   return exitCode;
+}
+
+/**
+ * yargs renders the chosen command's whole help text each time it runs a command (every option through
+ * string-width: ~25 ms of CPU, measured in a profile of `backup`), only so that a showHelp() called later from
+ * the handler shows that command's help. Nothing here shows help after parsing (failures throw through .fail()),
+ * and the render ran between a command's first I/O and its callbacks, delaying the repository's key derivation.
+ * yargs has no option for it, so its one hook is emptied when present; yargs is pinned to an exact version.
+ */
+function skipHelpCaching(parser: Argv): void {
+  type Internals = { getInternalMethods?: () => { getUsageInstance?: () => { cacheHelpMessage?: () => void } } };
+  const usage = (parser as unknown as Internals).getInternalMethods?.().getUsageInstance?.();
+  if (typeof usage?.cacheHelpMessage === 'function') usage.cacheHelpMessage = () => {};
 }
 
 /**
