@@ -111,7 +111,7 @@ export function exchange(dispatcher: Dispatcher, req: ExchangeRequest, target: (
   });
 }
 
-function abortError(): Error {
+export function abortError(): Error {
   return Object.assign(new Error('the request was aborted'), { name: 'AbortError', code: 'UND_ERR_ABORTED' });
 }
 

@@ -1,7 +1,9 @@
 /**
  * One HTTP exchange with the drive API over an undici keep-alive pool: pre-emptive Basic auth, the whole
  * response body read, and every failure turned into ApiError (the server answered with an error) or
- * ApiConnectionError (no complete answer). No retries here: the client retries in exactly one layer, and
+ * ApiConnectionError (no complete answer). Drive reads over plain HTTP go over connections of their own that
+ * read the body straight into the range buffer (./direct-read.ts), once the server has shown it frames read
+ * answers by Content-Length. No retries here: the client retries in exactly one layer, and
  * undici's own retry stays off (plain Pool, no RetryAgent).
  *
  * The secret lives only in a private field holding the ready-made Authorization header. Errors are built
@@ -16,7 +18,8 @@ import { DrivesnapError } from '../errors.js';
 import { formatBytes, formatRate } from '../util/size.js';
 import { type MinimumRate, exchangeDeadlineMs, resolveMinimumRate } from './deadline.js';
 import { ApiConnectionError, ApiError, ApiStalledError, isErrorWord, wordForStatus } from './errors.js';
-import { type ExchangeResult, exchange } from './exchange.js';
+import { DirectReads, UnsupportedFraming } from './direct-read.js';
+import { type BodyTarget, type ExchangeHead, type ExchangeRequest, type ExchangeResult, exchange } from './exchange.js';
 
 // The pool alone: undici's index loads fetch, WebSocket, caches and more (~9 MB of RSS, ~50 ms of CPU at start).
 const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
@@ -86,6 +89,9 @@ export class HttpTransport {
   readonly #basePath: string;
   readonly #authorization: string;
   readonly #minimumRate: MinimumRate;
+  /** Drive reads over plain HTTP go through here (./direct-read.ts); undefined over HTTPS or once a server framed a read otherwise. */
+  #direct: DirectReads | undefined;
+  #directProven = false;
 
   constructor(opts: HttpTransportOptions) {
     let parsed: URL;
@@ -110,6 +116,15 @@ export class HttpTransport {
       bodyTimeout: opts.timeoutMs,
       connectTimeout: Math.min(opts.timeoutMs, 30_000),
     });
+    if (parsed.protocol === 'http:') {
+      this.#direct = new DirectReads({
+        host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: Number(parsed.port || 80),
+        hostHeader: parsed.host,
+        connections: opts.connections,
+        timeoutMs: opts.timeoutMs,
+      });
+    }
   }
 
   /**
@@ -142,20 +157,18 @@ export class HttpTransport {
   async #sendWithin(call: HttpCall, label: string, signal: AbortSignal, expectReply: (bytes: number) => void): Promise<HttpResponse> {
     let response: ExchangeResult;
     try {
-      response = await exchange(
-        this.#pool,
-        { method: call.method, path: this.#basePath + call.path, headers: { ...call.headers, authorization: this.#authorization }, body: call.body, signal },
-        ({ status, headers }) => {
-          const announced = Number(headers.get('content-length'));
-          if (call.expectBytes === undefined && Number.isSafeInteger(announced) && announced > 0) expectReply(announced);
-          if (status < 200 || status >= 300) return { limit: MAX_ERROR_BODY };
-          if (call.expectBytes === undefined) return { limit: Number.POSITIVE_INFINITY };
-          return {
-            into: call.into?.subarray(0, call.expectBytes) ?? Buffer.allocUnsafe(call.expectBytes),
-            tooLong: () => new ApiConnectionError(label, `body longer than the ${call.expectBytes} bytes asked for`),
-          };
-        },
-      );
+      const req: ExchangeRequest = { method: call.method, path: this.#basePath + call.path, headers: { ...call.headers, authorization: this.#authorization }, body: call.body, signal };
+      const target = (head: ExchangeHead): BodyTarget => {
+        const announced = Number(head.headers.get('content-length'));
+        if (call.expectBytes === undefined && Number.isSafeInteger(announced) && announced > 0) expectReply(announced);
+        if (head.status < 200 || head.status >= 300) return { limit: MAX_ERROR_BODY };
+        if (call.expectBytes === undefined) return { limit: Number.POSITIVE_INFINITY };
+        return {
+          into: call.into?.subarray(0, call.expectBytes) ?? Buffer.allocUnsafe(call.expectBytes),
+          tooLong: () => new ApiConnectionError(label, `body longer than the ${call.expectBytes} bytes asked for`),
+        };
+      };
+      response = await this.#exchange(req, call, target);
     } catch (err) {
       throw transportFault(label, err);
     }
@@ -182,7 +195,33 @@ export class HttpTransport {
     });
   }
 
+  /**
+   * Drive reads (GET of a known length) through the direct path once this server has framed one read answer
+   * by Content-Length (undici reads the first); everything else, and every read of a server that frames them
+   * otherwise, through undici.
+   */
+  async #exchange(req: ExchangeRequest, call: HttpCall, target: (head: ExchangeHead) => BodyTarget): Promise<ExchangeResult> {
+    const direct = this.#direct;
+    if (direct === undefined || call.method !== 'GET' || call.expectBytes === undefined) return exchange(this.#pool, req, target);
+    if (!this.#directProven) {
+      return exchange(this.#pool, req, (head) => {
+        if (head.status >= 200 && head.status < 300) this.#directProven = head.headers.has('content-length') && !head.headers.has('transfer-encoding');
+        return target(head);
+      });
+    }
+    try {
+      return await direct.exchange(req, target);
+    } catch (err) {
+      if (!(err instanceof UnsupportedFraming)) throw err;
+      // The server stopped framing reads by Content-Length: undici reads them from now on (a GET may be resent).
+      this.#direct = undefined;
+      direct.close();
+      return exchange(this.#pool, req, target);
+    }
+  }
+
   async close(): Promise<void> {
+    this.#direct?.close();
     if (!this.#pool.closed) await this.#pool.close();
   }
 }
