@@ -11,19 +11,29 @@
  *                today's copy, reading both drives.
  * After the copy the record is kept again: the source as read before the first range, the target as its
  * counters show it after our writes (stateAfterOurWrites), and the ids of what was copied.
+ *
+ * Those ids cost the copy a hash of every byte it reads, so ranges are hashed only when a record can come
+ * of it (the target reports counters that can later prove it untouched, the source is not being imaged).
+ * A full copy (new-target, full-compare) whose source still matches a snapshot of it takes the ids from
+ * that snapshot and hashes only a sample of the ranges it reads; the record is then kept only if the
+ * sample agrees and the source was not written while it was read.
  */
 import type { DriveInfo } from '../api/drive-info.js';
 import type { BlockSink, BlockSource } from '../engine/ends/types.js';
 import type { CopyResult } from '../engine/jobs/copy.js';
 import type { JobRecords } from '../repo/interfaces.js';
+import { ID_BYTES } from '../repo/format/index.js';
 import {
   type CopyRecord,
   type DriveState,
   type RecordedState,
   type SourceBaseline,
+  changeReason,
   driveStateOf,
+  matchingBaseline,
   resyncPlan,
   sampleMatches,
+  sampleRanges,
   stateAfterOurWrites,
 } from './change-detection.js';
 import { type DriveKey, forgetCopyRecord, loadCopyRecord, saveCopyRecord } from './copy-record-store.js';
@@ -61,12 +71,20 @@ export interface DriveCopyInput {
   now?: () => Date;
 }
 
-/** What the copy engine is told: hash every range, and what the target holds when that is known. */
+/**
+ * What the copy engine is told: how to hash (absent: no record can come of this copy, nothing is hashed),
+ * what the target holds when that is known, or what the source holds and which ranges to check it by.
+ */
 export interface CopyDirections {
-  hash: (data: Buffer) => Promise<Buffer>;
+  hash?: (data: Buffer) => Promise<Buffer>;
   targetTable?: Buffer;
   only?: ReadonlySet<number>;
+  sourceTable?: Buffer;
+  check?: ReadonlySet<number>;
 }
+
+/** Where the ids of a copy's table came from: hashed from every range read, a snapshot of the source checked by a sample, or none kept. */
+export type RangeIds = 'hashed' | 'snapshot' | 'none';
 
 export interface DriveCopyOutcome {
   plan: CopyPlan;
@@ -75,6 +93,16 @@ export interface DriveCopyOutcome {
   sampledBytes: number;
   /** A record was kept for the next copy between these drives. */
   recorded: boolean;
+  rangeIds: RangeIds;
+}
+
+/**
+ * Whether a record of this copy could ever serve: only a target whose counters show it untouched is trusted
+ * to hold the record's table, and a source being imaged holds nothing its counters vouch for. Otherwise the
+ * copy hashes nothing, and needs no repository to hash as.
+ */
+export function recordPossible(source: DriveState, target: DriveState): boolean {
+  return target.counters !== undefined && !source.imaging;
 }
 
 function keyOf(end: ApiDriveEnd): DriveKey {
@@ -95,15 +123,45 @@ export async function copyBetweenDrives(o: DriveCopyInput, runCopy: (d: CopyDire
   // The source as it is before the first range: what the record will say the copied content belongs to.
   const sourceState = driveStateOf(await o.source.api.driveInfo(o.source.uuid));
   const sampled = { bytes: 0 };
-  const plan = await planCopy(o, sourceState, sampled);
+  // Asked once at most: planning may want them (read-source) and then fall back to a full compare.
+  let baselines: Promise<SourceBaseline[]> | undefined;
+  const known = { ...o, baselines: o.baselines && (() => (baselines ??= o.baselines!(sourceState))) };
+  const plan = await planCopy(known, sourceState, sampled);
   // The target's counters just before our first write: they must move by exactly our writes.
   const targetBefore = driveStateOf(await o.target.api.driveInfo(o.target.uuid));
-  const directions: CopyDirections = { hash: o.hash };
-  if (plan.kind === 'copy-ranges' || plan.kind === 'read-source') directions.targetTable = plan.targetTable;
-  if (plan.kind === 'copy-ranges') directions.only = new Set(plan.ranges);
+  const directions: CopyDirections = {};
+  let believed = false;
+  if (plan.kind === 'copy-ranges' || plan.kind === 'read-source') {
+    directions.hash = o.hash;
+    directions.targetTable = plan.targetTable;
+    if (plan.kind === 'copy-ranges') directions.only = new Set(plan.ranges);
+  } else if (recordPossible(sourceState, targetBefore)) {
+    directions.hash = o.hash;
+    const belief = known.baselines && (await sourceBelief(o, await known.baselines(), sourceState));
+    if (belief) {
+      Object.assign(directions, belief);
+      believed = true;
+    }
+  }
   const result = await runCopy(directions);
-  const recorded = await keepRecord(o, { sourceState, readAt, targetBefore, result, now });
-  return { plan, result, sampledBytes: sampled.bytes, recorded };
+  const recorded = await keepRecord(o, { sourceState, readAt, targetBefore, result, now, believed });
+  const rangeIds: RangeIds = !recorded ? 'none' : believed ? 'snapshot' : 'hashed';
+  return { plan, result, sampledBytes: sampled.bytes, recorded, rangeIds };
+}
+
+/** The newest baseline whose recorded state the source still matches, with the ranges to check it by. */
+async function sourceBelief(
+  o: DriveCopyInput,
+  baselines: SourceBaseline[],
+  source: DriveState,
+): Promise<Pick<CopyDirections, 'sourceTable' | 'check'> | undefined> {
+  const ranges = Math.ceil(o.source.reader.size / o.chunkSize);
+  const baseline = matchingBaseline(
+    baselines.filter((b) => b.table.length === ranges * ID_BYTES),
+    source,
+  );
+  if (!baseline) return undefined;
+  return { sourceTable: baseline.table, check: new Set(sampleRanges(ranges, o.seed ?? Math.floor(Math.random() * 2 ** 32))) };
 }
 
 async function planCopy(o: DriveCopyInput, source: DriveState, sampled: { bytes: number }): Promise<CopyPlan> {
@@ -154,12 +212,18 @@ async function planCopy(o: DriveCopyInput, source: DriveState, sampled: { bytes:
 
 async function keepRecord(
   o: DriveCopyInput,
-  c: { sourceState: DriveState; readAt: Date; targetBefore: DriveState; result: CopyResult; now: () => Date },
+  c: { sourceState: DriveState; readAt: Date; targetBefore: DriveState; result: CopyResult; now: () => Date; believed: boolean },
 ): Promise<boolean> {
   const source = keyOf(o.source);
   const target = keyOf(o.target);
   // An imaging job was writing into the source: what we read is no content its counters can vouch for.
-  if (!c.result.table || c.sourceState.imaging || c.sourceState.size !== o.source.reader.size) {
+  // Ids taken from a snapshot hold for what we read only if nothing wrote into the source while we read it.
+  if (
+    !c.result.table ||
+    c.sourceState.imaging ||
+    c.sourceState.size !== o.source.reader.size ||
+    (c.believed && changeReason(recordedOf(c.sourceState, c.readAt), driveStateOf(await o.source.api.driveInfo(o.source.uuid))) !== undefined)
+  ) {
     forgetCopyRecord(o.records, source, target);
     return false;
   }

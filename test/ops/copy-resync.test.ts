@@ -9,12 +9,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
-import type { IoCounters } from '../../src/api/drive-info.js';
+import type { DriveInfo, IoCounters } from '../../src/api/drive-info.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { driveSink, driveSource } from '../../src/engine/ends/drive.js';
 import { isAllZero } from '../../src/engine/codec.js';
 import { copy, copyJob } from '../../src/engine/jobs/copy.js';
-import { type SourceBaseline, driveStateOf } from '../../src/ops/change-detection.js';
+import { type SourceBaseline, driveStateOf, sampleRanges } from '../../src/ops/change-detection.js';
 import { type DriveCopyOutcome, copyBetweenDrives } from '../../src/ops/copy-resync.js';
 import { COPY_TABLE_FORM, loadCopyRecord } from '../../src/ops/copy-record-store.js';
 import { ZERO_ID } from '../../src/repo/format/index.js';
@@ -43,10 +43,12 @@ afterAll(() => cleanup.run());
 
 const sha256 = async (data: Buffer) => createHash('sha256').update(data).digest();
 
+const ZERO_RANGES = 40;
+
 /** Random content with a run of zero ranges (zero ranges are ZERO_ID in the table, as in a backup's). */
 function image(): Buffer {
   const data = randomBytes(SIZE);
-  data.fill(0, 100 * CHUNK, 140 * CHUNK);
+  data.fill(0, 100 * CHUNK, (100 + ZERO_RANGES) * CHUNK);
   return data;
 }
 
@@ -77,21 +79,50 @@ async function measured<T>(src: string, dst: string, fn: () => Promise<T>): Prom
   };
 }
 
-function copyDrives(src: string, dst: string, o: { compareAll?: boolean; created?: boolean; baselines?: SourceBaseline[] } = {}): Promise<DriveCopyOutcome> {
-  const source = driveSource({ api: c, uuid: src, size: SIZE, description: 'eh:src' });
+interface CopyDrivesOptions {
+  compareAll?: boolean;
+  created?: boolean;
+  baselines?: SourceBaseline[];
+  seed?: number;
+  /** Told of every range hashed (the copy's and the samples'). */
+  onHash?: (data: Buffer) => void;
+  /** The target's drive info as the copy sees it (a provider that reports no counters). */
+  targetInfo?: (info: DriveInfo) => DriveInfo;
+  /** Runs before each read of the source at `offset` (a write into the source while it is copied). */
+  beforeSourceRead?: (offset: number) => Promise<void>;
+}
+
+function copyDrives(src: string, dst: string, o: CopyDrivesOptions = {}): Promise<DriveCopyOutcome> {
+  const plain = driveSource({ api: c, uuid: src, size: SIZE, description: 'eh:src' });
+  const hook = o.beforeSourceRead;
+  const source: typeof plain = hook
+    ? {
+        ...plain,
+        read: async (offset, length, into) => {
+          await hook(offset);
+          return plain.read(offset, length, into);
+        },
+      }
+    : plain;
   const sink = driveSink({ api: c, uuid: dst, size: SIZE, description: `eh:${dst}`, startsZeroed: o.created ?? false, compressLevel: 0 });
   const baselines = o.baselines;
+  const targetInfo = o.targetInfo;
+  const targetApi = targetInfo ? { url: c.url, driveInfo: async (uuid: string) => targetInfo(await c.driveInfo(uuid)) } : c;
   return copyBetweenDrives(
     {
       records: jobs,
       source: { api: c, uuid: src, reader: source },
-      target: { api: c, uuid: dst, reader: sink },
+      target: { api: targetApi, uuid: dst, reader: sink },
       chunkSize: CHUNK,
       created: o.created ?? false,
       compareAll: o.compareAll ?? false,
-      hash: sha256,
+      hash: (data) => {
+        o.onHash?.(data);
+        return sha256(data);
+      },
       form: COPY_TABLE_FORM,
       baselines: baselines ? async () => baselines : undefined,
+      seed: o.seed,
     },
     (d) => copy({ source, sink, jobs, chunkSize: CHUNK, concurrency: 4, ...d }),
   );
@@ -105,6 +136,9 @@ async function pair(name: string): Promise<{ src: string; dst: string; data: Buf
   const first = await copyDrives(src, dst, { created: true });
   expect(first.plan.kind).toBe('new-target');
   expect(first.recorded).toBe(true);
+  // No snapshot of the source: every range read is hashed once, all-zero ones excepted (ZERO_ID).
+  expect(first.rangeIds).toBe('hashed');
+  expect(first.result.hashedBytes).toBe((RANGES - ZERO_RANGES) * CHUNK);
   expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
   return { src, dst, data };
 }
@@ -213,5 +247,84 @@ describe('a second copy between the same two drives', () => {
     expect(next.plan).toEqual({ kind: 'full-compare', reason: 'no-record' });
     expect(next.recorded).toBe(true);
     expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
+  });
+});
+
+describe('the ids a copy keeps for the next one', () => {
+  /** A snapshot of the drive as it is now: its recorded state and the table of `data`. */
+  async function snapshotOf(uuid: string, data: Buffer): Promise<SourceBaseline> {
+    return { recorded: { ...driveStateOf(await c.driveInfo(uuid)), readAt: new Date().toISOString() }, table: tableOf(data) };
+  }
+
+  it('onto a new drive, with a snapshot the source still matches, hashes only the sample and keeps a record that serves', async () => {
+    const data = image();
+    const src = await createDriveWith(c, 'snap-src', data);
+    const dst = (await c.createDrive({ name: 'snap-dst', size: SIZE })).uuid;
+    const seed = 7;
+    let hashed = 0;
+    const first = await copyDrives(src, dst, { created: true, baselines: [await snapshotOf(src, data)], seed, onHash: (d) => (hashed += d.length) });
+    const nonZeroSampled = sampleRanges(RANGES, seed).filter((i) => i < 100 || i >= 100 + ZERO_RANGES);
+    expect(nonZeroSampled.length).toBeGreaterThan(0);
+    expect(first.result.hashedBytes).toBe(nonZeroSampled.length * CHUNK);
+    expect(hashed).toBe(nonZeroSampled.length * CHUNK);
+    expect(first.rangeIds).toBe('snapshot');
+    expect(first.recorded).toBe(true);
+    expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
+    const record = loadCopyRecord(jobs, { endpoint: c.url, uuid: src }, { endpoint: c.url, uuid: dst }, { chunkSize: CHUNK, form: COPY_TABLE_FORM });
+    expect(record?.table.equals(tableOf(data))).toBe(true);
+    const second = await measured(src, dst, () => copyDrives(src, dst));
+    expect(second.value.plan).toMatchObject({ kind: 'copy-ranges', ranges: [] });
+    expect(second.dstWritten).toBe(0);
+  });
+
+  it('a snapshot whose ids the sample contradicts leaves no record, and the copy is whole', async () => {
+    const data = image();
+    const src = await createDriveWith(c, 'wrong-src', data);
+    const dst = (await c.createDrive({ name: 'wrong-dst', size: SIZE })).uuid;
+    // The recorded state matches the drive, the table is another drive's: counters that lie.
+    const lying = { ...(await snapshotOf(src, data)), table: tableOf(image()) };
+    const first = await copyDrives(src, dst, { created: true, baselines: [lying] });
+    expect(first.rangeIds).toBe('none');
+    expect(first.recorded).toBe(false);
+    expect(first.result.table).toBeUndefined();
+    expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
+    expect((await copyDrives(src, dst)).plan).toEqual({ kind: 'full-compare', reason: 'no-record' });
+  });
+
+  it('a source written while it is read keeps no record from its snapshot', async () => {
+    const data = image();
+    const src = await createDriveWith(c, 'moving-src', data);
+    const dst = (await c.createDrive({ name: 'moving-dst', size: SIZE })).uuid;
+    const snapshot = await snapshotOf(src, data);
+    const seed = 7;
+    expect(sampleRanges(RANGES, seed)).not.toContain(300);
+    let written = false;
+    const beforeSourceRead = async (offset: number) => {
+      if (offset !== 300 * CHUNK || written) return;
+      written = true;
+      await c.writeDrive(src, 300 * CHUNK, Buffer.alloc(512, 9), { encoding: 'raw' });
+    };
+    const first = await copyDrives(src, dst, { created: true, baselines: [snapshot], seed, beforeSourceRead });
+    expect(written).toBe(true);
+    expect(first.result.table).toBeDefined(); // the sample missed it: only the counters tell
+    expect(first.rangeIds).toBe('none');
+    expect(first.recorded).toBe(false);
+    expect((await copyDrives(src, dst)).plan).toEqual({ kind: 'full-compare', reason: 'no-record' });
+  });
+
+  it('onto a target that reports no counters hashes nothing and keeps no record', async () => {
+    const { src, dst } = await pair('nocounters');
+    const withoutCounters = (info: DriveInfo): DriveInfo => {
+      const { ioCounters: _dropped, ...rest } = info;
+      return rest as DriveInfo;
+    };
+    let hashed = 0;
+    const m = await measured(src, dst, () => copyDrives(src, dst, { targetInfo: withoutCounters, onHash: (d) => (hashed += d.length) }));
+    expect(m.value.plan).toEqual({ kind: 'full-compare', reason: 'target-counters-missing' });
+    expect(hashed).toBe(0);
+    expect(m.value.result.hashedBytes).toBe(0);
+    expect(m.value.rangeIds).toBe('none');
+    expect(m.value.recorded).toBe(false);
+    expect(m.dstWritten).toBe(0);
   });
 });

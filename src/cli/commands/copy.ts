@@ -9,10 +9,18 @@ import { gzipCodecName } from '../../engine/codec.js';
 import { DEFAULT_CHUNK_SIZE } from '../../engine/defaults.js';
 import { type CopyResult, copy, copyJob } from '../../engine/jobs/copy.js';
 import { HashPool } from '../../hashing/index.js';
-import type { DriveState, SourceBaseline } from '../../ops/change-detection.js';
+import { type DriveState, type SourceBaseline, driveStateOf } from '../../ops/change-detection.js';
 import { snapshotBaselines } from '../../ops/copy-baselines.js';
 import { COPY_TABLE_FORM, type DriveKey, type TableForm, repositoryIdForm } from '../../ops/copy-record-store.js';
-import { type CopyDirections, type CopyPlan, copyBetweenDrives, copyPlanJson, describeCopyPlan } from '../../ops/copy-resync.js';
+import {
+  type CopyDirections,
+  type CopyPlan,
+  type RangeIds,
+  copyBetweenDrives,
+  copyPlanJson,
+  describeCopyPlan,
+  recordPossible,
+} from '../../ops/copy-resync.js';
 import { UsageError, errorMessage } from '../../errors.js';
 import { type JobsDb, openJobsDb } from '../jobs-db.js';
 import { Clients, creationIn, type OpenedSink, type OpenedSource, openSink, openSource, runOntoSink } from '../open-ends.js';
@@ -106,11 +114,14 @@ export const command: CommandModule<object, CopyArgs> = {
             drive: dst.drive?.uuid,
             verified: result.verified?.ranges,
             plan: copyPlanJson(plan),
+            rangeIds: ran.rangeIds,
             sampledBytes: ran.sampledBytes,
+            hashedBytes: result.hashedBytes,
             ...s,
           },
           summarize(`copied ${args.src} to ${args.dst}${dst.created ? ' (new)' : ''}`, s) +
             `\nplan: ${describeCopyPlan(plan)}` +
+            `\nrecord for the next copy: ${RANGE_IDS[ran.rangeIds]}` +
             (result.verified ? `\nverified: all ${result.verified.ranges} ranges match the source` : ''),
         );
       } finally {
@@ -124,6 +135,12 @@ export const command: CommandModule<object, CopyArgs> = {
       await clients.close();
     }
   },
+};
+
+const RANGE_IDS: Record<RangeIds, string> = {
+  hashed: 'kept (range ids hashed)',
+  snapshot: 'kept (range ids from the source snapshot, a sample hashed)',
+  none: 'none',
 };
 
 interface Ends {
@@ -142,16 +159,17 @@ async function runPlanned(
   args: CopyArgs,
   e: Ends,
   runCopy: (d: Partial<CopyDirections>) => Promise<CopyResult>,
-): Promise<{ result: CopyResult; plan: CopyPlan; sampledBytes: number }> {
+): Promise<{ result: CopyResult; plan: CopyPlan; sampledBytes: number; rangeIds: RangeIds }> {
   const srcDrive: DriveInfo | undefined = e.src.drive;
   const dstDrive = e.dst.drive;
   if (!srcDrive || !e.src.client || !dstDrive || !e.dstClient) {
     const plan: CopyPlan = e.dst.created ? { kind: 'new-target' } : { kind: 'full-compare', reason: 'image-file' };
-    return { result: await runCopy({}), plan, sampledBytes: 0 };
+    return { result: await runCopy({}), plan, sampledBytes: 0, rangeIds: 'none' };
   }
   const sink: Pick<BlockSink, 'read'> = e.dst.sink;
   const source = { api: e.src.client, uuid: srcDrive.uuid, reader: e.src.source };
-  const repo = await baselineRepository(args);
+  // No record can come of this copy: nothing is hashed, so there is no form to hash in and no baseline to ask for.
+  const repo = recordPossible(driveStateOf(srcDrive), driveStateOf(dstDrive)) ? await baselineRepository(args) : undefined;
   try {
     // With a repository, ranges are hashed as it hashes them, so its snapshots of the source can serve as baselines.
     const form = repo ? { form: repositoryIdForm(repo.config), hash: (data: Buffer) => repo.chunkId(data) } : { form: COPY_TABLE_FORM, hash: e.hash };
