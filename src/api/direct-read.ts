@@ -6,13 +6,14 @@
  * range. Measured reading a 2 GiB drive from the emulator in 4 MiB calls, 8 at once, transport only:
  * 1.6-1.9 s of client CPU through undici, 0.5-0.6 s here.
  *
- * Only for answers framed by Content-Length over plain HTTP/1.1, which is how the API answers reads (other
+ * Only for answers framed by Content-Length over HTTP/1.1 (plain or TLS), which is how the API answers reads (other
  * calls keep using undici): an answer framed otherwise (chunked, until close) is reported as
  * UnsupportedFraming and the caller sends the call through undici instead. Same contract as exchange():
  * the head picks the body's target (a buffer, or gathered up to a limit), a longer body than the buffer is the
  * target's error, a shorter one is returned as such for the caller to call truncated.
  */
 import { type Socket, connect } from 'node:net';
+import { connect as connectTls } from 'node:tls';
 import { type BodyTarget, type ExchangeHead, type ExchangeRequest, type ExchangeResult, abortError } from './exchange.js';
 import { ResponseHeadError, headEnd, parseResponseHead } from './response-head.js';
 
@@ -30,6 +31,8 @@ export interface DirectReadOptions {
   timeoutMs: number;
   /** An idle connection older than this is closed rather than reused (servers close theirs after ~5 s). */
   keepAliveMs?: number;
+  /** HTTPS: the name the certificate must carry (undefined for an IP address), and extra trusted CAs (tests). */
+  tls?: { servername: string | undefined; ca?: string | Buffer } | undefined;
 }
 
 /** The answer is not framed by Content-Length: nothing of it was used; send the call another way. */
@@ -38,12 +41,12 @@ export class UnsupportedFraming extends Error {
 }
 
 export class DirectReads {
-  readonly #o: Required<DirectReadOptions>;
+  readonly #o: ConnectionOptions;
   readonly #idle: Connection[] = [];
   #closed = false;
 
   constructor(o: DirectReadOptions) {
-    this.#o = { keepAliveMs: 4000, ...o };
+    this.#o = { keepAliveMs: 4000, ...o, tls: o.tls };
   }
 
   /**
@@ -96,6 +99,8 @@ function requestHead(req: ExchangeRequest, host: string): string {
   return `${head}\r\n`;
 }
 
+type ConnectionOptions = Required<Omit<DirectReadOptions, 'tls'>> & Pick<DirectReadOptions, 'tls'>;
+
 interface Pending {
   resolve: (r: ExchangeResult) => void;
   reject: (err: Error) => void;
@@ -123,21 +128,29 @@ class Connection {
   answered = 0;
   idleSince = 0;
 
-  constructor(o: Required<DirectReadOptions>) {
-    this.#socket = connect({
-      host: o.host,
-      port: o.port,
-      noDelay: true,
-      onread: {
-        buffer: () => this.#nextBuffer(),
-        callback: (n) => {
-          this.#received(n);
-          return true;
-        },
+  constructor(o: ConnectionOptions) {
+    const onread = {
+      buffer: () => this.#nextBuffer(),
+      callback: (n: number) => {
+        this.#received(n);
+        return true;
       },
-    });
+    };
+    // Over TLS the socket reads the decrypted body into the same buffers; certificates are checked as undici does.
+    this.#socket =
+      o.tls === undefined
+        ? connect({ host: o.host, port: o.port, noDelay: true, onread })
+        : connectTls({
+            host: o.host,
+            port: o.port,
+            // Node's tls.connect takes onread (passed to its TLSSocket) though @types/node does not list it.
+            ...({ onread } as object),
+            ALPNProtocols: ['http/1.1'],
+            ...(o.tls.servername !== undefined ? { servername: o.tls.servername } : {}),
+            ...(o.tls.ca !== undefined ? { ca: o.tls.ca } : {}),
+          }).setNoDelay(true);
     this.#socket.setTimeout(o.timeoutMs);
-    this.#socket.on('connect', () => {
+    this.#socket.on(o.tls === undefined ? 'connect' : 'secureConnect', () => {
       this.#connected = true;
     });
     this.#socket.on('timeout', () => {

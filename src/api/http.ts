@@ -1,7 +1,7 @@
 /**
  * One HTTP exchange with the drive API over an undici keep-alive pool: pre-emptive Basic auth, the whole
  * response body read, and every failure turned into ApiError (the server answered with an error) or
- * ApiConnectionError (no complete answer). Drive reads over plain HTTP go over connections of their own that
+ * ApiConnectionError (no complete answer). Drive reads go over connections of their own (plain or TLS) that
  * read the body straight into the range buffer (./direct-read.ts), once the server has shown it frames read
  * answers by Content-Length. No retries here: the client retries in exactly one layer, and
  * undici's own retry stays off (plain Pool, no RetryAgent).
@@ -12,6 +12,7 @@
  * can ride along in a cause chain.
  */
 import { createRequire } from 'node:module';
+import { isIP } from 'node:net';
 import type { Pool as UndiciPool } from 'undici';
 import { keepFreedHeapForSocketReads } from '../codec/isal.js';
 import { DrivesnapError } from '../errors.js';
@@ -89,7 +90,7 @@ export class HttpTransport {
   readonly #basePath: string;
   readonly #authorization: string;
   readonly #minimumRate: MinimumRate;
-  /** Drive reads over plain HTTP go through here (./direct-read.ts); undefined over HTTPS or once a server framed a read otherwise. */
+  /** Drive reads go through here (./direct-read.ts); undefined once the server framed a read otherwise. */
   #direct: DirectReads | undefined;
   #directProven = false;
 
@@ -116,15 +117,17 @@ export class HttpTransport {
       bodyTimeout: opts.timeoutMs,
       connectTimeout: Math.min(opts.timeoutMs, 30_000),
     });
-    if (parsed.protocol === 'http:') {
-      this.#direct = new DirectReads({
-        host: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: Number(parsed.port || 80),
-        hostHeader: parsed.host,
-        connections: opts.connections,
-        timeoutMs: opts.timeoutMs,
-      });
-    }
+    const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
+    const https = parsed.protocol === 'https:';
+    this.#direct = new DirectReads({
+      host,
+      port: Number(parsed.port || (https ? 443 : 80)),
+      hostHeader: parsed.host,
+      connections: opts.connections,
+      timeoutMs: opts.timeoutMs,
+      // RFC 6066: no server name for an IP address.
+      tls: https ? { servername: isIP(host) ? undefined : host } : undefined,
+    });
   }
 
   /**
