@@ -56,7 +56,7 @@ export interface ApiClientOptions {
   secret: string;
   /** Wire format of requests and responses; default `text`. */
   format?: WireFormat;
-  /** Keep-alive connections to the endpoint; default 8. */
+  /** Keep-alive connections to the endpoint for drive reads, and as many for every other call; default 8. */
   connections?: number;
   retry?: Partial<RetryPolicy>;
   /** Longest wait for headers, and longest silence inside a body; default 120 s. */
@@ -108,7 +108,7 @@ interface Exchange extends HttpCall {
 
 export class ApiClient {
   readonly url: string;
-  /** Keep-alive connections the client opens at most. */
+  /** Keep-alive connections the client opens at most for drive reads (and as many for other calls). */
   readonly connections: number;
   readonly user: string;
   readonly format: WireFormat;

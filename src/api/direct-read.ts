@@ -40,9 +40,13 @@ export class UnsupportedFraming extends Error {
   override name = 'UnsupportedFraming';
 }
 
+/** At most `connections` connections, open or being opened; a read beyond that waits for one to come free. */
 export class DirectReads {
   readonly #o: ConnectionOptions;
   readonly #idle: Connection[] = [];
+  /** Connections that exist (idle or in use). */
+  #open = 0;
+  readonly #waiting: (() => void)[] = [];
   #closed = false;
 
   constructor(o: DirectReadOptions) {
@@ -56,14 +60,13 @@ export class DirectReads {
   async exchange(req: ExchangeRequest, target: (head: ExchangeHead) => BodyTarget): Promise<ExchangeResult> {
     const head = requestHead(req, this.#o.hostHeader);
     for (;;) {
-      const reused = this.#takeIdle();
-      const conn = reused ?? new Connection(this.#o);
+      const { conn, reused } = await this.#acquire(req.signal);
       try {
         const result = await conn.exchange(head, req.signal, target);
-        this.#putIdle(conn);
+        this.#release(conn);
         return result;
       } catch (err) {
-        conn.destroy();
+        this.#drop(conn);
         if (reused && conn.answered === 0 && !req.signal.aborted && !(err instanceof UnsupportedFraming)) continue;
         throw err;
       }
@@ -72,7 +75,29 @@ export class DirectReads {
 
   close(): void {
     this.#closed = true;
-    for (const c of this.#idle.splice(0)) c.destroy();
+    for (const c of this.#idle.splice(0)) this.#drop(c);
+  }
+
+  async #acquire(signal: AbortSignal): Promise<{ conn: Connection; reused: boolean }> {
+    for (;;) {
+      if (signal.aborted) throw abortError();
+      const idle = this.#takeIdle();
+      if (idle !== undefined) return { conn: idle, reused: true };
+      if (this.#open < this.#o.connections) {
+        this.#open++;
+        return { conn: new Connection(this.#o), reused: false };
+      }
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          signal.removeEventListener('abort', wake);
+          const at = this.#waiting.indexOf(wake);
+          if (at >= 0) this.#waiting.splice(at, 1);
+          resolve();
+        };
+        this.#waiting.push(wake);
+        signal.addEventListener('abort', wake, { once: true });
+      });
+    }
   }
 
   #takeIdle(): Connection | undefined {
@@ -80,13 +105,25 @@ export class DirectReads {
       const c = this.#idle.pop();
       if (c === undefined) return undefined;
       if (c.usable && performance.now() - c.idleSince < this.#o.keepAliveMs) return c;
-      c.destroy();
+      this.#drop(c);
     }
   }
 
-  #putIdle(c: Connection): void {
-    if (this.#closed || !c.usable || this.#idle.length >= this.#o.connections) c.destroy();
-    else this.#idle.push(c);
+  #release(c: Connection): void {
+    if (this.#closed || !c.usable) {
+      this.#drop(c);
+      return;
+    }
+    this.#idle.push(c);
+    this.#waiting[0]?.();
+  }
+
+  #drop(c: Connection): void {
+    if (c.dropped) return;
+    c.dropped = true;
+    c.destroy();
+    this.#open--;
+    this.#waiting[0]?.();
   }
 }
 
@@ -127,6 +164,8 @@ class Connection {
   /** Bytes of the current exchange's answer received, head included: 0 means the server has not answered. */
   answered = 0;
   idleSince = 0;
+  /** No longer counted by its DirectReads. */
+  dropped = false;
 
   constructor(o: ConnectionOptions) {
     const onread = {

@@ -81,6 +81,27 @@ describe('direct reads', () => {
     expect(new Set(sockets).size).toBe(1);
   });
 
+  it('open at most `connections` connections: further reads wait for one to come free, or for their abort', async () => {
+    const body = randomBytes(10_000);
+    const answer = inPieces(body, [5000]);
+    const { port, sockets } = await serve(answer);
+    const d = reads(port);
+    const results = await Promise.all(Array.from({ length: 6 }, () => d.exchange(get(), intoTarget(Buffer.alloc(body.length)))));
+    expect(results.every((r) => r.body.equals(body))).toBe(true);
+    expect(sockets).toHaveLength(6);
+    expect(new Set(sockets).size).toBe(2);
+    const controller = new AbortController();
+    server!.removeAllListeners('request');
+    server!.on('request', () => {}); // never answers: both connections stay busy
+    const busy = [d.exchange(get(), intoTarget(Buffer.alloc(1))), d.exchange(get(), intoTarget(Buffer.alloc(1)))];
+    const waiting = d.exchange(get('/read', controller.signal), intoTarget(Buffer.alloc(1)));
+    setTimeout(() => controller.abort(), 20);
+    await expect(waiting).rejects.toMatchObject({ code: 'UND_ERR_ABORTED' });
+    d.close();
+    server!.closeAllConnections();
+    await Promise.allSettled(busy);
+  });
+
   it('send the path, Host and the given headers', async () => {
     let seen: IncomingMessage | undefined;
     const { port } = await serve((req, res) => {
