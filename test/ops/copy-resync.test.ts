@@ -291,6 +291,20 @@ describe('the ids a copy keeps for the next one', () => {
     expect((await copyDrives(src, dst)).plan).toEqual({ kind: 'full-compare', reason: 'no-record' });
   });
 
+  it('a snapshot that calls a range of data all zeros leaves no record, even where the sample does not look', async () => {
+    const data = image();
+    const src = await createDriveWith(c, 'zeroclaim-src', data);
+    const dst = (await c.createDrive({ name: 'zeroclaim-dst', size: SIZE })).uuid;
+    const seed = 7;
+    expect(sampleRanges(RANGES, seed)).not.toContain(300);
+    const snapshot = await snapshotOf(src, data);
+    ZERO_ID.copy(snapshot.table, 300 * ZERO_ID.length);
+    const first = await copyDrives(src, dst, { created: true, baselines: [snapshot], seed });
+    expect(first.result.table).toBeUndefined();
+    expect(first.recorded).toBe(false);
+    expect((await readWholeDrive(c, dst)).equals(data)).toBe(true);
+  });
+
   it('a source written while it is read keeps no record from its snapshot', async () => {
     const data = image();
     const src = await createDriveWith(c, 'moving-src', data);
