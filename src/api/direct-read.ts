@@ -17,6 +17,9 @@ import { connect as connectTls } from 'node:tls';
 import { type BodyTarget, type ExchangeHead, type ExchangeRequest, type ExchangeResult, abortError } from './exchange.js';
 import { ResponseHeadError, headEnd, parseResponseHead } from './response-head.js';
 
+/** Longest wait for a connection (and its TLS handshake). */
+const CONNECT_TIMEOUT_MS = 30_000;
+
 /** Longest response head accepted (the API's are a few hundred bytes). */
 const HEAD_BYTES = 16 * 1024;
 
@@ -188,13 +191,15 @@ class Connection {
             ...(o.tls.servername !== undefined ? { servername: o.tls.servername } : {}),
             ...(o.tls.ca !== undefined ? { ca: o.tls.ca } : {}),
           }).setNoDelay(true);
-    this.#socket.setTimeout(o.timeoutMs);
+    // As undici's connectTimeout in http.ts: connecting gets at most 30 s of the idle timeout.
+    this.#socket.setTimeout(Math.min(o.timeoutMs, CONNECT_TIMEOUT_MS));
     this.#socket.on(o.tls === undefined ? 'connect' : 'secureConnect', () => {
       this.#connected = true;
+      this.#socket.setTimeout(o.timeoutMs);
     });
     this.#socket.on('timeout', () => {
       const code = !this.#connected ? 'UND_ERR_CONNECT_TIMEOUT' : this.#keep === undefined ? 'UND_ERR_HEADERS_TIMEOUT' : 'UND_ERR_BODY_TIMEOUT';
-      this.#fail(codeError(code, `no answer from the server for ${o.timeoutMs} ms`));
+      this.#fail(codeError(code, `no answer from the server for ${this.#socket.timeout} ms`));
     });
     this.#socket.on('error', (err) => this.#fail(err));
     this.#socket.on('close', () => this.#fail(this.#closedEarly()));
