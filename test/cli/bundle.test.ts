@@ -4,7 +4,8 @@
  * bin/, dist/bundle, and node_modules and native/ linked from this checkout), so what runs is exactly the
  * launcher and the bundle, with no dist/cli to fall back to, and a stale dist/ cannot hide a break. Covers every
  * path the bundle resolves at run time: package.json (the version), the native addon, the lazily loaded
- * command chunks, and the hashing worker (used when DRIVESNAP_CODEC=zlib keeps the addon out).
+ * command chunks, undici (the drive API's client), and the hashing worker (used when DRIVESNAP_CODEC=zlib keeps
+ * the addon out).
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,7 +15,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findPackageRoot } from '../../src/util/package-root.js';
 import { type CliResult, cliEnv, parseJsonLines } from '../helpers/engine-cli.js';
-import { Cleanup, makeImage } from '../helpers/engine-fixtures.js';
+import { Cleanup, apiClient, createDriveWith, emulator, emulatorCliEnv, makeImage } from '../helpers/engine-fixtures.js';
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '../..');
@@ -79,6 +80,19 @@ describe('bin/drivesnap from the bundle', () => {
       const r = await drivesnap(args, env);
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
       if (args[0] === 'backup') expect(r.json.find((e) => e.event === 'snapshot')?.codec).toMatch(codec === 'zlib' || !ADDON_BUILT ? /^node:zlib/ : /isal/);
+    }
+    expect((await readFile(join(dir, 'out.img'))).equals(IMAGE)).toBe(true);
+  }, 120_000);
+
+  // The drive API's client loads undici's pool through createRequire from the bundle's own folder.
+  it('backs up a drive through the API and restores it to a file', async () => {
+    const emu = await emulator(cleanup);
+    await createDriveWith(apiClient(cleanup, emu), 'disk', IMAGE);
+    const dir = await cleanup.tempDir('drivesnap-bundle-api-');
+    const env = await emulatorCliEnv(emu, dir, { DRIVESNAP_REPO: join(dir, 'repo') });
+    for (const args of [['init'], ['backup', 'eh:disk'], ['restore', 'latest', '--to', join(dir, 'out.img')]]) {
+      const r = await drivesnap(args, env);
+      expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
     }
     expect((await readFile(join(dir, 'out.img'))).equals(IMAGE)).toBe(true);
   }, 120_000);
