@@ -25,8 +25,8 @@ describe('the range ids a drive-to-drive copy keeps', () => {
 
   const uuidOf = async (name: string) => (await w.c.listDriveInfo()).find((d) => d.name === name)!.uuid;
   const counters = async (name: string): Promise<IoCounters> => (await w.c.driveInfo(await uuidOf(name))).ioCounters!;
-  const copyJson = async (args: string[]) => {
-    const r = await runCli(['copy', ...args, '--json'], w.env);
+  const copyJson = async (args: string[], env = w.env) => {
+    const r = await runCli(['copy', ...args, '--json'], env);
     expect(r.code, r.stderr).toBe(0);
     return r.json.at(-1) as { plan: Record<string, unknown>; rangeIds: string; hashedBytes: number };
   };
@@ -52,5 +52,16 @@ describe('the range ids a drive-to-drive copy keeps', () => {
       expect(again.plan).toMatchObject({ kind: 'copy-ranges', ranges: 0 });
       expect((await counters(target)).writeBytes).toBe(before.writeBytes);
     }
+  });
+
+  it('without a repository hashes plain SHA-256 of every range of data, and the record serves the next copy', async () => {
+    const { DRIVESNAP_REPO: _none, ...env } = w.env;
+    const first = await copyJson(['eh:vol', 'eh:plain', '--to-new'], env);
+    expect(first.rangeIds).toBe('hashed');
+    expect(first.hashedBytes).toBe(DATA_RANGES * RANGE);
+    const before = await counters('plain');
+    const again = await copyJson(['eh:vol', 'eh:plain'], env);
+    expect(again.plan).toMatchObject({ kind: 'copy-ranges', ranges: 0, baseline: 'copy' });
+    expect((await counters('plain')).writeBytes).toBe(before.writeBytes);
   });
 });

@@ -9,6 +9,7 @@ import { gzipCodecName } from '../../engine/codec.js';
 import { DEFAULT_CHUNK_SIZE } from '../../engine/defaults.js';
 import { type CopyResult, copy, copyJob } from '../../engine/jobs/copy.js';
 import { HashPool } from '../../hashing/index.js';
+import { nativeRangeIds } from '../../hashing/native.js';
 import { type DriveState, type SourceBaseline, driveStateOf } from '../../ops/change-detection.js';
 import { snapshotBaselines } from '../../ops/copy-baselines.js';
 import { COPY_TABLE_FORM, type DriveKey, type TableForm, repositoryIdForm } from '../../ops/copy-record-store.js';
@@ -101,7 +102,10 @@ export const command: CommandModule<object, CopyArgs> = {
             src.source,
           );
         const dstClient = dstLoc.kind === 'drive' ? await clients.get(dstLoc.account) : undefined;
-        const ran = await runPlanned(args, { src, dst, dstClient, jobs, hash: (data) => pool.hash(data) }, runCopy);
+        // On the thread pool through the addon when it is there (ranges then sit in its aligned memory, which
+        // the pool's workers cannot read: they would hash on this thread), else on the pool's workers.
+        const hash = nativeRangeIds(undefined) ?? ((data: Buffer) => pool.hash(data));
+        const ran = await runPlanned(args, { src, dst, dstClient, jobs, hash }, runCopy);
         view.stop();
         const { result, plan } = ran;
         const s = result.progress.snapshot();
