@@ -24,11 +24,12 @@ export function sampleOffsets(length: number, slice = SAMPLE_SLICE, count = SAMP
 export async function looksIncompressible(codec: GzipCodec, data: Uint8Array, level: number): Promise<boolean> {
   const offsets = sampleOffsets(data.length);
   if (offsets.length === 0) return false;
+  const sampler = codec.sampler ?? codec;
   const bound = Math.floor(SAMPLE_SLICE * SAMPLE_MAX_RATIO);
   // One slice at a time: a compressible range (the common case) stops at its first slice, so the sample
   // costs it under 1% more work; only incompressible ranges pay for all the slices.
   for (const off of offsets) {
-    if ((await codec.gzip(data.subarray(off, off + SAMPLE_SLICE), level, bound)) !== undefined) return false;
+    if ((await sampler.gzip(data.subarray(off, off + SAMPLE_SLICE), level, bound)) !== undefined) return false;
   }
   return true;
 }

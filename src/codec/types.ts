@@ -10,6 +10,11 @@ export interface GzipCodec {
   readonly deflater: string;
   /** What inflates: 'isal-igzip' or 'node:zlib'. */
   readonly inflater: string;
+  /**
+   * A faster codec for the incompressibility sample (incompressible.ts), which only asks whether slices
+   * shrink: igzip when libdeflate deflates (on random slices ~4x libdeflate's speed). Absent: this one.
+   */
+  readonly sampler?: GzipCodec;
   /** The codec's own level for a repository gzip level (1..9). */
   nativeLevel(gzipLevel: number): number;
   /**
