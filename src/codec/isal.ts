@@ -125,6 +125,9 @@ export const isalUnavailableReason: string | undefined = loaded.reason;
 /** The addon's codec (deflate through libdeflate when built in, else igzip), or undefined without the addon. */
 export const isalCodec: GzipCodec | undefined = loaded.addon && codecOver(loaded.addon);
 
+/** The addon's codec deflating through igzip even when libdeflate is built in (see deflateCodec in ./active.ts). */
+export const igzipCodec: GzipCodec | undefined = loaded.addon && (isalCodec?.deflater === 'isal-igzip' ? isalCodec : codecOver(loaded.addon, true));
+
 /**
  * A codec over the addon. `useIgzip` deflates through igzip even when libdeflate is built in (benchmarks
  * compare the two); otherwise through the addon's own compressor.

@@ -3,7 +3,9 @@ import { gunzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { gzipIfSmaller, SAMPLE_MAX_RATIO, SAMPLE_SLICE, sampleOffsets } from '../../src/codec/incompressible.js';
 import { codecOver, isalAddon, isalCodec, libdeflateLevel } from '../../src/codec/isal.js';
+import { activeCodec } from '../../src/codec/active.js';
 import { codecLabel } from '../../src/codec/types.js';
+import { gzip, gzipCodecLabel } from '../../src/repo/format/compress.js';
 import { textData } from '../repo/format/fixtures.js';
 import { compressedData, MiB } from './samples.js';
 
@@ -32,6 +34,19 @@ describe.skipIf(!withLibdeflate)('the addon built with libdeflate', () => {
     expect(REPOSITORY_LEVELS.map((l) => codec.nativeLevel(l))).toEqual(REPOSITORY_LEVELS);
     expect(addon.libdeflateVersion).toMatch(/^\d+\.\d+/);
     expect(addon.maxLevel).toBe(12);
+  });
+
+  // Unless the whole suite runs with the fallback forced (DRIVESNAP_CODEC=zlib).
+  it.skipIf(activeCodec() !== isalCodec)('deflates the repository levels below 3 (the default 2, drive writes at 1) through igzip, 3 and up through libdeflate', async () => {
+    expect(gzipCodecLabel(1)).toBe('isal-igzip L1');
+    expect(gzipCodecLabel(2)).toBe('isal-igzip L2');
+    expect(gzipCodecLabel(3)).toBe('libdeflate L3 + isal-igzip inflate');
+    expect(gzipCodecLabel(9)).toBe('libdeflate L9 + isal-igzip inflate');
+    // What is stored is what each deflater writes: at 2 igzip's stream, at 3 libdeflate's (smaller).
+    const data = driveLike(4 * MiB);
+    expect((await gzip(data, 2)).equals((await codecOver(addon, true).gzip(data, 2))!)).toBe(true);
+    expect((await gzip(data, 3)).equals((await codec.gzip(data, 3))!)).toBe(true);
+    expect((await gzip(data, 3)).length).toBeLessThan((await gzip(data, 2)).length);
   });
 
   it('stores standard gzip at every repository level: node:zlib inflates it byte-exact, higher levels no larger', async () => {

@@ -1,10 +1,10 @@
 /**
  * The format's gzip, through the process's codec (src/codec): the addon when it is built (deflate through
- * libdeflate, or ISA-L's igzip without libdeflate-dev; inflate through igzip), node:zlib otherwise. Each
- * writes plain gzip streams and reads any.
+ * ISA-L's igzip at levels 1-2, libdeflate at 3-9 when built with libdeflate-dev; inflate through igzip),
+ * node:zlib otherwise. Each writes plain gzip streams and reads any.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { activeCodec } from '../../codec/active.js';
+import { activeCodec, deflateCodec } from '../../codec/active.js';
 import { gzipIfSmaller as gzipIfSmallerWith } from '../../codec/incompressible.js';
 import { codecLabel } from '../../codec/types.js';
 
@@ -12,7 +12,7 @@ export const MIN_GZIP_LEVEL = 1;
 export const MAX_GZIP_LEVEL = 9;
 
 export async function gzip(data: Uint8Array, level: number): Promise<Buffer> {
-  return (await activeCodec().gzip(data, level))!;
+  return (await deflateCodec(level).gzip(data, level))!;
 }
 
 /**
@@ -21,7 +21,7 @@ export async function gzip(data: Uint8Array, level: number): Promise<Buffer> {
  * `scratch` (reused by the caller) the stream may be a view of it.
  */
 export function gzipIfSmaller(data: Uint8Array, level: number, scratch?: Buffer): Promise<Buffer | undefined> {
-  return gzipIfSmallerWith(activeCodec(), data, level, scratch);
+  return gzipIfSmallerWith(deflateCodec(level), data, level, scratch);
 }
 
 /**
@@ -46,7 +46,7 @@ export function gzipCodecName(): string {
   return activeCodec().name;
 }
 
-/** The codec and level gzip runs at, for display: "libdeflate L2 + isal-igzip inflate", "isal-igzip L1", "node:zlib L2". */
+/** The codec and level gzip runs at, for display: "isal-igzip L2", "libdeflate L3 + isal-igzip inflate", "node:zlib L2". */
 export function gzipCodecLabel(level: number): string {
-  return codecLabel(activeCodec(), level);
+  return codecLabel(deflateCodec(level), level);
 }
