@@ -80,6 +80,10 @@ export function targetLines(i: TargetInputs): TargetLine[] {
     ratioLine(10, 'restore to an image file, durable (peers fsynced too)', i.ds('file/restore'), bestRestore, bestName, 0.8),
     ratioLine(10, 'repository after full + incremental', i.dsRepo('file/incremental'), i.peerRepo('borg zstd,3/incremental'), 'borg zstd,3', 1.1),
     {
+      ...ratioLine(10, 'the same at `init --compression-level 3` (libdeflate when built in)', i.dsRepo('file/incremental-level3'), i.peerRepo('borg zstd,3/incremental'), 'borg zstd,3', 1.1),
+      figure: `drivesnap / borg zstd,3 = ${fmt(div(i.dsRepo('file/incremental-level3'), i.peerRepo('borg zstd,3/incremental')))}; its full backup ${fmt(div(i.ds('file/full-level3'), borg('full')))}x borg's time, incremental ${fmt(div(i.ds('file/incremental-level3'), borg('incremental')))}x`,
+    },
+    {
       issue: 10,
       line: 'client CPU per GiB, API path / file path (incremental)',
       figure: `${fmt(i.cpuPerGiB('emulator/incremental'), 0)} / ${fmt(i.cpuPerGiB('file/incremental'), 0)} ms per GiB = ${fmt(cpuRatio)}`,
