@@ -106,19 +106,13 @@ export async function fileSteps(ctx: StepContext): Promise<StepResult[]> {
   const c = ['--concurrency', String(ctx.concurrency)];
   const out: StepResult[] = [];
   await measureCommand(process.execPath, [CLI, 'init'], { env });
-  for (const [step, image] of [
+  const backups = await fileBackups(ctx, env, [
     ['full', w.base],
     ['incremental', w.changed],
     ['relayout', w.relayout],
-  ] as const) {
-    ctx.log(`drivesnap file: backup ${step}`);
-    await warmFiles([image]);
-    await settleDisk();
-    const r = await run(env, ['backup', image, ...c]);
-    out.push(result('file', step, w.sizeBytes, r, { repoBytes: await dirSize(repo, 'apparent') }));
-    if (step === 'full') env.BENCH_BASE_SNAPSHOT = r.job.snapshot;
-  }
-  const snap = env.BENCH_BASE_SNAPSHOT!;
+  ]);
+  out.push(...backups.results);
+  const snap = backups.snapshots[0]!;
   ctx.log('drivesnap file: restore to a new file');
   const fresh = join(dir, 'restored.img');
   await settleDisk();
@@ -135,18 +129,28 @@ export async function fileSteps(ctx: StepContext): Promise<StepResult[]> {
   const smallRepo = join(dir, 'repo-level3');
   const smallEnv = { ...env, DRIVESNAP_REPO: smallRepo, DRIVESNAP_JOBS_DB: join(dir, 'jobs-level3.sqlite') };
   await measureCommand(process.execPath, [CLI, 'init', '--compression-level', '3'], { env: smallEnv });
-  for (const [step, image] of [
+  const level3 = await fileBackups(ctx, smallEnv, [
     ['full-level3', w.base],
     ['incremental-level3', w.changed],
-  ] as const) {
+  ]);
+  out.push(...level3.results);
+  await rm(dir, { recursive: true, force: true });
+  return out;
+}
+
+/** Backups of image files one after another into the repository `env` names, each from a warm page cache. */
+async function fileBackups(ctx: StepContext, env: NodeJS.ProcessEnv, steps: [step: string, image: string][]): Promise<{ results: StepResult[]; snapshots: (string | undefined)[] }> {
+  const results: StepResult[] = [];
+  const snapshots: (string | undefined)[] = [];
+  for (const [step, image] of steps) {
     ctx.log(`drivesnap file: backup ${step}`);
     await warmFiles([image]);
     await settleDisk();
-    const r = await run(smallEnv, ['backup', image, ...c]);
-    out.push(result('file', step, w.sizeBytes, r, { repoBytes: await dirSize(smallRepo, 'apparent') }));
+    const r = await run(env, ['backup', image, '--concurrency', String(ctx.concurrency)]);
+    results.push(result('file', step, ctx.workload.sizeBytes, r, { repoBytes: await dirSize(env.DRIVESNAP_REPO!, 'apparent') }));
+    snapshots.push(r.job.snapshot);
   }
-  await rm(dir, { recursive: true, force: true });
-  return out;
+  return { results, snapshots };
 }
 
 /** The same through the drive API (the emulator on loopback), plus a copy between two accounts. */
