@@ -40,8 +40,11 @@ export interface IsalAddon {
   hash?(data: Uint8Array, key?: Uint8Array): Promise<Buffer>;
   /** glibc's M_TRIM_THRESHOLD; absent from an addon built before it was added. */
   setTrimThreshold?(bytes: number): boolean;
-  /** lseek(SEEK_DATA): next data offset, -1 only a hole follows, -2 unknown; absent from an older addon. */
-  nextData?(fd: number, offset: number): number;
+  /**
+   * lseek(SEEK_DATA) on the thread pool: next data offset, -1 only a hole follows, -2 unknown; absent from an
+   * older addon (one built before it went to the thread pool answers at once, with a number).
+   */
+  nextData?(fd: number, offset: number): Promise<number> | number;
   /** glibc's M_MMAP_THRESHOLD, fixed; absent from an addon built before it was added. */
   setMmapThreshold?(bytes: number): boolean;
   /** A Buffer over page-aligned memory (for O_DIRECT); absent from an addon built before it was added. */
