@@ -33,6 +33,11 @@ export interface BlockSink {
   readonly startsZeroed: boolean;
   /** The body encoding the sink takes without extra work. */
   readonly prefers: 'gzip' | 'raw';
+  /**
+   * Raw ranges in the jobs' range buffers (page-aligned with the addon) go to disk past the page cache
+   * (O_DIRECT, ./direct-writes.ts): data held elsewhere is better copied into its range buffer first.
+   */
+  readonly directWrites?: boolean;
   /** What the sink holds now, to compare before writing; as BlockSource.read (a hole: the shared zeros). */
   read(offset: number, length: number, into?: Buffer): Promise<Buffer>;
   /** Writes one range; returns the bytes sent or written (after compression). */

@@ -142,8 +142,10 @@ async function loadRange(
 ): Promise<RangeBody> {
   const { encoding, payload } = await cpu(() => repo.openChunk(id, objectInto));
   if (sink.prefers === 'gzip' && encoding === 'gzip') return { encoding: 'gzip', data: payload, rawLength: length };
-  // A raw object (incompressible data) is copied into the range buffer, which a file sink can write with O_DIRECT.
-  const plain = encoding === 'gzip' ? await cpu(() => gunzipBodyInto(payload, length, into)) : payload.length === length ? into.subarray(0, payload.copy(into)) : payload;
+  // A raw object (incompressible data) sits in the object buffer behind its header: a sink writing past the
+  // page cache gets it copied into the (aligned) range buffer; others take it where it is.
+  const copyRaw = encoding === 'raw' && sink.directWrites && payload.length === length;
+  const plain = encoding === 'gzip' ? await cpu(() => gunzipBodyInto(payload, length, into)) : copyRaw ? into.subarray(0, payload.copy(into)) : payload;
   if (plain.length !== length || !(await repo.chunkId(plain)).equals(id)) {
     throw new DrivesnapError('CHUNK_CORRUPT', `chunk ${id.toString('hex')} does not match its id: run \`drivesnap check --read-data\``);
   }
