@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { type FileHandle, lstat, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fsAdvice } from '../util/fs-errors.js';
+import { writeAll } from '../util/write-all.js';
 import { DirectoryError, makeDirectory } from '../util/make-directory.js';
 import { CREATE_DIRECT, paddedForDirect, refusesDirect } from './direct-put.js';
 import { InvalidObjectNameError, ObjectNotFoundError, StoreError, TransientStoreError } from './errors.js';
@@ -126,7 +127,7 @@ export class LocalStore implements ObjectStore {
     if (padded) {
       try {
         return await this.writeTemp(temp, CREATE_DIRECT, async (handle) => {
-          await writeAll(handle, padded);
+          await writeAll(handle, padded, 0);
           await handle.truncate(data.length);
         });
       } catch (err) {
@@ -243,14 +244,6 @@ async function readInto(path: string, into: Buffer): Promise<Buffer> {
     return into.subarray(0, done);
   } finally {
     await handle.close();
-  }
-}
-
-async function writeAll(handle: FileHandle, data: Buffer): Promise<void> {
-  for (let done = 0; done < data.length; ) {
-    const { bytesWritten } = await handle.write(data, done, data.length - done, done);
-    if (bytesWritten === 0) throw Object.assign(new Error('the file system wrote nothing'), { code: 'EIO' });
-    done += bytesWritten;
   }
 }
 

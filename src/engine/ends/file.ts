@@ -6,6 +6,7 @@ import { constants, type FileHandle, open, readFile, stat } from 'node:fs/promis
 import { DrivesnapError } from '../../errors.js';
 import { isalAddon } from '../../codec/isal.js';
 import { WritebackOverlap } from '../../util/writeback.js';
+import { writeAll } from '../../util/write-all.js';
 import { gunzipBody, zeroBuffer } from '../codec.js';
 import { openDirectWrites } from './direct-writes.js';
 import type { BlockSink, BlockSource, RangeBody } from './types.js';
@@ -114,13 +115,12 @@ export async function openFileSink(path: string, opts: FileSinkOptions = {}): Pr
     read: (offset, length, into) => readFully(fh, offset, length, into),
     async write(offset: number, body: RangeBody): Promise<number> {
       const data = body.encoding === 'gzip' ? await gunzipBody(body.data, body.rawLength) : body.data;
-      let done = direct ? await direct.write(data, offset) : 0;
+      const done = direct ? await direct.write(data, offset) : 0;
       const buffered = data.length - done;
-      while (done < data.length) {
-        const { bytesWritten } = await fh.write(data, done, data.length - done, offset + done);
-        done += bytesWritten;
+      if (buffered > 0) {
+        await writeAll(fh, data.subarray(done), offset + done);
+        writeback.wrote(buffered);
       }
-      if (buffered > 0) writeback.wrote(buffered);
       return data.length;
     },
     // Most of the data is on disk already (direct writes, background datasyncs): this waits for the last of it.
