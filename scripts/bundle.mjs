@@ -7,6 +7,8 @@
 // - The output is flat: the hashing worker is `worker.js` beside every chunk, where src/hashing/worker-entry.ts
 //   looks for it (`./worker.js` from the module that asks). Files shipped with the package (package.json, the
 //   native addon) are found from src/util/package-root.ts, so the chunks' depth does not matter.
+// - `early-unlock.js`, loaded first by bin/drivesnap, starts the repository's key derivation while the rest
+//   loads (src/cli/early-unlock.ts).
 // - External: native code (better-sqlite3), the S3 SDK (large; loaded only for s3: repositories), undici
 //   (src/api/http.ts requires its pool from node_modules at run time: one copy for the whole process) and
 //   pako (a benchmark-only devDependency).
@@ -21,7 +23,7 @@ const outdir = resolve(process.argv[2] ?? resolve(root, 'dist/bundle'));
 rmSync(outdir, { recursive: true, force: true });
 await build({
   absWorkingDir: root,
-  entryPoints: { drivesnap: 'src/cli/main.ts', worker: 'src/hashing/worker.ts' },
+  entryPoints: { drivesnap: 'src/cli/main.ts', worker: 'src/hashing/worker.ts', 'early-unlock': 'src/cli/early-unlock.ts' },
   outdir,
   bundle: true,
   splitting: true,

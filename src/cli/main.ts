@@ -11,6 +11,7 @@ import { debugEnabled } from '../config/env.js';
 import { protectDashArgs, restoreDashArgs } from '../config/locations.js';
 import { DrivesnapError, ExitCode, errorMessage } from '../errors.js';
 import { loadCommands } from './commands/index.js';
+import { deriveRepositoryKeyEarly } from './early-unlock.js';
 import { Output, watchRetries } from './output.js';
 import { installStopHandlers, isInterruption, stopSignal } from './stop.js';
 import { TOOL_VERSION } from '../version.js';
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // A bad DRIVESNAP_CODEC is a usage error (exit 2) before any work, not a failure part-way through.
     activeCodec();
+    deriveRepositoryKeyEarly(argv);
     for (const c of await loadCommands(argv)) parser.command(c);
     skipHelpCaching(parser);
     await parser.parseAsync();

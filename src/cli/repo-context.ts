@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
-import { indexPathFromEnv, passwordFromEnv, repoFromEnv } from '../config/env.js';
+import { indexPathFromEnv, passwordFromEnv, passwordFromFileText, repoFromEnv } from '../config/env.js';
 import { DrivesnapError, UsageError } from '../errors.js';
 import { defaultIndexPath } from '../repo/index-db.js';
 import { writableIndexPath } from '../repo/index-path.js';
@@ -54,7 +54,7 @@ export async function readPassword(args: RepoArgs, envName = 'DRIVESNAP_PASSWORD
     } catch (err) {
       throw new DrivesnapError('PASSWORD_FILE', `cannot read the password file ${fileOption} (${errnoCode(err) ?? 'error'})`);
     }
-    const password = text.replace(/\r?\n$/, '');
+    const password = passwordFromFileText(text);
     if (password === '') {
       throw new DrivesnapError('PASSWORD_FILE', `the password file ${fileOption} is empty: write the password into it`);
     }

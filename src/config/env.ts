@@ -50,6 +50,11 @@ export function passwordFromEnv(name = 'DRIVESNAP_PASSWORD', env: Env = processE
   return envText(name, env);
 }
 
+/** A password file's password: its text without one final line break (what `echo secret > file` adds). */
+export function passwordFromFileText(text: string): string {
+  return text.replace(/\r?\n$/, '');
+}
+
 export function indexPathFromEnv(env: Env = processEnv()): string | undefined {
   return envText('DRIVESNAP_INDEX', env);
 }

@@ -4,8 +4,6 @@
  * Retry outermost, so a backoff sleep holds no connection slot and each attempt queues again; bandwidth
  * innermost, so every attempt's bytes are counted and paced (restic orders its backends the same way).
  */
-import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { awsRegion, processEnv, s3Endpoint } from '../config/env.js';
 import { UsageError } from '../errors.js';
 import { BandwidthStore } from './bandwidth.js';
@@ -13,10 +11,12 @@ import { LimitStore } from './limit.js';
 import { LocalStore } from './local.js';
 import { type RetryOptions, RetryStore } from './retry.js';
 import { LazyStore } from './lazy.js';
+import { parseRepositoryLocation } from './location.js';
 import type { S3Credentials } from './s3.js';
 import type { ObjectStore } from './types.js';
 
-export type RepositoryLocation = { kind: 'local'; dir: string } | { kind: 's3'; bucket: string; prefix: string };
+export { type RepositoryLocation, parseRepositoryLocation } from './location.js';
+
 
 export interface OpenStoreOptions {
   /** S3 endpoint for S3-compatible services; falls back to DRIVESNAP_S3_ENDPOINT, then AWS. */
@@ -47,45 +47,6 @@ export interface OpenedStore extends ObjectStore {
 }
 
 const DEFAULT_CONNECTIONS = { local: 8, s3: 16 } as const;
-const SCHEME_RE = /^([a-z][a-z0-9+.-]*):/i;
-
-/** Parses `/path`, `relative/path`, `file:///path`, `file:path` or `s3://bucket/prefix`. Pure. */
-export function parseRepositoryLocation(url: string, cwd: string = process.cwd()): RepositoryLocation {
-  const text = url.trim();
-  if (text === '') throw new UsageError('the repository location is empty: give a directory or s3://BUCKET/PREFIX');
-  const scheme = SCHEME_RE.exec(text)?.[1]?.toLowerCase();
-  if (scheme === 'file') {
-    const dir = text.startsWith('file://') ? fileURLToPath(text) : text.slice('file:'.length);
-    if (dir === '') throw new UsageError(`repository location ${text} names no directory`);
-    return { kind: 'local', dir: resolve(cwd, dir) };
-  }
-  if (scheme === 's3') return parseS3(text);
-  if (scheme && scheme.length > 1 && text.slice(scheme.length + 1).startsWith('//'))
-    throw new UsageError(`repository location ${redactUserInfo(text)}: unsupported scheme ${scheme}: use a directory or s3://`);
-  return { kind: 'local', dir: resolve(cwd, text) };
-}
-
-function parseS3(text: string): RepositoryLocation {
-  const match = /^s3:\/\/([^/]*)(?:\/(.*))?$/i.exec(text);
-  if (!match) throw new UsageError(`repository location ${redactUserInfo(text)}: write it as s3://BUCKET/PREFIX`);
-  const bucket = match[1]!;
-  if (bucket.includes('@'))
-    throw new UsageError(
-      'credentials do not belong in the repository URL: use AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or a profile',
-    );
-  if (!/^[A-Za-z0-9._-]+$/.test(bucket))
-    throw new UsageError(`repository location ${text}: ${JSON.stringify(bucket)} is not a bucket name`);
-  const prefix = (match[2] ?? '').replace(/^\/+|\/+$/g, '');
-  if (prefix.split('/').some((segment) => segment === '..' || segment === '.'))
-    throw new UsageError(`repository location ${text}: the prefix may not contain . or .. segments`);
-  return { kind: 's3', bucket, prefix };
-}
-
-/** `s3://key:secret@bucket` must not echo the secret back in the message that refuses it. */
-function redactUserInfo(text: string): string {
-  return text.replace(/\/\/[^/@]*@/, '//***@');
-}
-
 export function isLocalLocation(url: string): boolean {
   return parseRepositoryLocation(url).kind === 'local';
 }

@@ -97,6 +97,20 @@ describe('bin/drivesnap from the bundle', () => {
     expect((await readFile(join(dir, 'out.img'))).equals(IMAGE)).toBe(true);
   }, 120_000);
 
+  // bin/drivesnap starts the key derivation before the CLI reads its options (src/cli/early-unlock.ts): a password
+  // file that is a pipe must be left for the real read, which would otherwise wait for a writer that has gone.
+  it('opens the repository with --password-file a pipe, read once by the command', async () => {
+    const { dir, env } = await repoEnv('auto');
+    expect((await drivesnap(['init'], env)).code).toBe(0);
+    const fifo = join(dir, 'password.fifo');
+    await run('mkfifo', [fifo]);
+    const writer = run('sh', ['-c', `printf %s "$1" > "$2"`, 'sh', env.DRIVESNAP_PASSWORD!, fifo], { timeout: 60_000 });
+    const { DRIVESNAP_PASSWORD: _, ...withoutPassword } = env;
+    const r = await drivesnap(['snapshots', '--password-file', fifo, '--json'], withoutPassword);
+    await writer;
+    expect(r.code, r.stderr).toBe(0);
+  }, 120_000);
+
   it('hashes on the bundled worker.js when the addon is kept out: without it the backup fails', async () => {
     const { dir, env } = await repoEnv('zlib');
     expect((await drivesnap(['init'], env)).code).toBe(0);

@@ -2,36 +2,23 @@
  * Key files (`keys/<id>`): the master key sealed under a key derived from one password with scrypt. Several
  * key files means several passwords. Adding, listing and removing them is the repository layer's job.
  */
-import { createHash, randomBytes, scrypt as scryptCallback } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { promisify } from 'node:util';
 import { z } from 'zod';
 import { GCM_NONCE_BYTES, gcmOpen, gcmSeal, importAesKey } from './crypto.js';
 import { CorruptObjectError, FormatUsageError, RepoVersionError, WrongPasswordError } from './errors.js';
 import { keyObjectName } from './ids.js';
 import { MASTER_KEY_BYTES } from './keys.js';
+import { type ScryptParams, passwordKey, scryptProblem } from './password-key.js';
 
-const scrypt = promisify(scryptCallback) as (
-  password: Buffer,
-  salt: Buffer,
-  keylen: number,
-  options: { N: number; r: number; p: number; maxmem: number },
-) => Promise<Buffer>;
+export { SCRYPT_LIMITS, type ScryptParams } from './password-key.js';
 
 export const KEY_FILE_VERSION = 1;
 /** ~0.1-0.3 s and 32 MiB on a current core: costly to guess, cheap enough to type a password. */
 export const DEFAULT_SCRYPT = { N: 2 ** 15, r: 8, p: 1 } as const;
-/** Bounds a reader accepts, so a hostile key file cannot ask for unbounded memory or time. */
-export const SCRYPT_LIMITS = { minN: 2 ** 10, maxN: 2 ** 20, maxR: 32, maxP: 16, maxMemory: 1024 ** 3 } as const;
 const SALT_BYTES = 32;
 /** Fixed associated data: binds the sealed master key to this format and its version. */
 const KEY_FILE_AAD = Buffer.from('drivesnap key file v1', 'utf8');
-
-export interface ScryptParams {
-  N: number;
-  r: number;
-  p: number;
-}
 
 const base64 = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/);
 const keyFileSchema = z.object({
@@ -56,24 +43,6 @@ export interface KeyFileInfo {
   created: string;
   host: string;
   user: string;
-}
-
-function scryptProblem(p: ScryptParams): string | undefined {
-  const powerOfTwo = Number.isInteger(p.N) && p.N > 1 && (p.N & (p.N - 1)) === 0;
-  if (!powerOfTwo || p.N < SCRYPT_LIMITS.minN || p.N > SCRYPT_LIMITS.maxN) {
-    return `scrypt N must be a power of two from ${SCRYPT_LIMITS.minN} to ${SCRYPT_LIMITS.maxN}`;
-  }
-  if (!Number.isInteger(p.r) || p.r < 1 || p.r > SCRYPT_LIMITS.maxR) return `scrypt r must be 1..${SCRYPT_LIMITS.maxR}`;
-  if (!Number.isInteger(p.p) || p.p < 1 || p.p > SCRYPT_LIMITS.maxP) return `scrypt p must be 1..${SCRYPT_LIMITS.maxP}`;
-  if (128 * p.N * p.r > SCRYPT_LIMITS.maxMemory) return 'scrypt parameters need more than 1 GiB of memory';
-  return undefined;
-}
-
-async function passwordKey(password: string, salt: Buffer, params: ScryptParams): Promise<Buffer> {
-  // NFC so the same password typed on different systems gives the same bytes.
-  const secret = Buffer.from(password.normalize('NFC'), 'utf8');
-  const maxmem = 128 * params.N * params.r + 128 * params.r * params.p + 1024 * 1024;
-  return scrypt(secret, salt, 32, { ...params, maxmem });
 }
 
 function keyFileId(body: Buffer): string {
