@@ -4,6 +4,7 @@
  * Ctrl-C and SIGTERM abort the one stop signal; a second one exits 130) and maps errors to exit codes.
  */
 import '../util/threadpool.js';
+import './wasm-tiering.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { activeCodec } from '../codec/active.js';
