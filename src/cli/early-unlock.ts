@@ -13,18 +13,14 @@
  */
 // First, as in every entry: the thread pool's size is fixed at its first use, which is here when bin/drivesnap starts.
 import '../util/threadpool.js';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
 import { passwordFromEnv, passwordFromFileText, repoFromEnv } from '../config/env.js';
-import { KEYS_PREFIX } from '../repo/format/ids.js';
-import { deriveAhead } from '../repo/format/password-key.js';
+import { deriveKeysAhead } from '../repo/keys-ahead.js';
+import { LocalStore } from '../store/local.js';
 import { parseRepositoryLocation } from '../store/location.js';
 
 /** Commands that open the repository whatever their other arguments (copy, init and key may not). */
 const OPENS_REPOSITORY = new Set(['backup', 'restore', 'snapshots', 'nbd', 'forget', 'prune', 'check', 'diff', 'stats', 'cat']);
-/** A repository rarely has more key files; a directory full of them must not start a derivation each. */
-const KEY_FILES_PEEKED = 4;
-
 let started = false;
 
 export function deriveRepositoryKeyEarly(argv: readonly string[]): void {
@@ -42,10 +38,8 @@ async function startDerivation(location: string, passwordFile: string | undefine
   if (repo.kind !== 'local') return;
   const password = passwordFile === undefined ? passwordFromEnv() : await regularFileText(passwordFile);
   if (!password) return;
-  // LocalStore's layout: `keys/<id>` is the file keys/<id>; its temp files start with a dot.
-  const keysDir = join(repo.dir, KEYS_PREFIX);
-  const names = (await readdir(keysDir)).filter((n) => !n.startsWith('.')).slice(0, KEY_FILES_PEEKED);
-  for (const name of names) deriveAhead(await readFile(join(keysDir, name)), password);
+  // A bare store: the open composes its wrappers (src/store/open.ts); a read-only peek needs none.
+  await deriveKeysAhead(new LocalStore(repo.dir), password);
 }
 
 async function regularFileText(path: string): Promise<string | undefined> {
