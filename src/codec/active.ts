@@ -38,17 +38,17 @@ export function activeCodec(): GzipCodec {
 }
 
 /**
- * The lowest repository level that deflates through libdeflate when the addon has it. Below it, igzip:
- * measured on the bench workload, libdeflate level 2 stores 7% less than igzip level 2 (1.09x borg zstd,3's
- * repository against 1.18x) for 2.3x the CPU of a full backup and 1.25x that of an incremental, which
- * would cost the default level the benchmark's time targets on 2 cores. So the default level 2 stays fast
- * and `init --compression-level 3` (up to 9) buys the smaller repository (docs/repository-format.md).
+ * The lowest repository level that deflates through libdeflate when the addon has it; below it, igzip.
+ * Measured on the bench workload, libdeflate's level 3 (the default level) stores 1.08x borg zstd,3's
+ * repository against igzip level 2's 1.18x, for 2.9x the CPU of a full backup. libdeflate's level 2 would
+ * store 1.09x for 2.3x, but level 2 stays the fast choice (igzip), and drive writes deflate at level 1.
  */
 export const LIBDEFLATE_FROM_LEVEL = 3;
 
 /**
  * The codec a repository level deflates through: the process's codec, except that an addon with libdeflate
- * deflates levels below LIBDEFLATE_FROM_LEVEL (the default, and drive writes at level 1) through igzip.
+ * deflates levels below LIBDEFLATE_FROM_LEVEL (`--compression-level 1` or 2, and drive writes at level 1)
+ * through igzip.
  */
 export function deflateCodec(level: number): GzipCodec {
   const codec = activeCodec();

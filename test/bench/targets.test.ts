@@ -9,6 +9,10 @@ describe('benchmark target verdicts', () => {
     expect(verdict({ issue: 10, line: 'x', figure: '', target: '', value: Number.NaN, limit: 1 })).toBe('not measured');
   });
 
+  it('judges nothing shown for reference, whatever its figure', () => {
+    expect(verdict({ issue: 10, line: 'x', figure: '', target: '', value: 2, limit: 1, reference: true })).toBe('for reference');
+  });
+
   it('computes the full-backup line as drivesnap time over borg zstd,3 time', () => {
     const times: Record<string, number> = { 'file/full': 6, 'borg zstd,3/full': 4 };
     const inputs: TargetInputs = {

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import type { Emulator } from '../../src/emulator/index.js';
 import { isalCodec } from '../../src/codec/isal.js';
+import { defaultLevelCodec } from '../helpers/codec-labels.js';
 import { type Measurement, STORE_PREFIX } from '../../src/ops/machine-benchmark.js';
 import { cliEnv, runCli } from '../helpers/engine-cli.js';
 import { ACCOUNT_A, apiClient, Cleanup, emulator, localRepo, type TestRepo } from '../helpers/engine-fixtures.js';
@@ -18,7 +19,7 @@ const CPU = [
   'gzip level 6 (node:zlib)',
   'gunzip (node:zlib)',
   // ISA-L's lines when its addon is built (CI installs libisal-dev), else they are listed as skipped.
-  ...(isalCodec ? ['gzip (isal-igzip L2)', 'gunzip (isal-igzip)'] : []),
+  ...(isalCodec ? [`gzip (${defaultLevelCodec()})`, 'gunzip (isal-igzip)'] : []),
   'gzip level 6 (pako)',
   'gunzip (pako)',
   'aes-256-gcm encrypt',
@@ -65,8 +66,8 @@ describe('benchmark', () => {
     const out = res.json.find((j) => j.event === 'benchmark') as { codec: string; results: Measurement[]; skipped: { name: string }[] };
     expect(out.results.map((m) => m.name)).toEqual([...CPU, 'api write (raw)', 'api read', 'store put', 'store get']);
     expect(out.skipped.map((s) => s.name)).toEqual(isalCodec ? [] : ['gzip (isal-igzip)', 'gunzip (isal-igzip)']);
-    // The repository's default gzip level 2 runs as igzip level 2, or zlib's 2.
-    expect(out.codec).toBe(isalCodec ? 'isal-igzip L2' : 'node:zlib L2');
+    // The repository's default gzip level 3.
+    expect(out.codec).toBe(defaultLevelCodec());
     sane(out.results);
     // The scratch drive was destroyed and the scratch objects deleted.
     expect(await a.listDrives()).toEqual(before);
@@ -78,10 +79,10 @@ describe('benchmark', () => {
     const json = await runCli(['benchmark', '--json', '--seconds', '0.2'], env);
     expect(json.code, json.stderr).toBe(0);
     const out = json.json.find((j) => j.event === 'benchmark') as { codec: string; results: Measurement[] };
-    expect(out.codec).toBe('node:zlib L2');
-    expect(out.results.find((m) => m.name === 'chunk encode')?.note).toContain('node:zlib L2');
+    expect(out.codec).toBe('node:zlib L3');
+    expect(out.results.find((m) => m.name === 'chunk encode')?.note).toContain('node:zlib L3');
     const text = await runCli(['benchmark', '--seconds', '0.2'], env);
     expect(text.code, text.stderr).toBe(0);
-    expect(text.stdout).toContain('chunks compress with node:zlib L2');
+    expect(text.stdout).toContain('chunks compress with node:zlib L3');
   });
 });

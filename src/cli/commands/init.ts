@@ -13,7 +13,7 @@ export const command: CommandModule<object, InitArgs> = {
   command: 'init',
   describe: 'Create a repository (encrypted unless --no-encryption)',
   builder: (y) =>
-    withNumbers(withRepoOptions(y), { 'compression-level': { description: 'gzip level 1-9 for stored chunks', min: 1, max: 9 } })
+    withNumbers(withRepoOptions(y), { 'compression-level': { description: 'gzip level 1-9 for stored chunks (default 3; 2 is faster, ~9% larger)', min: 1, max: 9 } })
       .option('encryption', {
         type: 'boolean',
         default: true,

@@ -16,12 +16,12 @@ export const REPO_FORMAT_VERSION = 1;
 export const DEFAULT_CHUNK_SIZE = 4 * MiB;
 /**
  * The gzip level of new repositories (each keeps its own in its config): the one place to change it.
- * Through igzip, 2 runs as fast as 1 for 2% less (docs/repository-format.md, "Compression level"). Levels
- * 3-9 deflate through libdeflate when the addon has it (LIBDEFLATE_FROM_LEVEL in src/codec/active.ts): on
- * the bench workload (full of base.img, then incremental; encrypted) 3 and 4 store 1.08x and 1.07x borg
- * zstd,3's repository (igzip at 2: 1.18x) for 2.9x and 3.2x igzip's full-backup CPU.
+ * 3 deflates through libdeflate when the addon has it (LIBDEFLATE_FROM_LEVEL in src/codec/active.ts): on the
+ * bench workload (full of base.img, then incremental; encrypted) it stores 1.08x borg zstd,3's repository,
+ * within the 1.10x target, where igzip's level 2 stores 1.18x for a third of the full backup's CPU
+ * (docs/repository-format.md, "Compression level"). `init --compression-level 2` is the fast choice.
  */
-export const DEFAULT_COMPRESSION_LEVEL = 2;
+export const DEFAULT_COMPRESSION_LEVEL = 3;
 const MIN_CHUNK_SIZE = 64 * 1024;
 const MAX_CHUNK_SIZE = 64 * MiB;
 
