@@ -20,7 +20,7 @@ import { formatBytes, formatRate } from '../util/size.js';
 import { type MinimumRate, exchangeDeadlineMs, resolveMinimumRate } from './deadline.js';
 import { ApiConnectionError, ApiError, ApiStalledError, isErrorWord, wordForStatus } from './errors.js';
 import { DirectReads, UnsupportedFraming } from './direct-read.js';
-import { type BodyTarget, type ExchangeHead, type ExchangeRequest, type ExchangeResult, exchange } from './exchange.js';
+import { type BodyTarget, type ExchangeHead, type ExchangeRequest, type ExchangeResult, abortError, exchange } from './exchange.js';
 
 // The pool alone: undici's index loads fetch, WebSocket, caches and more (~9 MB of RSS, ~50 ms of CPU at start).
 const Pool = createRequire(import.meta.url)('undici/lib/dispatcher/pool.js') as typeof UndiciPool;
@@ -93,6 +93,8 @@ export class HttpTransport {
   /** Drive reads go through here (./direct-read.ts); undefined once the server framed a read otherwise. */
   #direct: DirectReads | undefined;
   #directProven = false;
+  /** Settles when the read proving the framing (through undici) has its answer's head, or fails. */
+  #proving: Promise<void> | undefined;
 
   constructor(opts: HttpTransportOptions) {
     let parsed: URL;
@@ -207,26 +209,71 @@ export class HttpTransport {
     const direct = this.#direct;
     if (direct === undefined || call.method !== 'GET' || call.expectBytes === undefined) return exchange(this.#pool, req, target);
     if (!this.#directProven) {
-      return exchange(this.#pool, req, (head) => {
-        if (head.status >= 200 && head.status < 300) this.#directProven = head.headers.has('content-length') && !head.headers.has('transfer-encoding');
-        return target(head);
-      });
+      if (this.#proving === undefined) return this.#prove(req, target);
+      await settledOrAborted(this.#proving, req.signal);
+      return this.#exchange(req, call, target);
     }
     try {
       return await direct.exchange(req, target);
     } catch (err) {
       if (!(err instanceof UnsupportedFraming)) throw err;
       // The server stopped framing reads by Content-Length: undici reads them from now on (a GET may be resent).
-      this.#direct = undefined;
-      direct.close();
+      this.#dropDirect();
       return exchange(this.#pool, req, target);
     }
+  }
+
+  /**
+   * One read through undici that shows how the server frames read answers; the reads started meanwhile wait
+   * for its head rather than all going through undici too. A job starts `concurrency` reads at once: through
+   * undici each 4 MiB answer arrives as 64 KiB socket buffers on the malloc heap (8 reads: ~25 MiB of heap that
+   * stayed in the process until it exited, most of what the API path's peak RSS had over a file's).
+   */
+  async #prove(req: ExchangeRequest, target: (head: ExchangeHead) => BodyTarget): Promise<ExchangeResult> {
+    let settle!: () => void;
+    const proving = new Promise<void>((resolve) => (settle = resolve));
+    const done = (): void => {
+      if (this.#proving === proving) this.#proving = undefined;
+      settle();
+    };
+    this.#proving = proving;
+    try {
+      return await exchange(this.#pool, req, (head) => {
+        if (head.status >= 200 && head.status < 300) {
+          // Decided either way: a server framing reads otherwise is read through undici from now on.
+          if (head.headers.has('content-length') && !head.headers.has('transfer-encoding')) this.#directProven = true;
+          else this.#dropDirect();
+          done();
+        }
+        return target(head);
+      });
+    } finally {
+      done();
+    }
+  }
+
+  #dropDirect(): void {
+    this.#direct?.close();
+    this.#direct = undefined;
   }
 
   async close(): Promise<void> {
     this.#direct?.close();
     if (!this.#pool.closed) await this.#pool.close();
   }
+}
+
+/** Resolves when `p` settles, rejects at once when `signal` aborts first (the caller's deadline). */
+function settledOrAborted(p: Promise<void>, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.reject(abortError());
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = (): void => reject(abortError());
+    signal.addEventListener('abort', onAbort, { once: true });
+    void p.then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
 }
 
 /** `read of 4.00 MiB from drive UUID`, `write of 1.00 MiB to drive UUID`, or the call itself. */

@@ -237,4 +237,60 @@ describe('direct reads', () => {
     expect(errors[0]).toMatchObject({ kind: 'connection', error: expect.stringMatching(/closed after \d+ of 200000 bytes/) });
     expect(JSON.stringify(errors)).not.toContain(SECRET);
   });
+
+  it('through the client: reads started together before the framing is known wait for the first one\'s head, then go direct', async () => {
+    const DRIVE = '3b5e3f4c-8a9d-4c1e-b2f3-0a1b2c3d4e5f';
+    const body = randomBytes(100_000);
+    const arrived: { url: string; at: number; socket: Socket }[] = [];
+    let firstHeadAt = Number.POSITIVE_INFINITY;
+    const { port } = await serve(async (req, res) => {
+      arrived.push({ url: req.url!, at: performance.now(), socket: req.socket });
+      if (req.url!.endsWith('/info')) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return void res.end(`drive ${DRIVE}\nname d\nsize ${body.length}\nstatus active\n`);
+      }
+      // The first read's answer comes late: reads sent meanwhile would all go through undici.
+      if (arrived.length === 2) await pause(150);
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': String(body.length) });
+      if (arrived.length >= 2 && firstHeadAt === Number.POSITIVE_INFINITY) firstHeadAt = performance.now();
+      res.end(body);
+    });
+    const client = new ApiClient({ url: `http://127.0.0.1:${port}/`, user: 'u', secret: 's', retry: { maxAttempts: 1 } });
+    closers.push(() => client.close());
+    await client.driveInfo(DRIVE);
+    const read = () => client.readDrive(DRIVE, 0, body.length, Buffer.alloc(body.length));
+    for (const got of await Promise.all([read(), read(), read(), read()])) expect(got.equals(body)).toBe(true);
+    expect(arrived).toHaveLength(5);
+    const [info, first, ...later] = arrived;
+    // Only the first read left before its answer's head; the others went out after it, on connections of
+    // their own (not undici's, which carried the info call and the first read).
+    for (const r of later) {
+      expect(r.at).toBeGreaterThanOrEqual(firstHeadAt);
+      expect([info!.socket, first!.socket]).not.toContain(r.socket);
+    }
+  });
+
+  it('through the client: a server framing reads otherwise answers reads started together, all through undici', async () => {
+    const DRIVE = '3b5e3f4c-8a9d-4c1e-b2f3-0a1b2c3d4e5f';
+    const body = randomBytes(100_000);
+    let reads = 0;
+    const { port } = await serve((req, res) => {
+      if (req.url!.endsWith('/info')) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return void res.end(`drive ${DRIVE}\nname d\nsize ${body.length}\nstatus active\n`);
+      }
+      reads++;
+      // No Content-Length: node:http frames the answer chunked.
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.write(body.subarray(0, 1000));
+      res.end(body.subarray(1000));
+    });
+    const client = new ApiClient({ url: `http://127.0.0.1:${port}/`, user: 'u', secret: 's', retry: { maxAttempts: 1 } });
+    closers.push(() => client.close());
+    await client.driveInfo(DRIVE);
+    const read = () => client.readDrive(DRIVE, 0, body.length, Buffer.alloc(body.length));
+    for (const got of await Promise.all([read(), read(), read(), read()])) expect(got.equals(body)).toBe(true);
+    for (const got of await Promise.all([read(), read()])) expect(got.equals(body)).toBe(true);
+    expect(reads).toBe(6);
+  });
 });
