@@ -14,7 +14,6 @@
 import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import type { Pool as UndiciPool } from 'undici';
-import { keepFreedHeapForSocketReads } from '../codec/isal.js';
 import { DrivesnapError } from '../errors.js';
 import { formatBytes, formatRate } from '../util/size.js';
 import { type MinimumRate, exchangeDeadlineMs, resolveMinimumRate } from './deadline.js';
@@ -110,7 +109,6 @@ export class HttpTransport {
     this.url = parsed.origin + this.#basePath;
     this.#minimumRate = resolveMinimumRate(opts.minimumRate);
     this.#authorization = 'Basic ' + Buffer.from(`${opts.user}:${opts.secret}`).toString('base64');
-    keepFreedHeapForSocketReads();
     this.#pool = new Pool(parsed.origin, {
       connections: opts.connections,
       pipelining: 1,

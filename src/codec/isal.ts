@@ -38,8 +38,6 @@ export interface IsalAddon {
   gcmOpen?(key: Uint8Array, nonce: Uint8Array, aad: Uint8Array, sealed: Uint8Array, out: Uint8Array): Promise<number | null>;
   /** SHA-256, or HMAC-SHA-256 under a 32-byte key; absent from an addon built before it was added. */
   hash?(data: Uint8Array, key?: Uint8Array): Promise<Buffer>;
-  /** glibc's M_TRIM_THRESHOLD; absent from an addon built before it was added. */
-  setTrimThreshold?(bytes: number): boolean;
   /**
    * lseek(SEEK_DATA) on the thread pool: next data offset, -1 only a hole follows, -2 unknown; absent from an
    * older addon (one built before it went to the thread pool answers at once, with a number).
@@ -52,9 +50,6 @@ export interface IsalAddon {
   /** True when the view starts on a page boundary; absent from an addon built before it was added. */
   isAligned?(data: Uint8Array): boolean;
 }
-
-/** Freed heap glibc keeps for reuse in a process that reads the drive API (see keepFreedHeapForSocketReads). */
-const KEPT_FREE_HEAP = 32 * 1024 * 1024;
 
 /** From the package root, so it holds from src/, dist/ and the bundle alike. */
 const ADDON_PATH = packagePath('native', 'isal', 'build', 'Release', 'drivesnap_isal.node');
@@ -106,18 +101,10 @@ const loaded = load();
  */
 const MMAP_AT_LEAST = 1024 * 1024;
 loaded.addon?.setMmapThreshold?.(MMAP_AT_LEAST);
-
-/**
- * For processes that read the drive API over HTTP: without it, each collection that frees thousands of
- * Node's 64 KiB socket-read buffers made glibc trim the heap, and the next reads faulted every page in again.
- * Measured on an incremental backup of the 2 GiB image through the emulator: client sys CPU 1.65 -> 0.8 s,
- * page faults 416k -> 50-130k, peak RSS unchanged (155-166 MiB). Not for every process: setting it turns off
- * glibc's adaptive mmap threshold, so a restore to a file (a fresh 1-4 MiB buffer per range) faulted more
- * (444k -> 758k) and spent ~1 s more CPU. A no-op without the addon or off glibc.
- */
-export function keepFreedHeapForSocketReads(): void {
-  loaded.addon?.setTrimThreshold?.(KEPT_FREE_HEAP);
-}
+// glibc's trim threshold stays at its default. Keeping 32 MiB of freed heap (for undici's 64 KiB socket
+// buffers) no longer pays since drive reads bypass undici (src/api/direct-read.ts): through the emulator
+// (4 runs each, full backup, restore to a new drive, copy between accounts) it cost 2-5 MiB of peak RSS
+// and saved no CPU (medians 6.32/1.65/5.19 s with it, 6.32/1.57/5.01 s without).
 
 /** The addon itself, at its compressor's own levels: for the benchmarks only; everything else uses `isalCodec`. */
 export const isalAddon: IsalAddon | undefined = loaded.addon;
