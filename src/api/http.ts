@@ -224,8 +224,8 @@ export class HttpTransport {
   /**
    * One read through undici that shows how the server frames read answers; the reads started meanwhile wait
    * for its head rather than all going through undici too. A job starts `concurrency` reads at once: through
-   * undici each 4 MiB answer arrives as 64 KiB socket buffers on the malloc heap (8 reads: ~25 MiB of heap that
-   * stayed in the process until it exited, most of what the API path's peak RSS had over a file's).
+   * undici each 4 MiB answer arrives as 64 KiB socket buffers on the malloc heap (8 reads grew it by ~20 MiB,
+   * which glibc kept to the end: most of what the API path's peak RSS had over a file's).
    */
   async #prove(req: ExchangeRequest, target: (head: ExchangeHead) => BodyTarget): Promise<ExchangeResult> {
     let settle!: () => void;
