@@ -43,8 +43,7 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #else
-#define M_TRIM_THRESHOLD 0 /* unused off glibc: set_malloc_option then reports false */
-#define M_MMAP_THRESHOLD 0
+#define M_MMAP_THRESHOLD 0 /* unused off glibc: set_malloc_option then reports false */
 #endif
 
 #define GZIP_WRAPPER_BYTES 18 /* 10-byte header, 8-byte trailer */
@@ -632,16 +631,6 @@ static napi_value set_malloc_option(napi_env env, napi_callback_info info, int p
 }
 
 /*
- * setTrimThreshold(bytes) -> boolean: glibc keeps up to `bytes` of freed heap instead of handing it back to
- * the kernel at once. Node allocates a fresh 64 KiB buffer per socket read; when V8 frees thousands of them
- * in one collection, glibc trims the heap and the next reads fault every page in again (perf: clear_page_erms
- * under tcp_recvmsg, 13% of an incremental backup through the API). False where it is not glibc.
- */
-static napi_value js_set_trim_threshold(napi_env env, napi_callback_info info) {
-  return set_malloc_option(env, info, M_TRIM_THRESHOLD, INT32_MAX, "setTrimThreshold(bytes): bytes must be 0..2^31-1");
-}
-
-/*
  * setMmapThreshold(bytes) -> boolean: glibc's M_MMAP_THRESHOLD, fixed. By default glibc raises the
  * threshold to the size of each mmap'd block freed, so after the first freed 4 MiB buffer every 1-4 MiB
  * buffer (a chunk object read from the repository) came from the heap and stayed resident, fragmented,
@@ -734,7 +723,6 @@ static napi_value init(napi_env env, napi_value exports) {
       {"gzip", NULL, js_gzip, NULL, NULL, NULL, napi_enumerable, NULL},
       {"igzip", NULL, js_igzip, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gunzip", NULL, js_gunzip, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"setTrimThreshold", NULL, js_set_trim_threshold, NULL, NULL, NULL, napi_enumerable, NULL},
       {"setMmapThreshold", NULL, js_set_mmap_threshold, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gcmSeal", NULL, js_gcm_seal, NULL, NULL, NULL, napi_enumerable, NULL},
       {"gcmOpen", NULL, js_gcm_open, NULL, NULL, NULL, napi_enumerable, NULL},
