@@ -1,18 +1,14 @@
 /**
- * The engine's view of the format's compression and zero detection (src/repo/format): bodies for drive
- * writes are gzip at a chosen level, and inflated bodies must come out exactly the range's length. Both
- * run through the process's codec (ISA-L when its addon is built, node:zlib otherwise; src/codec).
+ * The engine's view of the format's compression and zero detection (src/repo/format): inflated bodies must
+ * come out exactly the range's length. Inflate runs through the process's codec (ISA-L when its addon is
+ * built, node:zlib otherwise; src/codec). Drive writes deflate through the format's gzipIfSmaller (./ends/drive.ts).
  */
 import { DrivesnapError } from '../errors.js';
-import { gunzip, gunzipInto, gzip } from '../repo/format/compress.js';
+import { gunzip, gunzipInto } from '../repo/format/compress.js';
 
 /** For --json summaries: the codec name ("isal-igzip", "node:zlib") and, at a level, "isal-igzip L2". */
 export { gzipCodecLabel, gzipCodecName } from '../repo/format/compress.js';
 export { isAllZero, zeroBuffer } from '../repo/format/zero.js';
-
-export function gzipBody(data: Buffer, level = 1): Promise<Buffer> {
-  return gzip(data, level);
-}
 
 /** Inflates at most `rawLength` bytes (a damaged stream cannot balloon) and insists on exactly that many. */
 export async function gunzipBody(data: Buffer, rawLength: number): Promise<Buffer> {
