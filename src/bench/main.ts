@@ -5,7 +5,6 @@
  * one run, side by side; writes medians, ratios and the issues' targets to docs/benchmarks.md.
  *   npm run bench -- --trials 3 --size-mib 2048 --sparse-gib 64 --no-peers --out docs/benchmarks.md
  */
-import '../util/threadpool.js';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';

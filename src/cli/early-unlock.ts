@@ -11,8 +11,6 @@
  * failure here is silent (the open reports its own). Local repositories only (an S3 one would load the SDK),
  * and a --password-file only when it is a regular file (a pipe read here would be empty for the real read).
  */
-// First, as in every entry: the thread pool's size is fixed at its first use, which is here when bin/drivesnap starts.
-import '../util/threadpool.js';
 import { readFile, stat } from 'node:fs/promises';
 import { passwordFromEnv, passwordFromFileText, repoFromEnv } from '../config/env.js';
 import { deriveKeysAhead } from '../repo/keys-ahead.js';

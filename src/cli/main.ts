@@ -3,7 +3,6 @@
  * CommandModule named `command`; this file only composes them, installs the stop handlers (./stop.ts:
  * Ctrl-C and SIGTERM abort the one stop signal; a second one exits 130) and maps errors to exit codes.
  */
-import '../util/threadpool.js';
 import './wasm-tiering.js';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';

@@ -18,7 +18,6 @@
  * | EHURI, EHAUTH | `ehAccountEnv` | the `eh` account: API URL and USER_UUID:SECRET |
  * | XDG_CONFIG_HOME, XDG_CACHE_HOME, XDG_STATE_HOME, HOME | `xdgDir`, `homeDir` | base directories (XDG: absolute only) |
  * | USER, USERNAME | `userNameFromEnv` | the user named in lock files when the passwd entry is missing |
- * | UV_THREADPOOL_SIZE | `defaultThreadpoolSize` | libuv's pool; set to 8 unless the user chose |
  */
 import { homedir } from 'node:os';
 import { isAbsolute } from 'node:path';
@@ -125,11 +124,3 @@ export function apiMinimumRate(env: Env = processEnv()): ApiMinimumRate | undefi
   return Object.keys(rate).length > 0 ? rate : undefined;
 }
 
-/**
- * Sets UV_THREADPOOL_SIZE to `size` unless the user chose one (libuv itself clamps a bad value, and this
- * runs at import time, where a throw would be an unreadable crash). Must run before libuv's pool is first
- * used: see ../util/threadpool.ts.
- */
-export function defaultThreadpoolSize(size: number, env: Record<string, string | undefined> = process.env): void {
-  env.UV_THREADPOOL_SIZE ??= String(size);
-}

@@ -6,7 +6,6 @@
  * each step read, stored, wrote and how long it took. Nothing here is simulated: every byte goes over HTTP
  * to the emulator and into real files.
  */
-import '../util/threadpool.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';

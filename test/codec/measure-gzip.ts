@@ -7,7 +7,6 @@
  * random data and the stored ratio on the image, previous path against sampled. `levels`: only the
  * addon's deflaters on the image's blocks, igzip at 1..3 and libdeflate (when built in) at 1..9.
  */
-import '../../src/util/threadpool.js';
 import { randomBytes } from 'node:crypto';
 import { type CodecLevels, defaultCodecLevels, encodePathFigure, encodeStrategies, type GzipFigure, gzipCodecFigures, sampleChunks } from '../../src/bench/codecs.js';
 import { median } from '../../src/bench/measure.js';

@@ -10,7 +10,6 @@ import {
   apiMinimumRate,
   awsRegion,
   debugEnabled,
-  defaultThreadpoolSize,
   ehAccountEnv,
   homeDir,
   indexPathFromEnv,
@@ -51,15 +50,6 @@ describe('config/env', () => {
       expect.objectContaining({ code: 'ENV_INVALID', exitCode: 2, message: expect.stringContaining('DRIVESNAP_API_MIN_RATE=fast') }),
     );
     expect(() => apiMinimumRate({ DRIVESNAP_API_BASE_MS: '1k' })).toThrow(/DRIVESNAP_API_BASE_MS=1k/);
-  });
-
-  it("keeps the user's UV_THREADPOOL_SIZE and sets the default otherwise", () => {
-    const unset: Record<string, string | undefined> = {};
-    defaultThreadpoolSize(8, unset);
-    expect(unset.UV_THREADPOOL_SIZE).toBe('8');
-    const chosen: Record<string, string | undefined> = { UV_THREADPOOL_SIZE: '3' };
-    defaultThreadpoolSize(8, chosen);
-    expect(chosen.UV_THREADPOOL_SIZE).toBe('3');
   });
 
   it('is the only module of the converted ones that reads process.env', () => {
