@@ -1,6 +1,7 @@
 {
   "variables": {
-    # 1: deflate through libdeflate (scripts/build-native.mjs sets it when libdeflate-dev is installed).
+    # 1: deflate through the libdeflate vendored in native/libdeflate (scripts/build-native.mjs sets it
+    # unless DRIVESNAP_LIBDEFLATE=0).
     "libdeflate%": 0
   },
   "targets": [
@@ -12,7 +13,16 @@
       "conditions": [
         ["libdeflate==1", {
           "defines": ["DRIVESNAP_LIBDEFLATE"],
-          "libraries": ["-ldeflate"]
+          "include_dirs": ["../libdeflate"],
+          # Its compression side only (inflate stays with ISA-L), built into the addon: no shared library to find.
+          "sources": [
+            "../libdeflate/lib/deflate_compress.c",
+            "../libdeflate/lib/gzip_compress.c",
+            "../libdeflate/lib/crc32.c",
+            "../libdeflate/lib/utils.c",
+            "../libdeflate/lib/x86/cpu_features.c",
+            "../libdeflate/lib/arm/cpu_features.c"
+          ]
         }]
       ]
     }

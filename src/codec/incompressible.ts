@@ -41,8 +41,7 @@ export async function looksIncompressible(codec: GzipCodec, data: Uint8Array, le
  */
 export async function gzipIfSmaller(codec: GzipCodec, data: Uint8Array, level: number, scratch?: Buffer): Promise<Buffer | undefined> {
   if (await looksIncompressible(codec, data, level)) return undefined;
-  // Bounded: a stream that does not fit is not shorter than the data, so it is kept raw. The whole scratch
-  // goes in, not just the bound's worth: libdeflate needs a few bytes of room past the end of a stream.
+  // Bounded: a stream that does not fit is not shorter than the data, so it is kept raw.
   const out = await codec.gzip(data, level, data.length - 1, scratch);
   return out && out.length < data.length ? out : undefined;
 }

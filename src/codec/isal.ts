@@ -1,7 +1,7 @@
 /**
  * The optional N-API addon in native/isal (built by `npm ci` when libisal-dev is installed; see
- * scripts/build-native.mjs): inflate through ISA-L's igzip, deflate through libdeflate when libdeflate-dev
- * was there at the build (smaller chunks), else through igzip. Loading is attempted once; when the addon is
+ * scripts/build-native.mjs): inflate through ISA-L's igzip, deflate through libdeflate (built in from
+ * native/libdeflate; smaller chunks), or through igzip when built with DRIVESNAP_LIBDEFLATE=0. Loading is attempted once; when the addon is
  * missing or does not load (say, libisal2 was removed after the build), `isalCodec` is undefined and the
  * reason says why.
  */

@@ -1,6 +1,6 @@
 /**
  * What a new repository's default gzip level (3) runs through on this host, written out rather than computed
- * by the code under test: libdeflate's 3 when the addon was built with it (CI installs libdeflate-dev), else
+ * by the code under test: libdeflate's 3 when the addon was built with it (the default), else
  * igzip's 3 (its best), else node:zlib's 3 (no addon, or DRIVESNAP_CODEC=zlib).
  */
 import { isalCodec } from '../../src/codec/isal.js';

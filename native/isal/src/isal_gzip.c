@@ -1,7 +1,7 @@
 /*
  * gzip and gunzip of one buffer, each as one async work item on libuv's thread pool, returning a Promise:
- * deflate through libdeflate when the build found it (DRIVESNAP_LIBDEFLATE: smaller streams, at each level,
- * than igzip's best), else through Intel ISA-L's igzip; inflate always through igzip (the fastest). The
+ * deflate through libdeflate when built with it (DRIVESNAP_LIBDEFLATE, the copy in native/libdeflate: smaller
+ * streams, at each level, than igzip's best), else through Intel ISA-L's igzip; inflate always through igzip (the fastest). The
  * streams are plain gzip (RFC 1952: header, deflate, CRC-32 and ISIZE), so any gunzip reads them and this
  * reads any gzip. `compressor` and `inflater` name what runs; `maxLevel` is the compressor's top level.
  *
@@ -27,7 +27,7 @@
 #define _GNU_SOURCE /* SEEK_DATA */
 #include <isa-l/igzip_lib.h>
 #ifdef DRIVESNAP_LIBDEFLATE
-#include <libdeflate.h>
+#include "libdeflate.h" /* native/libdeflate */
 #endif
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -159,12 +159,6 @@ done:
 
 #ifdef DRIVESNAP_LIBDEFLATE
 #define LIBDEFLATE_MAX_LEVEL 12
-/* libdeflate 1.14 wants a few bytes of room past the end of a stream to finish it (measured: 8 or 9), so it
-   is given this much more than the bound where the output has it, and the bound is checked on the result.
-   Into a caller's buffer with no room past the bound, a stream within this many bytes of it counts as not
-   fitting: a range then stays raw for want of a few bytes. */
-#define LIBDEFLATE_SLACK 32
-
 /* One compressor per pool thread and level, made on first use and kept for the thread's life: making one
    costs ~650 KiB of tables (levels 2..9; 8.6 MiB at 10..12), too much to repeat per range. */
 static struct libdeflate_compressor *thread_compressor(int level) {
@@ -179,8 +173,9 @@ static void run_libdeflate(job *j) {
     j->error = "out of memory";
     return;
   }
+  /* libdeflate (1.19 on) fills its output up to the last byte, or returns 0 when the stream does not fit. */
   size_t bound = j->max_output >= 0 ? (size_t)j->max_output : libdeflate_gzip_compress_bound(c, j->in_len);
-  size_t room = bound + LIBDEFLATE_SLACK;
+  size_t room = bound;
   if (j->into_ref && j->room < room) room = j->room;
   if (!j->into_ref) j->out = malloc(room);
   if (!j->out) {

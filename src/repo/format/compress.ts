@@ -1,6 +1,6 @@
 /**
  * The format's gzip, through the process's codec (src/codec): the addon when it is built (deflate through
- * ISA-L's igzip at levels 1-2, libdeflate at 3-9 when built with libdeflate-dev; inflate through igzip),
+ * ISA-L's igzip at levels 1-2, libdeflate at 3-9 (built into the addon); inflate through igzip),
  * node:zlib otherwise. Each writes plain gzip streams and reads any.
  */
 import { constants as bufferConstants } from 'node:buffer';
