@@ -13,6 +13,7 @@
  * | DRIVESNAP_CONFIG | `configFileFromEnv` | the accounts file, instead of $XDG_CONFIG_HOME/drivesnap/config.yaml |
  * | DRIVESNAP_DEBUG | `debugEnabled` | print stacks of failures |
  * | DRIVESNAP_CODEC | `codecSetting` | `auto`, `isal` or `zlib` (../codec/active.ts validates it) |
+ * | DRIVESNAP_THREADS | bin/drivesnap only | libuv's pool size, which must be set before Node uses the pool |
  * | DRIVESNAP_API_MIN_RATE, DRIVESNAP_API_BASE_MS | `apiMinimumRate` | the slowest API link accepted |
  * | DRIVESNAP_S3_ENDPOINT, AWS_REGION | `s3Endpoint`, `awsRegion` | S3 endpoint and region (the AWS SDK reads its credentials itself) |
  * | EHURI, EHAUTH | `ehAccountEnv` | the `eh` account: API URL and USER_UUID:SECRET |

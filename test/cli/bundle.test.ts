@@ -7,9 +7,9 @@
  * command chunks, undici (the drive API's client), and the hashing worker (used when DRIVESNAP_CODEC=zlib keeps
  * the addon out).
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, readdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +34,7 @@ beforeAll(async () => {
   await mkdir(join(pkg, 'bin'));
   await copyFile(join(ROOT, 'package.json'), join(pkg, 'package.json'));
   await copyFile(join(ROOT, 'bin', 'drivesnap'), join(pkg, 'bin', 'drivesnap'));
+  await copyFile(join(ROOT, 'bin', 'package.json'), join(pkg, 'bin', 'package.json'));
   await symlink(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
   await symlink(join(ROOT, 'native'), join(pkg, 'native'));
   await run(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), bundleDir], { cwd: ROOT, timeout: 120_000 });
@@ -48,6 +49,23 @@ async function drivesnap(args: string[], env: NodeJS.ProcessEnv): Promise<CliRes
     const e = err as { code?: number; signal?: NodeJS.Signals; stdout?: string; stderr?: string };
     return { code: e.code ?? null, signal: e.signal ?? null, stdout: e.stdout ?? '', stderr: e.stderr ?? '', json: parseJsonLines(e.stdout ?? '') };
   }
+}
+
+/**
+ * The most threads a run of bin/drivesnap had at once (Linux: /proc/PID/task, sampled until it exits), and
+ * its exit code. libuv starts all of its pool's threads at the pool's first use.
+ */
+async function peakThreads(args: string[], env: NodeJS.ProcessEnv): Promise<{ threads: number; code: number | null }> {
+  const child = spawn(process.execPath, [join(pkg, 'bin', 'drivesnap'), ...args], { cwd: pkg, env, stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let threads = 0;
+  let done = false;
+  void exited.then(() => (done = true));
+  while (!done) {
+    threads = Math.max(threads, (await readdir(`/proc/${child.pid}/task`).catch(() => [])).length);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { threads, code: await exited };
 }
 
 async function repoEnv(codec: string): Promise<{ dir: string; env: NodeJS.ProcessEnv }> {
@@ -110,6 +128,29 @@ describe('bin/drivesnap from the bundle', () => {
     await writer;
     expect(r.code, r.stderr).toBe(0);
   }, 120_000);
+
+  // libuv sizes its pool from UV_THREADPOOL_SIZE at the pool's first use, which an ES module entry comes too
+  // late to set: the launcher is CommonJS for this. Two runs differing only in the setting differ by as many threads.
+  it.skipIf(process.platform !== 'linux')('sizes the thread pool from DRIVESNAP_THREADS (else keeps UV_THREADPOOL_SIZE) before the pool starts', async () => {
+    const bench = ['benchmark', '--seconds', '0.3', '--json'];
+    const five = await peakThreads(bench, cliEnv({ DRIVESNAP_THREADS: '5' }));
+    const nine = await peakThreads(bench, cliEnv({ DRIVESNAP_THREADS: '9' }));
+    const userSix = await peakThreads(bench, cliEnv({ UV_THREADPOOL_SIZE: '6' }));
+    expect([five.code, nine.code, userSix.code]).toEqual([0, 0, 0]);
+    expect(nine.threads - five.threads).toBe(4);
+    expect(userSix.threads - five.threads).toBe(1);
+  }, 120_000);
+
+  it('refuses a DRIVESNAP_THREADS that is not a whole number from 1 to 1024, naming it (exit 2)', async () => {
+    for (const bad of ['0', 'x', '2000']) {
+      const r = await drivesnap(['--version'], cliEnv({ DRIVESNAP_THREADS: bad }));
+      expect(r.code).toBe(2);
+      expect(r.stderr.trim()).toBe(
+        `drivesnap: DRIVESNAP_THREADS=${bad} must be a whole number from 1 to 1024 (threads for hashing and compression); unset it for one per core`,
+      );
+      expect(r.stdout).toBe('');
+    }
+  });
 
   it('hashes on the bundled worker.js when the addon is kept out: without it the backup fails', async () => {
     const { dir, env } = await repoEnv('zlib');
