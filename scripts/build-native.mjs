@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Builds the optional ISA-L gzip addon (native/isal) at `npm ci` / `npm install`. It never fails the
 // install: without libisal-dev (or a compiler) it prints one line and drivesnap runs on node:zlib.
-// The addon deflates through the libdeflate copied into native/libdeflate (smaller chunks, and faster than
-// Debian's libdeflate 1.14 build: see native/libdeflate/README.md) and inflates through ISA-L;
-// DRIVESNAP_LIBDEFLATE=0 builds it without libdeflate (deflate through igzip).
+// The addon deflates (repository levels 3-9) and inflates through the libdeflate copied into native/libdeflate
+// (smaller chunks, and faster than Debian's libdeflate 1.14 build: see native/libdeflate/README.md), and
+// deflates levels 1-2 through ISA-L's igzip; DRIVESNAP_LIBDEFLATE=0 builds it without libdeflate (igzip only).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -53,6 +53,6 @@ if (run.status !== 0) {
 }
 console.log(
   libdeflate
-    ? 'drivesnap: built the gzip addon (native/isal): deflate through libdeflate, inflate through ISA-L'
+    ? 'drivesnap: built the gzip addon (native/isal): libdeflate, and ISA-L for the fast levels'
     : 'drivesnap: built the ISA-L gzip addon (native/isal) (DRIVESNAP_LIBDEFLATE=0: deflate through ISA-L)',
 );

@@ -14,10 +14,12 @@
         ["libdeflate==1", {
           "defines": ["DRIVESNAP_LIBDEFLATE"],
           "include_dirs": ["../libdeflate"],
-          # Its compression side only (inflate stays with ISA-L), built into the addon: no shared library to find.
+          # Its gzip compression and decompression, built into the addon: no shared library to find.
           "sources": [
             "../libdeflate/lib/deflate_compress.c",
             "../libdeflate/lib/gzip_compress.c",
+            "../libdeflate/lib/deflate_decompress.c",
+            "../libdeflate/lib/gzip_decompress.c",
             "../libdeflate/lib/crc32.c",
             "../libdeflate/lib/utils.c",
             "../libdeflate/lib/x86/cpu_features.c",

@@ -1,7 +1,8 @@
 /**
  * The optional N-API addon in native/isal (built by `npm ci` when libisal-dev is installed; see
- * scripts/build-native.mjs): inflate through ISA-L's igzip, deflate through libdeflate (built in from
- * native/libdeflate; smaller chunks), or through igzip when built with DRIVESNAP_LIBDEFLATE=0. Loading is attempted once; when the addon is
+ * scripts/build-native.mjs): deflate and inflate through libdeflate (built in from native/libdeflate; smaller
+ * chunks, faster inflate), the fast levels 1-2 deflating through ISA-L's igzip; igzip only when built with
+ * DRIVESNAP_LIBDEFLATE=0. Loading is attempted once; when the addon is
  * missing or does not load (say, libisal2 was removed after the build), `isalCodec` is undefined and the
  * reason says why.
  */
@@ -23,7 +24,7 @@ export interface IsalAddon {
   igzip?: AddonGzip;
   /** What `gzip` runs: 'libdeflate' or 'isal-igzip'; absent from an addon built before libdeflate (igzip). */
   compressor?: string;
-  /** What `gunzip` runs: 'isal-igzip'; absent from an addon built before it was added. */
+  /** What `gunzip` runs: 'libdeflate' or 'isal-igzip'; absent from an addon built before it was added (igzip). */
   inflater?: string;
   /** libdeflate's version, when `compressor` is libdeflate. */
   libdeflateVersion?: string;

@@ -1,14 +1,14 @@
 /**
  * A gzip implementation the repository and the engine can run on: the optional addon (deflate through
- * libdeflate or ISA-L's igzip, inflate through igzip), or node:zlib. All write and read plain gzip streams
+ * libdeflate or ISA-L's igzip, inflate through libdeflate or igzip), or node:zlib. All write and read plain gzip streams
  * (RFC 1952), so each reads what another wrote.
  */
 export interface GzipCodec {
-  /** What deflates and what inflates, in one: 'isal-igzip', 'node:zlib', 'libdeflate + isal-igzip inflate'. */
+  /** What deflates and what inflates, in one: 'libdeflate', 'isal-igzip', 'node:zlib', 'isal-igzip + libdeflate inflate'. */
   readonly name: string;
   /** What deflates: 'libdeflate', 'isal-igzip' or 'node:zlib'. */
   readonly deflater: string;
-  /** What inflates: 'isal-igzip' or 'node:zlib'. */
+  /** What inflates: 'libdeflate', 'isal-igzip' or 'node:zlib'. */
   readonly inflater: string;
   /**
    * A faster codec for the incompressibility sample (incompressible.ts), which only asks whether slices
@@ -40,14 +40,14 @@ function describe(deflate: string, deflater: string, inflater: string): string {
   return deflater === inflater ? deflate : `${deflate} + ${inflater} inflate`;
 }
 
-/** A codec's name: 'isal-igzip' when one library does both, 'libdeflate + isal-igzip inflate' when not. */
+/** A codec's name: 'libdeflate' when one library does both, 'isal-igzip + libdeflate inflate' when not. */
 export function codecName(deflater: string, inflater: string): string {
   return describe(deflater, deflater, inflater);
 }
 
 /**
  * How a codec shows in `benchmark`, `stats` and --json summaries, with the level the deflater runs at:
- * "isal-igzip L2", "libdeflate L2 + isal-igzip inflate".
+ * "libdeflate L3", "isal-igzip L2 + libdeflate inflate".
  */
 export function codecLabel(codec: GzipCodec, gzipLevel: number): string {
   return describe(`${codec.deflater} L${codec.nativeLevel(gzipLevel)}`, codec.deflater, codec.inflater);

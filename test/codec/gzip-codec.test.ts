@@ -55,6 +55,16 @@ describe.each(codecs)('%s codec', (_name, maybeCodec) => {
       await expect(codec.gunzip(Buffer.from('not gzip at all'), data.length)).rejects.toThrow();
     });
 
+    it('rejects a length trailer that does not match the content, and bytes after the last member', async () => {
+      for (const delta of [-1, 1]) {
+        const bad = Buffer.from(stream);
+        bad.writeUInt32LE(data.length + delta, bad.length - 4);
+        await expect(codec.gunzip(bad, data.length + 10)).rejects.toThrow();
+        await expect(codec.gunzipInto(bad, Buffer.alloc(data.length + 10))).rejects.toThrow();
+      }
+      await expect(codec.gunzip(Buffer.concat([stream, Buffer.from('junk')]), data.length + 10)).rejects.toThrow();
+    });
+
     it('inflates concatenated members back to back, as gunzip does', async () => {
       const two = Buffer.concat([gzipSync(data.subarray(0, 1000)), gzipSync(data.subarray(1000))]);
       expect((await codec.gunzip(two, data.length)).equals(data)).toBe(true);

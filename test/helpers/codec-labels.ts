@@ -7,5 +7,11 @@ import { isalCodec } from '../../src/codec/isal.js';
 
 export function defaultLevelCodec(forcedZlib = false): string {
   if (!isalCodec || forcedZlib) return 'node:zlib L3';
-  return isalCodec.deflater === 'libdeflate' ? 'libdeflate L3 + isal-igzip inflate' : 'isal-igzip L3';
+  return isalCodec.deflater === 'libdeflate' ? 'libdeflate L3' : 'isal-igzip L3';
+}
+
+/** The same for level 2, which deflates through igzip in any build (inflating through libdeflate when built in). */
+export function levelTwoCodec(forcedZlib = false): string {
+  if (!isalCodec || forcedZlib) return 'node:zlib L2';
+  return isalCodec.inflater === 'libdeflate' ? 'isal-igzip L2 + libdeflate inflate' : 'isal-igzip L2';
 }

@@ -4,7 +4,6 @@
  * that drive instead of creating a second one of the same name, and never a drive that existed before.
  */
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ApiClient } from '../../src/api/client.js';
 import type { Emulator } from '../../src/emulator/index.js';

@@ -1,7 +1,8 @@
 /*
  * gzip and gunzip of one buffer, each as one async work item on libuv's thread pool, returning a Promise:
- * deflate through libdeflate when built with it (DRIVESNAP_LIBDEFLATE, the copy in native/libdeflate: smaller
- * streams, at each level, than igzip's best), else through Intel ISA-L's igzip; inflate always through igzip (the fastest). The
+ * deflate and inflate through libdeflate when built with it (DRIVESNAP_LIBDEFLATE, the copy in
+ * native/libdeflate: smaller streams, at each level, than igzip's best, and the faster inflate); without it
+ * both through Intel ISA-L's igzip, which `igzip` deflates through in any build (repository levels 1-2). The
  * streams are plain gzip (RFC 1952: header, deflate, CRC-32 and ISIZE), so any gunzip reads them and this
  * reads any gzip. `compressor` and `inflater` name what runs; `maxLevel` is the compressor's top level.
  *
@@ -210,17 +211,92 @@ static void run_gzip(job *j) {
 
 static int is_gzip_magic(const uint8_t *p, size_t n) { return n >= 2 && p[0] == 0x1f && p[1] == 0x8b; }
 
-static void run_gunzip(job *j) {
+/* The output's first capacity, allocated unless the caller gave its buffer: ISIZE of a single-member stream
+   (the last 4 bytes) sizes it exactly; a stream claiming more than the bound fails when the output fills. */
+static size_t gunzip_output(job *j) {
+  if (j->into_ref) return (size_t)j->max_output; /* already min(maxOutput, into.length); nothing to grow */
   size_t cap = (size_t)j->max_output;
-  /* ISIZE of a single-member stream (the last 4 bytes) sizes the output exactly; a stream claiming more
-     than the bound fails below when the output fills. */
   if (j->in_len >= GZIP_WRAPPER_BYTES) {
     const uint8_t *t = j->in + j->in_len - 4;
     uint32_t isize = (uint32_t)t[0] | (uint32_t)t[1] << 8 | (uint32_t)t[2] << 16 | (uint32_t)t[3] << 24;
     if (isize < cap) cap = isize;
   }
-  if (!j->into_ref) j->out = malloc(cap + 1);
-  else cap = (size_t)j->max_output; /* already min(maxOutput, into.length); nothing to grow */
+  j->out = malloc(cap + 1);
+  return cap;
+}
+
+/* The output filled at `*cap`: grow it to the bound when ISIZE undersold a multi-member stream; 0 when it
+   cannot grow (the stream inflates past the bound, or no memory: j->error then says which). */
+static int gunzip_grow(job *j, size_t *cap) {
+  if (j->into_ref || *cap >= (size_t)j->max_output) {
+    job_fail(j, "gzip stream inflates to more than %lld bytes", j->max_output, 0);
+    return 0;
+  }
+  uint8_t *grown = realloc(j->out, (size_t)j->max_output + 1);
+  if (!grown) {
+    j->error = "out of memory";
+    return 0;
+  }
+  j->out = grown;
+  *cap = (size_t)j->max_output;
+  return 1;
+}
+
+/* The result's length, its allocation cut to fit; on an error the allocation is freed. */
+static void gunzip_finish(job *j, size_t out_len, size_t cap) {
+  if (j->error) {
+    if (!j->into_ref) free(j->out);
+    j->out = NULL;
+    return;
+  }
+  j->out_len = out_len;
+  if (!j->into_ref && out_len < cap) {
+    uint8_t *fit = realloc(j->out, out_len ? out_len : 1);
+    if (fit) j->out = fit;
+  }
+}
+
+#ifdef DRIVESNAP_LIBDEFLATE
+/* libdeflate's inflate: 1.2x igzip's on the repository's streams (one core, 4 MiB ranges of the bench
+   workload deflated at level 3: 818 against 680 MiB/s of output), and it checks each member's CRC-32 and
+   length itself. One decompressor per pool thread, kept (a few KiB). */
+static void run_gunzip(job *j) {
+  static __thread struct libdeflate_decompressor *d;
+  size_t cap = gunzip_output(j);
+  size_t out_len = 0;
+  if (!d) d = libdeflate_alloc_decompressor();
+  if (!j->out || !d) {
+    j->error = "out of memory";
+  } else if (!is_gzip_magic(j->in, j->in_len)) {
+    j->error = "not a gzip stream (bad header)";
+  } else {
+    const uint8_t *in = j->in;
+    size_t in_left = j->in_len;
+    while (in_left > 0 && !j->error) {
+      if (!is_gzip_magic(in, in_left)) {
+        j->error = "trailing bytes after the gzip stream";
+        break;
+      }
+      size_t used = 0, produced = 0;
+      enum libdeflate_result rc = libdeflate_gzip_decompress_ex(d, in, in_left, j->out + out_len, cap - out_len, &used, &produced);
+      if (rc == LIBDEFLATE_INSUFFICIENT_SPACE) {
+        if (gunzip_grow(j, &cap)) continue; /* the member again, into the larger output */
+      } else if (rc != LIBDEFLATE_SUCCESS) {
+        job_fail(j, "damaged or truncated gzip stream, or its CRC-32 and length trailer do not match (libdeflate code %lld)", rc, 0);
+      } else {
+        out_len += produced;
+        in += used;
+        in_left -= used;
+      }
+    }
+  }
+  gunzip_finish(j, out_len, cap);
+}
+#define GZIP_INFLATER "libdeflate"
+#else
+static void run_gunzip(job *j) {
+  size_t cap = gunzip_output(j);
+  size_t out_len = 0;
   struct inflate_state *st = malloc(sizeof *st);
   if (!j->out || !st) {
     j->error = "out of memory";
@@ -228,7 +304,6 @@ static void run_gunzip(job *j) {
   }
   const uint8_t *in = j->in;
   size_t in_left = j->in_len;
-  size_t out_len = 0;
   if (!is_gzip_magic(in, in_left)) {
     j->error = "not a gzip stream (bad header)";
     goto done;
@@ -254,17 +329,7 @@ static void run_gunzip(job *j) {
       }
       if (st->block_state == ISAL_BLOCK_FINISH) break;
       if (st->avail_out == 0) {
-        if (!j->into_ref && cap < (size_t)j->max_output) { /* ISIZE undersold a multi-member stream: grow to the bound */
-          uint8_t *grown = realloc(j->out, (size_t)j->max_output + 1);
-          if (!grown) {
-            j->error = "out of memory";
-            goto done;
-          }
-          j->out = grown;
-          cap = (size_t)j->max_output;
-          continue;
-        }
-        job_fail(j, "gzip stream inflates to more than %lld bytes", j->max_output, 0);
+        if (gunzip_grow(j, &cap)) continue;
         goto done;
       }
       if (st->avail_in == 0) {
@@ -282,18 +347,12 @@ static void run_gunzip(job *j) {
     in_left -= (size_t)(st->next_in - in);
     in = st->next_in;
   }
-  j->out_len = out_len;
-  if (!j->into_ref && out_len < cap) {
-    uint8_t *fit = realloc(j->out, out_len ? out_len : 1);
-    if (fit) j->out = fit;
-  }
 done:
   free(st);
-  if (j->error) {
-    if (!j->into_ref) free(j->out);
-    j->out = NULL;
-  }
+  gunzip_finish(j, out_len, cap);
 }
+#define GZIP_INFLATER "isal-igzip"
+#endif
 
 /* AES-256-GCM of in[0..in_len) into out: ciphertext, then the 16-byte tag. out may be in itself (in place). */
 static void run_gcm_seal(job *j) {
@@ -732,7 +791,7 @@ static napi_value init(napi_env env, napi_value exports) {
   napi_set_named_property(env, exports, "maxLevel", value);
   napi_create_string_utf8(env, GZIP_COMPRESSOR, NAPI_AUTO_LENGTH, &value);
   napi_set_named_property(env, exports, "compressor", value);
-  napi_create_string_utf8(env, "isal-igzip", NAPI_AUTO_LENGTH, &value);
+  napi_create_string_utf8(env, GZIP_INFLATER, NAPI_AUTO_LENGTH, &value);
   napi_set_named_property(env, exports, "inflater", value);
 #ifdef DRIVESNAP_LIBDEFLATE
   napi_create_string_utf8(env, LIBDEFLATE_VERSION_STRING, NAPI_AUTO_LENGTH, &value);

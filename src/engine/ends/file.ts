@@ -104,7 +104,10 @@ export async function openFileSink(path: string, opts: FileSinkOptions = {}): Pr
   }
   const size = await deviceSize(fh, path);
   const direct = await openDirectWrites(path);
-  // Only what goes through the page cache needs writing back; direct writes are on the device already.
+  // Direct writes count too: they skip the page cache, not the disk's own cache (a virtio disk's host) nor
+  // ext4's journal of the blocks they allocate. A final fsync after 1.35 GB of them took 0.5-0.9 s; syncing
+  // every 64 MiB meanwhile made the bench restore 7-10% faster (medians of 6, A/B; 256 MiB: no gain).
+  // A datasync through either descriptor flushes the file.
   const writeback = new WritebackOverlap(() => fh.datasync(), WRITEBACK_EVERY);
   return {
     size,
@@ -116,11 +119,8 @@ export async function openFileSink(path: string, opts: FileSinkOptions = {}): Pr
     async write(offset: number, body: RangeBody): Promise<number> {
       const data = body.encoding === 'gzip' ? await gunzipBody(body.data, body.rawLength) : body.data;
       const done = direct ? await direct.write(data, offset) : 0;
-      const buffered = data.length - done;
-      if (buffered > 0) {
-        await writeAll(fh, data.subarray(done), offset + done);
-        writeback.wrote(buffered);
-      }
+      if (done < data.length) await writeAll(fh, data.subarray(done), offset + done);
+      writeback.wrote(data.length);
       return data.length;
     },
     // Most of the data is on disk already (direct writes, background datasyncs): this waits for the last of it.

@@ -1,6 +1,6 @@
 /**
  * The format's gzip, through the process's codec (src/codec): the addon when it is built (deflate through
- * ISA-L's igzip at levels 1-2, libdeflate at 3-9 (built into the addon); inflate through igzip),
+ * ISA-L's igzip at levels 1-2, libdeflate at 3-9, inflate through libdeflate: both built into the addon),
  * node:zlib otherwise. Each writes plain gzip streams and reads any.
  */
 import { constants as bufferConstants } from 'node:buffer';
@@ -41,12 +41,12 @@ export async function gunzipInto(data: Uint8Array, into: Buffer): Promise<Buffer
   return n === into.length ? into : into.subarray(0, n);
 }
 
-/** The codec gzip and gunzip run through: "libdeflate + isal-igzip inflate", "isal-igzip" or "node:zlib". */
+/** The codec gzip and gunzip run through: "libdeflate", "isal-igzip" or "node:zlib". */
 export function gzipCodecName(): string {
   return activeCodec().name;
 }
 
-/** The codec and level gzip runs at, for display: "isal-igzip L2", "libdeflate L3 + isal-igzip inflate", "node:zlib L2". */
+/** The codec and level gzip runs at, for display: "libdeflate L3", "isal-igzip L2 + libdeflate inflate", "node:zlib L2". */
 export function gzipCodecLabel(level: number): string {
   return codecLabel(deflateCodec(level), level);
 }

@@ -5,7 +5,7 @@
 import { createDecipheriv, randomBytes } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { isalCodec } from '../../../src/codec/isal.js';
+import { levelTwoCodec } from '../../helpers/codec-labels.js';
 import { SUBKEY_INFO } from '../../../src/repo/format/keys.js';
 import { CHUNK, encryptedContext, plainContext, subkey, textData } from './fixtures.js';
 
@@ -101,7 +101,7 @@ function chunkTests(expectedLabel: () => string, load: () => Promise<Format>) {
 describe('chunks on the process codec', () => {
   chunkTests(
     // The whole suite may itself run with the fallback forced.
-    () => (isalCodec && process.env.DRIVESNAP_CODEC !== 'zlib' ? 'isal-igzip L2' : 'node:zlib L2'),
+    () => levelTwoCodec(process.env.DRIVESNAP_CODEC === 'zlib'),
     () => import('../../../src/repo/format/index.js'),
   );
 });
