@@ -109,6 +109,8 @@ export interface SinkOptions {
   creation?: TargetCreation;
   /** With a stream at the other end: the job's records, only to drop a stale checkpoint of this target. */
   dropStale?: TargetCreation;
+  /** A file or device target: flush direct writes while the job works (see FileSinkOptions). */
+  flushWhileWriting?: boolean;
 }
 
 /** Where a job keeps the record of the target it creates (see engine/checkpoint.ts, CreatedTarget). */
@@ -221,7 +223,7 @@ export async function createOrAdoptDrive(
 async function openFileTarget(location: Extract<Location, { kind: 'file' }>, opts: SinkOptions, clients: Clients): Promise<OpenedSink> {
   const path = location.path;
   if (opts.createSize === undefined) {
-    const sink = await openFileSink(path);
+    const sink = await openFileSink(path, { flushWhileWriting: opts.flushWhileWriting });
     clients.unsizedStdin?.assumeSize(sink.size);
     opts.dropStale?.forget(path);
     return { sink, location, created: false };
@@ -229,10 +231,10 @@ async function openFileTarget(location: Extract<Location, { kind: 'file' }>, opt
   const earlier = opts.creation?.recall(path);
   const identity = await fileIdentity(path);
   if (identity !== undefined && earlier && (earlier.id === null || earlier.id === identity)) {
-    return { sink: await openFileSink(path, { resumeCreated: true }), location, created: false };
+    return { sink: await openFileSink(path, { resumeCreated: true, flushWhileWriting: opts.flushWhileWriting }), location, created: false };
   }
   opts.creation?.record(path, { id: null });
-  const sink = await openFileSink(path, { create: { size: opts.createSize } });
+  const sink = await openFileSink(path, { create: { size: opts.createSize }, flushWhileWriting: opts.flushWhileWriting });
   opts.creation?.record(path, { id: (await fileIdentity(path)) ?? null });
   return { sink, location, created: true, discard: () => rm(path, { force: true }) };
 }

@@ -61,7 +61,13 @@ export const command: CommandModule<object, RestoreArgs> = {
         // new target, as with --to-new.
         const create =
           args['to-new'] !== undefined || (loc.kind === 'file' && (!(await fileExists(loc.path)) || creation.recall(loc.path) !== undefined));
-        const opened = await openSink(targetText, clients, { createSize: create ? snapshot.meta.size : undefined, force: args.force, creation });
+        const opened = await openSink(targetText, clients, {
+          createSize: create ? snapshot.meta.size : undefined,
+          force: args.force,
+          creation,
+          // Inflate and the re-hash of each range run while the writes go out: the flushes hide behind them.
+          flushWhileWriting: true,
+        });
         const view = progressView(out, targetText);
         try {
           let planned: PlannedRestore | undefined;

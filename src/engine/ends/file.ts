@@ -79,6 +79,15 @@ export interface FileSinkOptions {
   create?: { size: number };
   /** The file was created by an interrupted job of ours: it still reads as zeros where we did not write. */
   resumeCreated?: boolean;
+  /**
+   * Flush direct writes in the background too, not only page-cache ones. They skip the page cache, not the
+   * disk's own cache (a virtio disk's host) nor ext4's journal of the blocks they allocate: a final fsync
+   * after 1.35 GB of them took 0.5-0.9 s. A job with CPU work per range (a restore inflates and re-hashes)
+   * hides the flushes behind it: the bench restore ran 7% faster (3.76 -> 3.50 s, A/B, medians of 6; every
+   * 256 MiB gave nothing). A copy only writes: with them it measured 5% slower (2.09 -> 2.23 s, medians of 6,
+   * within this machine's noise), so it leaves them to the end.
+   */
+  flushWhileWriting?: boolean;
 }
 
 /** Dirty bytes between background datasyncs of a sink: the final flush then has at most this much to write. */
@@ -104,10 +113,8 @@ export async function openFileSink(path: string, opts: FileSinkOptions = {}): Pr
   }
   const size = await deviceSize(fh, path);
   const direct = await openDirectWrites(path);
-  // Direct writes count too: they skip the page cache, not the disk's own cache (a virtio disk's host) nor
-  // ext4's journal of the blocks they allocate. A final fsync after 1.35 GB of them took 0.5-0.9 s; syncing
-  // every 64 MiB meanwhile made the bench restore 7-10% faster (medians of 6, A/B; 256 MiB: no gain).
-  // A datasync through either descriptor flushes the file.
+  // What goes through the page cache is written back while the job works, and with flushWhileWriting what
+  // went direct too (a datasync through either descriptor flushes the file).
   const writeback = new WritebackOverlap(() => fh.datasync(), WRITEBACK_EVERY);
   return {
     size,
@@ -120,7 +127,7 @@ export async function openFileSink(path: string, opts: FileSinkOptions = {}): Pr
       const data = body.encoding === 'gzip' ? await gunzipBody(body.data, body.rawLength) : body.data;
       const done = direct ? await direct.write(data, offset) : 0;
       if (done < data.length) await writeAll(fh, data.subarray(done), offset + done);
-      writeback.wrote(data.length);
+      writeback.wrote(opts.flushWhileWriting ? data.length : data.length - done);
       return data.length;
     },
     // Most of the data is on disk already (direct writes, background datasyncs): this waits for the last of it.
