@@ -162,7 +162,7 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<BenchmarkR
     const name = codecLabel(addon, level);
     const gzIsal = (await addon.gzip(block, level))!;
     add(result(`gzip (${name})`, 'cpu', await measure(budgetMs, async () => bytesOf((await addon.gzip(block, level))!, block)), { ratio: gzIsal.length / block.length }));
-    add(result('gunzip (isal-igzip)', 'cpu', await measure(budgetMs, async () => (await addon.gunzip(gz6, block.length)).length)));
+    add(result(`gunzip (${addon.inflater})`, 'cpu', await measure(budgetMs, async () => (await addon.gunzip(gz6, block.length)).length)));
   } else {
     for (const name of ['gzip (isal-igzip)', 'gunzip (isal-igzip)']) skipped.push({ name, reason: isalUnavailableReason ?? 'not available' });
   }
