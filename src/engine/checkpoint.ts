@@ -1,7 +1,7 @@
 /**
  * Job checkpoints in a jobs database (a repository's index, or the user's jobs database), batched: a range
- * is recorded only after its work is durable (chunk stored, or range written), so a job killed at any
- * moment and started again redoes at most one batch.
+ * is recorded only after its work is durable (chunk stored and flushed, or range written), so a job killed
+ * at any moment and started again redoes at most one batch.
  */
 import type { CheckpointEntry } from '../repo/index-db.js';
 import type { JobRecords } from '../repo/interfaces.js';
@@ -9,23 +9,53 @@ import type { JobRecords } from '../repo/interfaces.js';
 export class CheckpointWriter {
   private pending: CheckpointEntry[] = [];
   private lastFlush = Date.now();
+  /** Batches waiting for `durable`, written in order; never rejects (a failure is kept in `failure`). */
+  private writing: Promise<void> = Promise.resolve();
+  private failure: { error: unknown } | undefined;
 
+  /**
+   * `durable`, when given, makes the work of every range recorded so far durable (a backup's batched
+   * chunks); a batch is written only after it resolves.
+   */
   constructor(
     private readonly records: JobRecords,
     readonly key: string,
+    private readonly durable?: () => Promise<void>,
     private readonly batch = 32,
     private readonly maxDelayMs = 1000,
   ) {}
 
   record(range: number, id: Buffer | null): void {
     this.pending.push({ range, id });
-    if (this.pending.length >= this.batch || Date.now() - this.lastFlush >= this.maxDelayMs) this.flush();
+    if (this.pending.length >= this.batch || Date.now() - this.lastFlush >= this.maxDelayMs) this.write();
   }
 
-  flush(): void {
-    if (this.pending.length > 0) this.records.checkpoint(this.key, this.pending);
+  /** Writes what is recorded; rejects if making any batch durable, or writing it, failed. */
+  async flush(): Promise<void> {
+    this.write();
+    await this.writing;
+    if (this.failure) throw this.failure.error;
+  }
+
+  private write(): void {
+    const entries = this.pending;
     this.pending = [];
     this.lastFlush = Date.now();
+    if (entries.length === 0) return;
+    const durable = this.durable;
+    if (!durable) {
+      this.records.checkpoint(this.key, entries);
+      return;
+    }
+    this.writing = this.writing.then(async () => {
+      if (this.failure) return;
+      try {
+        await durable();
+        this.records.checkpoint(this.key, entries);
+      } catch (error) {
+        this.failure = { error };
+      }
+    });
   }
 }
 

@@ -63,6 +63,11 @@ export interface JobSpec extends JobControls {
   records?: JobRecords;
   record?: JobRecord;
   /**
+   * Makes the work of every range reported done so far durable, where `done` comes before that (a backup's
+   * chunks, stored batched): checkpoints are written only after it.
+   */
+  durable?: () => Promise<void>;
+  /**
    * A sink written strictly in order (stdout): no range may be skipped, so the first failure ends the job,
    * and `abort` fails the ranges waiting behind the one that will never come instead of leaving them hung.
    */
@@ -109,7 +114,7 @@ export class JobRun {
     this.progress = new Progress(spec.kind, spec.size, rangeCount(spec.size, spec.chunkSize));
     if (spec.onProgress) this.progress.onUpdate(spec.onProgress);
     for (const i of resumed.keys()) this.progress.range('resumed', rangeAt(i, spec.size, spec.chunkSize).length);
-    this.checkpoints = spec.records && spec.record ? new CheckpointWriter(spec.records, spec.record.key) : undefined;
+    this.checkpoints = spec.records && spec.record ? new CheckpointWriter(spec.records, spec.record.key, spec.durable) : undefined;
   }
 
   /** A reusable range buffer of the worker `slot`; `which` tells several per worker apart (source, target). */
@@ -118,7 +123,7 @@ export class JobRun {
     return this.buffers[which]!.get(slot, length);
   }
 
-  /** A range is done and its work durable: checkpoint it and count it. */
+  /** A range is done and its work durable (or made so by the spec's `durable`): checkpoint it and count it. */
   done(range: Range, outcome: RangeOutcome, d: RangeDone = {}): void {
     this.checkpoints?.record(range.index, d.id ?? null);
     this.progress.range(outcome, range.length, { read: d.read, written: d.written });
@@ -137,7 +142,7 @@ export class JobRun {
       isFatal: (e) => inOrder !== undefined || isFatalError(e),
       onFailure: inOrder && ((e) => inOrder.abort(e instanceof Error ? e : new Error(String(e)))),
     });
-    this.checkpoints?.flush();
+    await this.checkpoints?.flush();
     if (signal?.aborted) throw interruptedError(signal, label);
     if (failures.length > 0) throw new RangesFailedError(label, failures, chunkSize, this.checkpoints !== undefined);
   }

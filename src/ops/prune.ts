@@ -3,14 +3,19 @@
  * forgotten (manifests deleted) before prune runs, prune only ever deletes unreferenced chunks, and it
  * advances the repository's generation BEFORE deleting anything, so every host's index relists chunks on
  * its next open even when this prune is killed half way. No manifest ever points at a missing chunk.
+ * It also deletes what interrupted backups left in the store (a local store's temp files of chunks never
+ * flushed): under the exclusive lock no other backup can be writing them.
  */
 import type { Repository, StoredChunk } from '../repo/repository.js';
+import type { Leftovers } from '../store/types.js';
 
 export interface PruneResult {
   referenced: number;
   stored: number;
   deleted: number;
   freedBytes: number;
+  /** Unfinished uploads deleted (or, with dryRun, found): not counted in `freedBytes`. */
+  leftovers: Leftovers;
   dryRun: boolean;
 }
 
@@ -38,11 +43,13 @@ export async function prune(repo: Repository, opts: PruneOptions = {}): Promise<
       if (!referenced.has(c.hex)) unreferenced.push(c);
     }
     const freedBytes = unreferenced.reduce((s, c) => s + c.size, 0);
-    if (opts.dryRun || unreferenced.length === 0) {
-      return { referenced: referenced.size, stored, deleted: 0, freedBytes: opts.dryRun ? freedBytes : 0, dryRun: Boolean(opts.dryRun) };
+    const dryRun = Boolean(opts.dryRun);
+    const leftovers = await repo.removeLeftovers({ dryRun });
+    if (dryRun || unreferenced.length === 0) {
+      return { referenced: referenced.size, stored, deleted: 0, freedBytes: dryRun ? freedBytes : 0, leftovers, dryRun };
     }
     await repo.deleteChunks(unreferenced, { concurrency: opts.concurrency ?? DELETE_CONCURRENCY, onDelete: opts.onDelete });
-    return { referenced: referenced.size, stored, deleted: unreferenced.length, freedBytes, dryRun: false };
+    return { referenced: referenced.size, stored, deleted: unreferenced.length, freedBytes, leftovers, dryRun };
   } finally {
     await lock.release();
   }

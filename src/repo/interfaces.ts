@@ -35,7 +35,10 @@ export interface ChunkRepository {
   readonly chunkSize: number;
   /** The id a range is stored under (SHA-256, or HMAC-SHA-256 in an encrypted repository). */
   chunkId(data: Uint8Array): Promise<Buffer>;
-  /** Whether the index says the repository holds the chunk (a cache: `missingChunks` asks the store). */
+  /**
+   * Whether the index says the repository holds the chunk, or this process stored it (a cache:
+   * `missingChunks` asks the store).
+   */
   hasChunk(id: Buffer): boolean;
   /**
    * The stored object of a range (compressed, sealed): CPU work the caller may schedule. The object may be
@@ -43,8 +46,13 @@ export interface ChunkRepository {
    * so read nothing of it after that (its length stays valid).
    */
   encodeChunk(data: Buffer, id: Buffer): Promise<Buffer>;
-  /** Stores an encoded chunk and records it in the index; the object's buffer is reused afterwards. */
+  /**
+   * Stores an encoded chunk; the object's buffer is reused afterwards. The chunk is durable, and in the
+   * index, once `flushChunks` has resolved: nothing durable (a manifest, a checkpoint) may name it before.
+   */
   putChunk(id: Buffer, object: Buffer): Promise<void>;
+  /** Makes every chunk stored so far durable and records it in the index (saveSnapshot runs it first). */
+  flushChunks(): Promise<void>;
   /**
    * A chunk's payload, authenticated (the stored gzip stream is not inflated). With `into` (the caller's
    * reused buffer, maxChunkObjectBytes(chunkSize) long) the object is read and opened there, allocating
@@ -53,7 +61,10 @@ export interface ChunkRepository {
   openChunk(id: Buffer, into?: Buffer): Promise<ChunkPayload>;
   /** A chunk's range, authenticated and inflated. */
   readChunk(id: Buffer): Promise<Buffer>;
-  /** Which of these chunks the store itself does not hold (asked of the store, never the index). */
+  /**
+   * Which of these chunks the store itself does not hold (asked of the store, never the index); chunks this
+   * process stored and has not flushed yet count as held.
+   */
   missingChunks(hexIds: Iterable<string>): Promise<string[]>;
   /** Drops chunks from the index (the store was found not to hold them). */
   forgetChunks(ids: Buffer[]): void;

@@ -13,7 +13,7 @@ import { ScratchBuffers } from '../codec/scratch.js';
 import { chunkIdPool, type HashPool, nativeChunkIds } from '../hashing/index.js';
 import { ObjectNotFoundError } from '../store/errors.js';
 import { DIRECT_ALIGN } from '../util/direct-io.js';
-import type { ObjectStore } from '../store/types.js';
+import type { Leftovers, ObjectStore } from '../store/types.js';
 import {
   type CodecContext,
   type StoredManifest,
@@ -102,6 +102,8 @@ export class Repository implements JobRepository {
   /** Buffers encodeChunk seals objects into (see there), and which buffer each object lent out is a view of. */
   private readonly objectBuffers = new ScratchBuffers(OBJECT_BUFFERS_KEPT, objectBuffer);
   private readonly lentObjects = new WeakMap<Buffer, Buffer>();
+  /** Chunks stored since the last flushChunks, by hex id: held (hasChunk) but not durable, nor in the index, yet. */
+  private readonly unflushed = new Map<string, { id: Buffer; size: number }>();
 
   /**
    * `store`, `ctx` and `index` are the repository's parts: only src/repo (and tests that damage a
@@ -295,7 +297,7 @@ export class Repository implements JobRepository {
   }
 
   hasChunk(id: Buffer): boolean {
-    return this.index.hasChunk(id);
+    return (this.unflushed.size > 0 && this.unflushed.has(id.toString('hex'))) || this.index.hasChunk(id);
   }
 
   /**
@@ -316,16 +318,33 @@ export class Repository implements JobRepository {
     }
   }
 
-  /** Stores an encoded chunk (see `encodeChunk`) and records it in the index. */
+  /**
+   * Stores an encoded chunk (see `encodeChunk`), batched: it is durable, and in the index, once
+   * `flushChunks` has run. Before that no manifest or checkpoint may name it, so a crash leaves at most
+   * temp files, never an index or a snapshot that names a chunk the disk lost.
+   */
   async putChunk(id: Buffer, object: Buffer): Promise<void> {
-    await this.store.put(chunkObjectName(id), object);
-    this.index.addChunks([{ id, size: object.length }]);
+    await this.store.put(chunkObjectName(id), object, { batched: true });
+    this.unflushed.set(id.toString('hex'), { id, size: object.length });
     // Only once stored: after a failed put the caller may still hold the object and try again.
     const buffer = this.lentObjects.get(object);
     if (buffer) {
       this.lentObjects.delete(object);
       this.objectBuffers.give(buffer);
     }
+  }
+
+  /** What interrupted backups left in the store (see ObjectStore.removeLeftovers): prune, under the exclusive lock. */
+  removeLeftovers(opts: { dryRun?: boolean }): Promise<Leftovers> {
+    return this.store.removeLeftovers(opts);
+  }
+
+  /** Makes every chunk stored so far durable, then records it in the index. */
+  async flushChunks(): Promise<void> {
+    const batch = [...this.unflushed.values()];
+    await this.store.flush();
+    this.index.addChunks(batch);
+    for (const c of batch) this.unflushed.delete(c.id.toString('hex'));
   }
 
   private getChunkObject(id: Buffer, into?: Buffer): Promise<Buffer> {
@@ -415,9 +434,10 @@ export class Repository implements JobRepository {
     for await (const o of this.store.list(SNAPSHOTS_PREFIX)) yield o.name.slice(SNAPSHOTS_PREFIX.length);
   }
 
-  /** Writes the manifest (after every chunk it names) and records it in the index. */
+  /** Writes the manifest (once every chunk stored so far is durable) and records it in the index. */
   async saveSnapshot(meta: SnapshotMeta, table: Buffer): Promise<string> {
     const { id, name, object, metaJson } = await encodeManifest({ meta, table }, this.ctx);
+    await this.flushChunks();
     await this.store.put(name, object);
     this.index.addSnapshot(snapshotRow(id, meta, metaJson), table);
     return id;
@@ -492,7 +512,8 @@ export class Repository implements JobRepository {
    * stat'ed one by one; many are checked against one listing of the store's chunks (cheaper on S3).
    */
   async missingChunks(hexIds: Iterable<string>): Promise<string[]> {
-    const wanted = [...new Set(hexIds)];
+    // Chunks stored by this process and not yet flushed are held: saveSnapshot flushes them first.
+    const wanted = [...new Set(hexIds)].filter((hex) => !this.unflushed.has(hex));
     if (wanted.length > LIST_INSTEAD_OF_STAT) {
       const present = new Set<string>();
       for await (const c of this.storedChunks()) present.add(c.hex);

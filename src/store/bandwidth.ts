@@ -3,7 +3,7 @@
  * bucket per direction. It sits innermost (open.ts) so every retried attempt is counted and paced too.
  */
 import { ForwardingStore } from './forwarding.js';
-import type { ObjectStore } from './types.js';
+import type { ObjectStore, PutOptions } from './types.js';
 
 /**
  * Token bucket that may go into debt: a 4 MiB object under a 1 MiB/s limit is let through, and whoever
@@ -69,11 +69,11 @@ export class BandwidthStore extends ForwardingStore {
     return this.gotBytes;
   }
 
-  override async put(name: string, data: Uint8Array): Promise<void> {
+  override async put(name: string, data: Uint8Array, opts?: PutOptions): Promise<void> {
     const wait = this.upload?.reserve(data.byteLength) ?? 0;
     if (wait > 0) await this.sleep(wait);
     this.putBytes += data.byteLength;
-    await this.inner.put(name, data);
+    await this.inner.put(name, data, opts);
   }
 
   /** The size is known only after the transfer, so a get pays its tokens afterwards. */

@@ -2,7 +2,7 @@
  * A store whose backend is built on first use. The S3 backend pulls in the AWS SDK (~20 MB of memory and a
  * noticeable start-up delay); commands that use a local repository, or none, should not pay for it.
  */
-import type { ObjectInfo, ObjectStore } from './types.js';
+import type { Leftovers, ObjectInfo, ObjectStore, PutOptions } from './types.js';
 
 export class LazyStore implements ObjectStore {
   private backend: Promise<ObjectStore> | undefined;
@@ -17,8 +17,14 @@ export class LazyStore implements ObjectStore {
     return this.backend;
   }
 
-  async put(name: string, data: Uint8Array): Promise<void> {
-    return (await this.resolve()).put(name, data);
+  async put(name: string, data: Uint8Array, opts?: PutOptions): Promise<void> {
+    return (await this.resolve()).put(name, data, opts);
+  }
+  async flush(): Promise<void> {
+    if (this.backend) await (await this.backend).flush();
+  }
+  async removeLeftovers(opts?: { dryRun?: boolean }): Promise<Leftovers> {
+    return (await this.resolve()).removeLeftovers(opts);
   }
   async get(name: string, into?: Buffer): Promise<Buffer> {
     return (await this.resolve()).get(name, into);

@@ -3,7 +3,7 @@
  * page on S3), not for its whole life, so a caller that reads objects while listing cannot deadlock itself.
  */
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { ObjectInfo, ObjectStore } from './types.js';
+import type { Leftovers, ObjectInfo, ObjectStore, PutOptions } from './types.js';
 
 export class LimitStore implements ObjectStore {
   private readonly limit: LimitFunction;
@@ -28,8 +28,17 @@ export class LimitStore implements ObjectStore {
     return this.limit.pendingCount;
   }
 
-  put(name: string, data: Uint8Array): Promise<void> {
-    return this.limit(() => this.inner.put(name, data));
+  put(name: string, data: Uint8Array, opts?: PutOptions): Promise<void> {
+    return this.limit(() => this.inner.put(name, data, opts));
+  }
+
+  /** Outside the limit: it waits for no slot, and its own work is the store's to pace. */
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+
+  removeLeftovers(opts?: { dryRun?: boolean }): Promise<Leftovers> {
+    return this.limit(() => this.inner.removeLeftovers(opts));
   }
 
   get(name: string, into?: Buffer): Promise<Buffer> {

@@ -2,9 +2,12 @@
  * A repository in a local directory: one file per object, each `/` of a name a real subdirectory.
  * A put writes a temp file beside the target, fsyncs it, renames it over the target and fsyncs the
  * directory, so readers never see a partial object and a crash leaves at most a stray temp file, which
- * list ignores.
+ * list ignores. A batched put (chunks) stops after writing its temp file: the next flush fsyncs every such
+ * file, renames them and fsyncs their directories, two journal commits for the lot where each object
+ * alone cost two (a 1 GiB incompressible backup made 695 fsyncs for 256 objects).
  */
 import { randomBytes } from 'node:crypto';
+import type { Dirent } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fsAdvice } from '../util/fs-errors.js';
@@ -12,7 +15,7 @@ import { writeAll } from '../util/write-all.js';
 import { DirectoryError, makeDirectory } from '../util/make-directory.js';
 import { CREATE_DIRECT, paddedForDirect, refusesDirect } from './direct-put.js';
 import { InvalidObjectNameError, ObjectNotFoundError, StoreError, TransientStoreError } from './errors.js';
-import type { ObjectInfo, ObjectStore } from './types.js';
+import type { Leftovers, ObjectInfo, ObjectStore, PutOptions } from './types.js';
 
 /** Temp files start with this; no object name segment may, so list and get can tell them apart. */
 export const TEMP_PREFIX = '.drivesnap-tmp-';
@@ -23,25 +26,37 @@ export class LocalStore implements ObjectStore {
   private readonly knownDirs = new Set<string>();
   /** Until the file system refuses it: objects in aligned memory are written with O_DIRECT (./direct-put.ts). */
   private direct = true;
+  /** Batched puts not flushed yet, by name: each still under its temp name. */
+  private staged = new Map<string, StagedObject>();
+  /** Flushes run one after another, so one that resolves covers every put before it was called. */
+  private flushing: Promise<void> = Promise.resolve();
+  private flushFailure: Error | undefined;
 
   constructor(dir: string) {
     this.location = resolve(dir);
   }
 
-  async put(name: string, data: Uint8Array): Promise<void> {
+  async put(name: string, data: Uint8Array, opts: PutOptions = {}): Promise<void> {
     checkObjectName(name);
     refuseTempName(name);
     const target = this.pathOf(name);
     const dir = dirname(target);
     const temp = join(dir, TEMP_PREFIX + randomBytes(8).toString('hex'));
     try {
-      await this.writeDurably(temp, data);
+      await this.writeObject(temp, data, !opts.batched);
+      if (opts.batched) return this.stage(name, { temp, target });
       await rename(temp, target);
       await syncDir(dir);
     } catch (err) {
       await unlink(temp).catch(() => undefined);
       throw this.fault('write', name, err);
     }
+  }
+
+  flush(): Promise<void> {
+    const run = this.flushing.then(() => this.flushStaged());
+    this.flushing = run.catch(() => undefined);
+    return run;
   }
 
   async get(name: string, into?: Buffer): Promise<Buffer> {
@@ -85,8 +100,64 @@ export class LocalStore implements ObjectStore {
     }
   }
 
+  /** Temp files anywhere in the store but this store's own staged puts. */
+  async removeLeftovers(opts: { dryRun?: boolean } = {}): Promise<Leftovers> {
+    const own = new Set([...this.staged.values()].map((o) => o.temp));
+    const found: Leftovers = { count: 0, bytes: 0 };
+    for await (const { path, size } of this.walkTemps(this.location)) {
+      if (own.has(path)) continue;
+      if (!opts.dryRun) {
+        try {
+          await unlink(path);
+        } catch (err) {
+          if (isMissing(err)) continue;
+          throw this.fault('delete', path.slice(this.location.length + 1), err);
+        }
+      }
+      found.count++;
+      found.bytes += size;
+    }
+    return found;
+  }
+
+  /** Batched puts never flushed are dropped: nothing refers to them. */
   async close(): Promise<void> {
+    await this.flushing;
+    const dropped = [...this.staged.values()];
+    this.staged.clear();
+    await Promise.all(dropped.map((o) => unlink(o.temp).catch(() => undefined)));
     this.knownDirs.clear();
+  }
+
+  private stage(name: string, object: StagedObject): void {
+    const earlier = this.staged.get(name);
+    this.staged.set(name, object);
+    // The same object put again before a flush (a retried put): the later copy is the one kept.
+    if (earlier) void unlink(earlier.temp).catch(() => undefined);
+  }
+
+  /**
+   * Every staged file's bytes first, then the names: an object is never seen under its name before it is
+   * whole on disk. The first fsync commits the journal for all of them; the rest find it done.
+   */
+  private async flushStaged(): Promise<void> {
+    if (this.flushFailure) throw this.flushFailure;
+    if (this.staged.size === 0) return;
+    const batch = [...this.staged];
+    this.staged = new Map();
+    let step = 'sync';
+    try {
+      await Promise.all(batch.map(([, o]) => syncFile(o.temp)));
+      step = 'rename';
+      await Promise.all(batch.map(([, o]) => rename(o.temp, o.target)));
+      step = 'sync the directory of';
+      await Promise.all([...new Set(batch.map(([, o]) => dirname(o.target)))].map(syncDir));
+    } catch (err) {
+      await Promise.all(batch.map(([, o]) => unlink(o.temp).catch(() => undefined)));
+      const names = batch.length === 1 ? batch[0]![0] : `${batch[0]![0]} and ${batch.length - 1} more`;
+      this.flushFailure = this.fault(step, names, err);
+      throw this.flushFailure;
+    }
   }
 
   private pathOf(name: string): string {
@@ -122,11 +193,30 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  private async writeDurably(temp: string, data: Uint8Array): Promise<void> {
+  /** The temp file, fsynced when `sync`. */
+  private async *walkTemps(absDir: string): AsyncGenerator<{ path: string; size: number }> {
+    let entries: Dirent[];
+    try {
+      entries = await readdir(absDir, { withFileTypes: true });
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw this.fault('list', absDir.slice(this.location.length + 1) || '.', err);
+    }
+    for (const entry of entries) {
+      const path = join(absDir, entry.name);
+      if (entry.isDirectory()) yield* this.walkTemps(path);
+      else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
+        const info = await lstat(path).catch(() => undefined);
+        if (info) yield { path, size: info.size };
+      }
+    }
+  }
+
+  private async writeObject(temp: string, data: Uint8Array, sync: boolean): Promise<void> {
     const padded = this.direct ? paddedForDirect(data) : undefined;
     if (padded) {
       try {
-        return await this.writeTemp(temp, CREATE_DIRECT, async (handle) => {
+        return await this.writeTemp(temp, CREATE_DIRECT, sync, async (handle) => {
           await writeAll(handle, padded, 0);
           await handle.truncate(data.length);
         });
@@ -136,11 +226,11 @@ export class LocalStore implements ObjectStore {
         await unlink(temp).catch(() => undefined);
       }
     }
-    await this.writeTemp(temp, 'wx', (handle) => handle.writeFile(data));
+    await this.writeTemp(temp, 'wx', sync, (handle) => handle.writeFile(data));
   }
 
-  /** Creates the temp file, fills it with `write` and fsyncs it. */
-  private async writeTemp(temp: string, flags: string | number, write: (handle: FileHandle) => Promise<void>): Promise<void> {
+  /** Creates the temp file, fills it with `write`, and fsyncs it when `sync`. */
+  private async writeTemp(temp: string, flags: string | number, sync: boolean, write: (handle: FileHandle) => Promise<void>): Promise<void> {
     const dir = dirname(temp);
     await this.ensureDir(dir);
     let handle: FileHandle;
@@ -155,7 +245,7 @@ export class LocalStore implements ObjectStore {
     }
     try {
       await write(handle);
-      await handle.sync();
+      if (sync) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -247,8 +337,17 @@ async function readInto(path: string, into: Buffer): Promise<Buffer> {
   }
 }
 
-async function syncDir(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
+/** A batched put: written to `temp`, renamed to `target` by the flush that makes it durable. */
+interface StagedObject {
+  temp: string;
+  target: string;
+}
+
+const syncDir = syncFile;
+
+/** fsync through a read-only handle: Linux flushes the file's (or directory's) data and metadata all the same. */
+async function syncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
   try {
     await handle.sync();
   } finally {

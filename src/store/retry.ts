@@ -16,7 +16,7 @@ import {
 } from '../util/retry-policy.js';
 import { abortableSleep } from '../util/stop-request.js';
 import { isNetworkError, TransientStoreError } from './errors.js';
-import type { ObjectInfo, ObjectStore } from './types.js';
+import type { Leftovers, ObjectInfo, ObjectStore, PutOptions } from './types.js';
 
 /** Overrides of the store's policy (DEFAULT_STORE_RETRY_POLICY; maxAttempts 1 disables retrying), and hooks. */
 export interface RetryOptions extends Partial<RetryPolicy> {
@@ -75,8 +75,17 @@ export class RetryStore implements ObjectStore {
     return this.retries;
   }
 
-  put(name: string, data: Uint8Array): Promise<void> {
-    return withRetries(this.loop('put', name), () => this.inner.put(name, data));
+  put(name: string, data: Uint8Array, opts?: PutOptions): Promise<void> {
+    return withRetries(this.loop('put', name), () => this.inner.put(name, data, opts));
+  }
+
+  /** Not retried: a flush that failed has lost what it covered (see ObjectStore.flush). */
+  flush(): Promise<void> {
+    return this.inner.flush();
+  }
+
+  removeLeftovers(opts?: { dryRun?: boolean }): Promise<Leftovers> {
+    return withRetries(this.loop('clean', 'leftovers'), () => this.inner.removeLeftovers(opts));
   }
 
   get(name: string, into?: Buffer): Promise<Buffer> {

@@ -147,7 +147,7 @@ describe('bin/drivesnap from the bundle', () => {
       const r = await drivesnap(['--version'], cliEnv({ DRIVESNAP_THREADS: bad }));
       expect(r.code).toBe(2);
       expect(r.stderr.trim()).toBe(
-        `drivesnap: DRIVESNAP_THREADS=${bad} must be a whole number from 1 to 1024 (threads for hashing and compression); unset it for one per core`,
+        `drivesnap: DRIVESNAP_THREADS=${bad} must be a whole number from 1 to 1024 (threads for hashing, compression and disk I/O); unset it for the default`,
       );
       expect(r.stdout).toBe('');
     }

@@ -102,15 +102,17 @@ function checkpointed(indexPath: string, prefix: string): number {
 describe('SIGKILL part-way, then the same command again', () => {
   it('backup: no manifest left; the rerun re-uploads nothing finished and yields the uninterrupted table', async () => {
     const total = distinctNonZero(IMAGE).size;
-    emu.setFaults({ latencyMs: LATENCY_MS, calls: ['read'] });
+    // Chunks become objects a batch at a time (the checkpoint's flush, about once a second): slow reads
+    // leave the first batch well short of the drive.
+    emu.setFaults({ latencyMs: 2 * LATENCY_MS, calls: ['read'] });
     const args = ['backup', 'eh:big', '--concurrency', '2', '--json'];
-    await killPartWay(args, async () => (await chunkFilesOnDisk(t.dir!)).size >= 5);
+    await killPartWay(args, async () => (await chunkFilesOnDisk(t.dir!)).size >= 2);
     emu.setFaults(undefined);
 
     // The repository after the kill: chunks, but no snapshot manifest.
     expect(await snapshotFilesOnDisk(t.dir!)).toEqual([]);
     const afterKill = await chunkFilesOnDisk(t.dir!);
-    expect(afterKill.size).toBeGreaterThanOrEqual(5);
+    expect(afterKill.size).toBeGreaterThanOrEqual(2);
     expect(afterKill.size).toBeLessThan(total);
     const index = RepoIndex.open(t.indexPath);
     const known = new Set([...index.allChunkIds()].map((id) => id.toString('hex')));

@@ -92,6 +92,8 @@ export async function strayChunks(repo: Repository, count: number, seed: string)
     await repo.putChunk(id, object);
     ids.push(id);
   }
+  // Durable and indexed, as a backup killed after its checkpoints' flush leaves them.
+  await repo.flushChunks();
   return ids;
 }
 

@@ -22,6 +22,7 @@ describe.each([true, false])('chunk buffers (encrypted: %s)', (encrypted) => {
       await repo.putChunk(id, await repo.encodeChunk(data, id));
       ids.push(id);
     }
+    await repo.flushChunks();
     for (const [i, id] of ids.entries()) expect((await repo.readChunk(id)).equals(ranges[i]!)).toBe(true);
   });
 
@@ -30,6 +31,7 @@ describe.each([true, false])('chunk buffers (encrypted: %s)', (encrypted) => {
     const data = textData(repo.chunkSize, 3);
     const id = await repo.chunkId(data);
     await repo.putChunk(id, await repo.encodeChunk(data, id));
+    await repo.flushChunks();
     const into = Buffer.alloc(maxChunkObjectBytes(repo.chunkSize));
     const { encoding, payload } = await repo.openChunk(id, into);
     expect(encoding).toBe('gzip');

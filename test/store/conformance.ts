@@ -50,6 +50,16 @@ export function describeObjectStoreConformance(label: string, makeStore: () => P
       expect(await store.stat('chunks/ab/object')).toEqual({ name: 'chunks/ab/object', size });
     });
 
+    it('holds a batched put, byte for byte, once flush has resolved', async () => {
+      const data = randomBytes(3000);
+      await store.put('chunks/cd/batched', data, { batched: true });
+      await store.put('chunks/cd/plain', data);
+      await store.flush();
+      expect((await store.get('chunks/cd/batched')).equals(data)).toBe(true);
+      expect((await collect(store.list('chunks/cd/'))).map((o) => o.name)).toEqual(['chunks/cd/batched', 'chunks/cd/plain']);
+      await store.flush();
+    });
+
     it('overwrites an object with the new content', async () => {
       await store.put('config', Buffer.from('first version, longer'));
       await store.put('config', Buffer.from('second'));

@@ -2,9 +2,9 @@
  * Fault injection over a real store: the first `failures` calls of the chosen operations throw the error
  * `makeError` builds, then calls pass through. Counts calls and the most that ran at once.
  */
-import type { ObjectInfo, ObjectStore } from '../../src/store/types.js';
+import type { Leftovers, ObjectInfo, ObjectStore, PutOptions } from '../../src/store/types.js';
 
-type Operation = 'put' | 'get' | 'stat' | 'list' | 'delete';
+type Operation = 'put' | 'get' | 'stat' | 'list' | 'delete' | 'flush';
 
 export class FaultyStore implements ObjectStore {
   calls = 0;
@@ -25,8 +25,16 @@ export class FaultyStore implements ObjectStore {
     return this.inner.location;
   }
 
-  put(name: string, data: Uint8Array): Promise<void> {
-    return this.call('put', () => this.inner.put(name, data));
+  put(name: string, data: Uint8Array, opts?: PutOptions): Promise<void> {
+    return this.call('put', () => this.inner.put(name, data, opts));
+  }
+
+  flush(): Promise<void> {
+    return this.call('flush', () => this.inner.flush());
+  }
+
+  removeLeftovers(opts?: { dryRun?: boolean }): Promise<Leftovers> {
+    return this.inner.removeLeftovers(opts);
   }
 
   get(name: string): Promise<Buffer> {

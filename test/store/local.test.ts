@@ -106,6 +106,62 @@ describe('LocalStore on disk', () => {
     expect((failure as StoreError).message).toContain('chunks/ef/x');
   });
 
+  it('a batched put is no object until a flush, which makes it whole under its name', async () => {
+    const data = Buffer.alloc(5000, 3);
+    await store.put('chunks/ab/batched', data, { batched: true });
+    expect(await store.stat('chunks/ab/batched')).toBeUndefined();
+    await expect(store.get('chunks/ab/batched')).rejects.toBeInstanceOf(ObjectNotFoundError);
+    expect(await collect(store.list('chunks/'))).toEqual([]);
+    const [temp] = await filesUnder(dir);
+    expect(temp).toMatch(new RegExp(`^chunks/ab/${TEMP_PREFIX}`));
+    expect((await stat(join(dir, temp!))).size).toBe(data.length);
+
+    await store.flush();
+    expect((await store.get('chunks/ab/batched')).equals(data)).toBe(true);
+    expect(await filesUnder(dir)).toEqual(['chunks/ab/batched']);
+  });
+
+  it('close drops batched puts never flushed, temp files and all', async () => {
+    await store.put('chunks/ab/kept', Buffer.from('k'), { batched: true });
+    await store.flush();
+    await store.put('chunks/cd/dropped', Buffer.from('d'), { batched: true });
+    await store.close();
+    expect(await filesUnder(dir)).toEqual(['chunks/ab/kept']);
+  });
+
+  it('a flush that failed fails every later one, and what it covered never becomes an object', async () => {
+    await store.put('chunks/ab/lost', Buffer.from('lost'), { batched: true });
+    // The disk loses the staged file before the flush reaches it.
+    const [temp] = await filesUnder(dir);
+    await rm(join(dir, temp!));
+    const failure = await store.flush().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(StoreError);
+    expect((failure as StoreError).code).toBe('STORE_IO');
+    expect((failure as StoreError).message).toContain('chunks/ab/lost');
+
+    await store.put('chunks/cd/later', Buffer.from('later'), { batched: true });
+    await expect(store.flush()).rejects.toBe(failure);
+    expect(await store.stat('chunks/ab/lost')).toBeUndefined();
+    expect(await store.stat('chunks/cd/later')).toBeUndefined();
+    // A put that is durable by itself still works: only what waits for a flush is refused.
+    await store.put('config', Buffer.from('c'));
+    expect((await store.get('config')).toString()).toBe('c');
+  });
+
+  it('removeLeftovers deletes stray temp files at any depth, never objects nor its own staged puts; dryRun only counts', async () => {
+    await store.put('chunks/ab/real', Buffer.from('real'));
+    await store.put('chunks/cd/mine', Buffer.from('mine'), { batched: true });
+    const strays = [join('chunks', 'ab', `${TEMP_PREFIX}00000000000000aa`), `${TEMP_PREFIX}00000000000000bb`];
+    for (const stray of strays) await writeFile(join(dir, stray), 'half a chunk');
+
+    expect(await store.removeLeftovers({ dryRun: true })).toEqual({ count: 2, bytes: 24 });
+    expect((await filesUnder(dir)).filter((f) => strays.includes(f))).toHaveLength(2);
+    expect(await store.removeLeftovers()).toEqual({ count: 2, bytes: 24 });
+    expect(await store.removeLeftovers()).toEqual({ count: 0, bytes: 0 });
+    await store.flush();
+    expect(await filesUnder(dir)).toEqual(['chunks/ab/real', 'chunks/cd/mine']);
+  });
+
   it('a directory is not an object', async () => {
     await store.put('chunks/ab/x', Buffer.from('x'));
     expect(await store.stat('chunks/ab')).toBeUndefined();

@@ -12,7 +12,7 @@ interface PruneArgs extends RepoArgs {
 
 export const command: CommandModule<object, PruneArgs> = {
   command: 'prune',
-  describe: 'Delete chunks that no snapshot references (takes the exclusive lock)',
+  describe: 'Delete chunks that no snapshot references, and uploads interrupted backups left (takes the exclusive lock)',
   builder: (y) =>
     withNumbers(withRepoOptions(y), { 'wait-lock': waitLock() })
       .option('dry-run', { type: 'boolean', default: false, description: 'Only say what would be deleted' }) as never,
@@ -22,11 +22,13 @@ export const command: CommandModule<object, PruneArgs> = {
       const warned = repo.warnings.length;
       const r = await pruneWith(repo, args);
       for (const w of repo.warnings.slice(warned)) out.warn(w);
+      const { count, bytes } = r.leftovers;
+      const leftovers = count > 0 ? `; ${r.dryRun ? 'would delete' : 'deleted'} ${count} unfinished upload(s) of interrupted backups (${formatBytes(bytes)})` : '';
       out.result(
         r,
         r.dryRun
-          ? `would delete ${r.deleted === 0 ? r.stored - r.referenced : r.deleted} unreferenced chunk(s), freeing ${formatBytes(r.freedBytes)}`
-          : `deleted ${r.deleted} unreferenced chunk(s), freed ${formatBytes(r.freedBytes)}; ${r.stored - r.deleted} chunks remain`,
+          ? `would delete ${r.deleted === 0 ? r.stored - r.referenced : r.deleted} unreferenced chunk(s), freeing ${formatBytes(r.freedBytes)}${leftovers}`
+          : `deleted ${r.deleted} unreferenced chunk(s), freed ${formatBytes(r.freedBytes)}; ${r.stored - r.deleted} chunks remain${leftovers}`,
       );
     });
   },

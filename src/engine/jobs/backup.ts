@@ -70,6 +70,7 @@ export async function backup(o: BackupOptions): Promise<BackupResult> {
         chunkSize,
         records: source.once ? undefined : repo.jobs,
         record: { key: backupJobKey(o.target, source), info: { size: source.size, generation, chunkSize } },
+        durable: () => repo.flushChunks(),
         ...jobControls(o),
       },
       {
