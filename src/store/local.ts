@@ -31,6 +31,8 @@ export class LocalStore implements ObjectStore {
   /** Flushes run one after another, so one that resolves covers every put before it was called. */
   private flushing: Promise<void> = Promise.resolve();
   private flushFailure: Error | undefined;
+  /** Parents of the directories batched puts created: their entries are made durable with the next flush. */
+  private unsyncedDirs = new Set<string>();
 
   constructor(dir: string) {
     this.location = resolve(dir);
@@ -47,6 +49,8 @@ export class LocalStore implements ObjectStore {
       if (opts.batched) return this.stage(name, { temp, target });
       await rename(temp, target);
       await syncDir(dir);
+      // Its directory may be one a batched put created: the chain must be durable now, not at the flush.
+      for (const d of this.unsyncedDirs) await syncDir(d);
     } catch (err) {
       await unlink(temp).catch(() => undefined);
       throw this.fault('write', name, err);
@@ -145,13 +149,15 @@ export class LocalStore implements ObjectStore {
     if (this.staged.size === 0) return;
     const batch = [...this.staged];
     this.staged = new Map();
+    const dirs = new Set([...batch.map(([, o]) => dirname(o.target)), ...this.unsyncedDirs]);
+    this.unsyncedDirs = new Set();
     let step = 'sync';
     try {
       await Promise.all(batch.map(([, o]) => syncFile(o.temp)));
       step = 'rename';
       await Promise.all(batch.map(([, o]) => rename(o.temp, o.target)));
       step = 'sync the directory of';
-      await Promise.all([...new Set(batch.map(([, o]) => dirname(o.target)))].map(syncDir));
+      await Promise.all([...dirs].map(syncDir));
     } catch (err) {
       await Promise.all(batch.map(([, o]) => unlink(o.temp).catch(() => undefined)));
       const names = batch.length === 1 ? batch[0]![0] : `${batch[0]![0]} and ${batch.length - 1} more`;
@@ -193,7 +199,7 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  /** The temp file, fsynced when `sync`. */
+  /** Every temp file under `absDir`, with its size. */
   private async *walkTemps(absDir: string): AsyncGenerator<{ path: string; size: number }> {
     let entries: Dirent[];
     try {
@@ -212,6 +218,7 @@ export class LocalStore implements ObjectStore {
     }
   }
 
+  /** The temp file, fsynced (and any directory made for it) when `sync`. */
   private async writeObject(temp: string, data: Uint8Array, sync: boolean): Promise<void> {
     const padded = this.direct ? paddedForDirect(data) : undefined;
     if (padded) {
@@ -232,7 +239,7 @@ export class LocalStore implements ObjectStore {
   /** Creates the temp file, fills it with `write`, and fsyncs it when `sync`. */
   private async writeTemp(temp: string, flags: string | number, sync: boolean, write: (handle: FileHandle) => Promise<void>): Promise<void> {
     const dir = dirname(temp);
-    await this.ensureDir(dir);
+    await this.ensureDir(dir, sync);
     let handle: FileHandle;
     try {
       handle = await open(temp, flags, 0o644);
@@ -240,7 +247,7 @@ export class LocalStore implements ObjectStore {
       if (!isMissing(err)) throw err;
       // Someone removed the directory since we cached it: create it again once.
       this.knownDirs.delete(dir);
-      await this.ensureDir(dir);
+      await this.ensureDir(dir, sync);
       handle = await open(temp, flags, 0o644);
     }
     try {
@@ -251,12 +258,16 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  private async ensureDir(dir: string): Promise<void> {
+  /** Creates `dir` when needed; its chain of entries is durable at once when `sync`, else with the next flush. */
+  private async ensureDir(dir: string, sync: boolean): Promise<void> {
     if (this.knownDirs.has(dir)) return;
     const firstCreated = await makeDirectory(dir);
     if (firstCreated) {
       // Each new directory's entry lives in its parent: sync those so the chain survives a crash.
-      for (let d = dir; d.length >= firstCreated.length; d = dirname(d)) await syncDir(dirname(d));
+      for (let d = dir; d.length >= firstCreated.length; d = dirname(d)) {
+        if (sync) await syncDir(dirname(d));
+        else this.unsyncedDirs.add(dirname(d));
+      }
     }
     this.knownDirs.add(dir);
   }
