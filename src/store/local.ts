@@ -20,6 +20,12 @@ import type { Leftovers, ObjectInfo, ObjectStore, PutOptions } from './types.js'
 /** Temp files start with this; no object name segment may, so list and get can tell them apart. */
 export const TEMP_PREFIX = '.drivesnap-tmp-';
 
+/**
+ * removeLeftovers keeps younger temp files: a put in flight (another process writing its lock while prune
+ * holds the exclusive one) is milliseconds old, what a crash left is older by the time a prune runs.
+ */
+export const LEFTOVER_MIN_AGE_MS = 60 * 60 * 1000;
+
 export class LocalStore implements ObjectStore {
   readonly location: string;
   /** Directories known to exist: a put per 4 MiB chunk must not mkdir every time. */
@@ -104,12 +110,13 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  /** Temp files anywhere in the store but this store's own staged puts. */
+  /** Temp files anywhere in the store, an hour old or more, but this store's own staged puts. */
   async removeLeftovers(opts: { dryRun?: boolean } = {}): Promise<Leftovers> {
     const own = new Set([...this.staged.values()].map((o) => o.temp));
     const found: Leftovers = { count: 0, bytes: 0 };
-    for await (const { path, size } of this.walkTemps(this.location)) {
-      if (own.has(path)) continue;
+    const before = Date.now() - LEFTOVER_MIN_AGE_MS;
+    for await (const { path, size, mtimeMs } of this.walkTemps(this.location)) {
+      if (own.has(path) || mtimeMs > before) continue;
       if (!opts.dryRun) {
         try {
           await unlink(path);
@@ -199,8 +206,8 @@ export class LocalStore implements ObjectStore {
     }
   }
 
-  /** Every temp file under `absDir`, with its size. */
-  private async *walkTemps(absDir: string): AsyncGenerator<{ path: string; size: number }> {
+  /** Every temp file under `absDir`, with its size and age. */
+  private async *walkTemps(absDir: string): AsyncGenerator<{ path: string; size: number; mtimeMs: number }> {
     let entries: Dirent[];
     try {
       entries = await readdir(absDir, { withFileTypes: true });
@@ -213,7 +220,7 @@ export class LocalStore implements ObjectStore {
       if (entry.isDirectory()) yield* this.walkTemps(path);
       else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
         const info = await lstat(path).catch(() => undefined);
-        if (info) yield { path, size: info.size };
+        if (info) yield { path, size: info.size, mtimeMs: info.mtimeMs };
       }
     }
   }

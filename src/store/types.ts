@@ -37,8 +37,8 @@ export interface ObjectStore {
   flush(): Promise<void>;
   /**
    * Deletes what interrupted puts left behind where a store keeps such things (a local store's temp
-   * files: a crash before a batched put's flush leaves them), or with `dryRun` only counts them. Only
-   * while no other process writes to the store: prune calls it under the exclusive lock.
+   * files an hour old or more: a crash before a batched put's flush leaves them), or with `dryRun` only
+   * counts them. Only while no other process stores chunks: prune calls it under the exclusive lock.
    */
   removeLeftovers(opts?: { dryRun?: boolean }): Promise<Leftovers>;
   /**

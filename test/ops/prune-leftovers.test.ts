@@ -1,12 +1,12 @@
 /**
  * A crash between a batched chunk put and its flush leaves temp files in a local repository; nothing names
  * them and listings skip them. `drivesnap prune` (under the exclusive lock, so no backup is writing) deletes
- * them, and says so; `--dry-run` only counts them.
+ * them once an hour old, and says so; `--dry-run` only counts them.
  */
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { TEMP_PREFIX } from '../../src/store/local.js';
+import { LEFTOVER_MIN_AGE_MS, TEMP_PREFIX } from '../../src/store/local.js';
 import { Cleanup, makeImage } from '../helpers/engine-fixtures.js';
 import { runOps } from '../helpers/ops-cli.js';
 import { backupFile, initRepo, repoEnv, writeImage } from '../helpers/ops-fixtures.js';
@@ -37,6 +37,8 @@ afterAll(() => cleanup.run());
 it('prune deletes the temp files an interrupted backup left, and --dry-run only counts them', async () => {
   await mkdir(join(repoDir, 'chunks', '7f'), { recursive: true });
   await writeFile(join(repoDir, STRAY), Buffer.alloc(1000, 1));
+  const crashTime = new Date(Date.now() - LEFTOVER_MIN_AGE_MS - 60_000);
+  await utimes(join(repoDir, STRAY), crashTime, crashTime);
   expect(await tempFiles()).toEqual([STRAY]);
 
   const dry = await runOps(['prune', '--dry-run', '--json'], env);

@@ -1,9 +1,9 @@
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { InvalidObjectNameError, ObjectNotFoundError, StoreError } from '../../src/store/errors.js';
-import { LocalStore, TEMP_PREFIX } from '../../src/store/local.js';
+import { LEFTOVER_MIN_AGE_MS, LocalStore, TEMP_PREFIX } from '../../src/store/local.js';
 import { collect, describeObjectStoreConformance } from './conformance.js';
 
 async function tempDir(): Promise<string> {
@@ -148,18 +148,25 @@ describe('LocalStore on disk', () => {
     expect((await store.get('config')).toString()).toBe('c');
   });
 
-  it('removeLeftovers deletes stray temp files at any depth, never objects nor its own staged puts; dryRun only counts', async () => {
+  it('removeLeftovers deletes stray temp files an hour old at any depth, never younger ones, objects or its own staged puts; dryRun only counts', async () => {
     await store.put('chunks/ab/real', Buffer.from('real'));
     await store.put('chunks/cd/mine', Buffer.from('mine'), { batched: true });
     const strays = [join('chunks', 'ab', `${TEMP_PREFIX}00000000000000aa`), `${TEMP_PREFIX}00000000000000bb`];
-    for (const stray of strays) await writeFile(join(dir, stray), 'half a chunk');
+    const old = new Date(Date.now() - LEFTOVER_MIN_AGE_MS - 60_000);
+    for (const stray of strays) {
+      await writeFile(join(dir, stray), 'half a chunk');
+      await utimes(join(dir, stray), old, old);
+    }
+    // A put in flight elsewhere (a temp file just made) is left alone.
+    const young = join('chunks', 'ab', `${TEMP_PREFIX}00000000000000cc`);
+    await writeFile(join(dir, young), 'being written');
 
     expect(await store.removeLeftovers({ dryRun: true })).toEqual({ count: 2, bytes: 24 });
     expect((await filesUnder(dir)).filter((f) => strays.includes(f))).toHaveLength(2);
     expect(await store.removeLeftovers()).toEqual({ count: 2, bytes: 24 });
     expect(await store.removeLeftovers()).toEqual({ count: 0, bytes: 0 });
     await store.flush();
-    expect(await filesUnder(dir)).toEqual(['chunks/ab/real', 'chunks/cd/mine']);
+    expect(await filesUnder(dir)).toEqual([young, 'chunks/ab/real', 'chunks/cd/mine'].sort());
   });
 
   it('a directory is not an object', async () => {
