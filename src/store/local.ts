@@ -7,7 +7,7 @@
  * alone cost two (a 1 GiB incompressible backup made 695 fsyncs for 256 objects).
  */
 import { randomBytes } from 'node:crypto';
-import type { Dirent } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { type FileHandle, lstat, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fsAdvice } from '../util/fs-errors.js';
@@ -96,7 +96,9 @@ export class LocalStore implements ObjectStore {
     checkListPrefix(prefix);
     const slash = prefix.lastIndexOf('/');
     const startDir = slash < 0 ? '' : prefix.slice(0, slash);
-    yield* this.walk(startDir, prefix);
+    for await (const { rel, info, temp } of this.walk(startDir, (dir) => dir.startsWith(prefix) || prefix.startsWith(dir))) {
+      if (!temp && rel.startsWith(prefix)) yield { name: rel, size: info.size };
+    }
   }
 
   async delete(name: string): Promise<void> {
@@ -115,18 +117,19 @@ export class LocalStore implements ObjectStore {
     const own = new Set([...this.staged.values()].map((o) => o.temp));
     const found: Leftovers = { count: 0, bytes: 0 };
     const before = Date.now() - LEFTOVER_MIN_AGE_MS;
-    for await (const { path, size, mtimeMs } of this.walkTemps(this.location)) {
-      if (own.has(path) || mtimeMs > before) continue;
+    for await (const { rel, info, temp } of this.walk('', () => true)) {
+      const path = this.pathOf(rel);
+      if (!temp || own.has(path) || info.mtimeMs > before) continue;
       if (!opts.dryRun) {
         try {
           await unlink(path);
         } catch (err) {
           if (isMissing(err)) continue;
-          throw this.fault('delete', path.slice(this.location.length + 1), err);
+          throw this.fault('delete', rel, err);
         }
       }
       found.count++;
-      found.bytes += size;
+      found.bytes += info.size;
     }
     return found;
   }
@@ -177,20 +180,23 @@ export class LocalStore implements ObjectStore {
     return join(this.location, ...name.split('/'));
   }
 
-  /** Names in sorted order, so a listing is deterministic (the retry wrapper relies on ascending order). */
-  private async *walk(relDir: string, prefix: string): AsyncGenerator<ObjectInfo> {
+  /**
+   * Every regular file under `relDir` (temp files marked), in sorted order, so a listing is deterministic
+   * (the retry wrapper relies on ascending order); only into directories `descend` accepts.
+   */
+  private async *walk(relDir: string, descend: (relSlash: string) => boolean): AsyncGenerator<WalkedFile> {
     const absDir = relDir ? this.pathOf(relDir) : this.location;
     let entries: string[];
     try {
       entries = (await readdir(absDir)).sort(byCodeUnit);
     } catch (err) {
       if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return;
-      throw this.fault('list', relDir || prefix, err);
+      throw this.fault('list', relDir || '.', err);
     }
     for (const entry of entries) {
-      if (entry.startsWith(TEMP_PREFIX)) continue;
+      const temp = entry.startsWith(TEMP_PREFIX);
       const rel = relDir ? `${relDir}/${entry}` : entry;
-      let info: Awaited<ReturnType<typeof lstat>>;
+      let info: Stats;
       try {
         info = await lstat(join(absDir, entry));
       } catch (err) {
@@ -198,30 +204,8 @@ export class LocalStore implements ObjectStore {
         throw this.fault('list', rel, err);
       }
       if (info.isDirectory()) {
-        const relSlash = `${rel}/`;
-        if (relSlash.startsWith(prefix) || prefix.startsWith(relSlash)) yield* this.walk(rel, prefix);
-      } else if (info.isFile() && rel.startsWith(prefix)) {
-        yield { name: rel, size: info.size };
-      }
-    }
-  }
-
-  /** Every temp file under `absDir`, with its size and age. */
-  private async *walkTemps(absDir: string): AsyncGenerator<{ path: string; size: number; mtimeMs: number }> {
-    let entries: Dirent[];
-    try {
-      entries = await readdir(absDir, { withFileTypes: true });
-    } catch (err) {
-      if (isMissing(err)) return;
-      throw this.fault('list', absDir.slice(this.location.length + 1) || '.', err);
-    }
-    for (const entry of entries) {
-      const path = join(absDir, entry.name);
-      if (entry.isDirectory()) yield* this.walkTemps(path);
-      else if (entry.isFile() && entry.name.startsWith(TEMP_PREFIX)) {
-        const info = await lstat(path).catch(() => undefined);
-        if (info) yield { path, size: info.size, mtimeMs: info.mtimeMs };
-      }
+        if (!temp && descend(`${rel}/`)) yield* this.walk(rel, descend);
+      } else if (info.isFile()) yield { rel, info, temp };
     }
   }
 
@@ -353,6 +337,13 @@ async function readInto(path: string, into: Buffer): Promise<Buffer> {
   } finally {
     await handle.close();
   }
+}
+
+interface WalkedFile {
+  rel: string;
+  info: Stats;
+  /** A temp file (a put not renamed into place), not an object. */
+  temp: boolean;
 }
 
 /** A batched put: written to `temp`, renamed to `target` by the flush that makes it durable. */
