@@ -12,6 +12,12 @@ export class CheckpointWriter {
   /** Batches waiting for `durable`, written in order; never rejects (a failure is kept in `failure`). */
   private writing: Promise<void> = Promise.resolve();
   private failure: { error: unknown } | undefined;
+  private readonly failing = new AbortController();
+  /**
+   * Aborted when a batch failed: the job stops starting ranges, since none it does from now on can be
+   * recorded, nor (a backup's chunks) committed.
+   */
+  readonly failed: AbortSignal = this.failing.signal;
 
   /**
    * `durable`, when given, makes the work of every range recorded so far durable (a backup's batched
@@ -54,6 +60,7 @@ export class CheckpointWriter {
         this.records.checkpoint(this.key, entries);
       } catch (error) {
         this.failure = { error };
+        this.failing.abort(error);
       }
     });
   }

@@ -136,9 +136,11 @@ export class JobRun {
   async pass(work: Iterable<Range>, step: (range: Range, slot: number) => Promise<void>): Promise<void> {
     const { signal, label, chunkSize } = this.spec;
     const inOrder = this.spec.inOrderSink;
+    const failed = this.checkpoints?.failed;
     const failures = await runRanges(work, step, {
       concurrency: this.concurrency,
-      signal,
+      // A failed checkpoint batch ends the pass as an abort does: flush() below throws its error.
+      signal: signal && failed ? AbortSignal.any([signal, failed]) : (signal ?? failed),
       isFatal: (e) => inOrder !== undefined || isFatalError(e),
       onFailure: inOrder && ((e) => inOrder.abort(e instanceof Error ? e : new Error(String(e)))),
     });

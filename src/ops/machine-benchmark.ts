@@ -164,7 +164,7 @@ export async function runBenchmark(o: BenchmarkOptions = {}): Promise<BenchmarkR
     add(result(`gzip (${name})`, 'cpu', await measure(budgetMs, async () => bytesOf((await addon.gzip(block, level))!, block)), { ratio: gzIsal.length / block.length }));
     add(result(`gunzip (${addon.inflater})`, 'cpu', await measure(budgetMs, async () => (await addon.gunzip(gz6, block.length)).length)));
   } else {
-    for (const name of ['gzip (isal-igzip)', 'gunzip (isal-igzip)']) skipped.push({ name, reason: isalUnavailableReason ?? 'not available' });
+    for (const name of ['gzip (native addon)', 'gunzip (native addon)']) skipped.push({ name, reason: isalUnavailableReason ?? 'not available' });
   }
   if (pako) {
     const pz = pako.gzip(block, { level: 6 });

@@ -66,7 +66,7 @@ describe('benchmark', () => {
     expect(res.code, res.stderr).toBe(0);
     const out = res.json.find((j) => j.event === 'benchmark') as { codec: string; results: Measurement[]; skipped: { name: string }[] };
     expect(out.results.map((m) => m.name)).toEqual([...CPU, 'api write (raw)', 'api read', 'store put', 'store get']);
-    expect(out.skipped.map((s) => s.name)).toEqual(isalCodec ? [] : ['gzip (isal-igzip)', 'gunzip (isal-igzip)']);
+    expect(out.skipped.map((s) => s.name)).toEqual(isalCodec ? [] : ['gzip (native addon)', 'gunzip (native addon)']);
     // The repository's default gzip level 3.
     expect(out.codec).toBe(defaultLevelCodec());
     sane(out.results);

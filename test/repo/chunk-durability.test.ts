@@ -3,7 +3,7 @@
  * manifest, a checkpoint, an index row) may name a chunk before its flush has resolved, and a flush that
  * fails must leave nothing that names what it covered.
  */
-import { readdir } from 'node:fs/promises';
+import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openFileSource } from '../../src/engine/ends/file.js';
@@ -109,5 +109,28 @@ describe('chunk durability', () => {
     await repo.close();
     const left = await readdir(join(dir, 'chunks'), { recursive: true, withFileTypes: true });
     expect(left.filter((e) => e.isFile()).map((e) => e.name)).toEqual([]);
+  });
+
+  it('a failed flush stops the backup from starting more ranges (none of them could be committed)', async () => {
+    const { repo, image } = await repoOver(
+      (local) => new FaultyStore(local, 1, () => new StoreError('STORE_IO', 'injected: the disk lost the batch'), new Set(['flush'])),
+    );
+    // One range of data, then holes: the first checkpoint batch (32 ranges) is reached at once, and fails.
+    const ranges = 128;
+    const file = await open(image, 'r+');
+    await file.truncate(ranges * RANGE);
+    await file.close();
+    const source = await openFileSource(image);
+    let reads = 0;
+    const read = source.read.bind(source);
+    source.read = (...args) => {
+      reads++;
+      return read(...args);
+    };
+    await expect(backup({ repo, source, target: fileTarget(image) })).rejects.toThrow(/injected/);
+    // The batch's 32 ranges, and those in flight when it failed (concurrency 8), not the other 90-odd.
+    expect(reads).toBeGreaterThanOrEqual(32);
+    expect(reads).toBeLessThan(ranges / 2);
+    expect(repo.listSnapshots()).toEqual([]);
   });
 });
