@@ -11,8 +11,9 @@ export interface GzipCodec {
   /** What inflates: 'libdeflate', 'isal-igzip' or 'node:zlib'. */
   readonly inflater: string;
   /**
-   * A faster codec for the incompressibility sample (incompressible.ts), which only asks whether slices
-   * shrink: igzip when libdeflate deflates (on random slices ~4x libdeflate's speed). Absent: this one.
+   * A faster codec for the incompressibility sample (incompressible.ts), which asks whether slices shrink
+   * and by how much, and for the ranges that sample shows compress poorly: igzip when libdeflate deflates
+   * (on random slices ~4x libdeflate's speed). Absent: this one.
    */
   readonly sampler?: GzipCodec;
   /** The codec's own level for a repository gzip level (1..9). */

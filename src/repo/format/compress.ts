@@ -1,6 +1,7 @@
 /**
  * The format's gzip, through the process's codec (src/codec): the addon when it is built (deflate through
- * ISA-L's igzip at levels 1-2, libdeflate at 3-9, inflate through libdeflate: both built into the addon),
+ * ISA-L's igzip at levels 1-2, libdeflate at 3-9 (igzip at 3-4 for ranges whose sample shrinks only a little:
+ * ../../codec/incompressible.ts), inflate through libdeflate: both built into the addon),
  * node:zlib otherwise. Each writes plain gzip streams and reads any.
  */
 import { constants as bufferConstants } from 'node:buffer';
