@@ -10,11 +10,11 @@
       "sources": ["src/isal_gzip.c"],
       "cflags": ["-O2", "-Wall", "-Wextra"],
       "libraries": ["-lisal"],
-      # Only the Node-API entry points are exported: libdeflate's own symbols (default visibility in its
-      # sources) stay private, so neither a libdeflate another library brought in nor ours can stand in
-      # for the other.
-      "ldflags": ["-Wl,--version-script=<(module_root_dir)/exports.map"],
       "conditions": [
+        # Only the Node-API entry points are exported: libdeflate's own symbols (default visibility in its
+        # sources) stay private, so neither a libdeflate another library brought in nor ours can stand in
+        # for the other.
+        ["OS=='linux'", { "ldflags": ["-Wl,--version-script=<(module_root_dir)/exports.map"] }],
         ["libdeflate==1", {
           "defines": ["DRIVESNAP_LIBDEFLATE"],
           "include_dirs": ["../libdeflate"],

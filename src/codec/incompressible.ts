@@ -36,9 +36,13 @@ export const POOR_RATIO = 0.55;
  * them is slight. Levels 5-9 are asked for smaller chunks at any cost, and keep libdeflate for every range.
  */
 export const POOR_RANGES_FAST_UP_TO_LEVEL = 4;
-/** The sample's slices (indexes into sampleOffsets' 8) in the order they are compressed: the first, a middle and the last make the estimate. */
-const SLICE_ORDER = [0, 3, 7, 1, 2, 4, 5, 6];
 const ESTIMATE_SLICES = 3;
+
+/** The order the sample's `n` slices are compressed in: the first, a middle and the last (the estimate's), then the rest. */
+function sliceOrder(n: number): number[] {
+  const first = [0, Math.floor((n - 1) / 2), n - 1];
+  return [...first, ...Array.from({ length: n }, (_, i) => i).filter((i) => !first.includes(i))];
+}
 
 /** What a range's sample says: it will not shrink, or it may, with the estimated ratio when it was asked for. */
 export interface RangeSample {
@@ -58,10 +62,11 @@ export async function sampleRange(codec: GzipCodec, data: Uint8Array, level: num
   if (offsets.length === 0) return { incompressible: false };
   const sampler = codec.sampler ?? codec;
   const bound = Math.floor(SAMPLE_SLICE * SAMPLE_MAX_RATIO);
+  const order = sliceOrder(offsets.length);
   let shrank = false;
   let sum = 0;
-  for (let k = 0; k < SLICE_ORDER.length; k++) {
-    const off = offsets[SLICE_ORDER[k]!]!;
+  for (let k = 0; k < order.length; k++) {
+    const off = offsets[order[k]!]!;
     const out = await sampler.gzip(data.subarray(off, off + SAMPLE_SLICE), level, bound);
     if (out !== undefined) shrank = true;
     if (!estimate) {
