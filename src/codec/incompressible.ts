@@ -63,25 +63,18 @@ export async function sampleRange(codec: GzipCodec, data: Uint8Array, level: num
   const sampler = codec.sampler ?? codec;
   const bound = Math.floor(SAMPLE_SLICE * SAMPLE_MAX_RATIO);
   const order = sliceOrder(offsets.length);
+  // The answer is known once a slice has shrunk and, for the estimate, its three slices are in.
+  const atLeast = estimate ? ESTIMATE_SLICES : 1;
   let shrank = false;
   let sum = 0;
   for (let k = 0; k < order.length; k++) {
     const off = offsets[order[k]!]!;
     const out = await sampler.gzip(data.subarray(off, off + SAMPLE_SLICE), level, bound);
-    if (out !== undefined) shrank = true;
-    if (!estimate) {
-      if (shrank) return { incompressible: false };
-      continue;
-    }
+    shrank ||= out !== undefined;
     if (k < ESTIMATE_SLICES) sum += out ? out.length / SAMPLE_SLICE : 1;
-    if (shrank && k >= ESTIMATE_SLICES - 1) return { incompressible: false, ratio: sum / ESTIMATE_SLICES };
+    if (shrank && k + 1 >= atLeast) return estimate ? { incompressible: false, ratio: sum / ESTIMATE_SLICES } : { incompressible: false };
   }
   return { incompressible: true };
-}
-
-/** True when a sample of `data` shows it will not shrink; false when it might (or the range is too small to sample). */
-export async function looksIncompressible(codec: GzipCodec, data: Uint8Array, level: number): Promise<boolean> {
-  return (await sampleRange(codec, data, level)).incompressible;
 }
 
 /**
